@@ -1,0 +1,99 @@
+# minica: build, test, demo, install.
+#
+#   make demo     install missing build dependencies, build, create a demo CA
+#                 in ./demo-store and issue mail-hub1 with a PFX into ./demo-out
+#   make check    install missing dependencies, build, run every test, then
+#                 build with AddressSanitizer + UBSan and run them again
+#   make install  PREFIX=/usr/local (Debian's unrelated 'minica' is in /usr/bin)
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR     = $(PREFIX)/bin
+DATADIR    = $(PREFIX)/share/minica
+MANDIR     = $(PREFIX)/share/man
+BUILD     ?= build
+CC        ?= cc
+SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+VERSION   := 0.1.0
+REVISION  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+# Evaluated when used, so that 'make deps' can install pkg-config first.
+PKG_CFLAGS = $(shell pkg-config --cflags libcrypto lmdb jansson 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libcrypto lmdb jansson 2>/dev/null || echo -lcrypto -llmdb -ljansson)
+# glibc has argp; musl and the BSDs need argp-standalone.
+ARGP_LIBS  = $(shell printf '\043include <argp.h>\nint main(int c,char**v){return argp_parse(0,c,v,0,0,0);}\n' | \
+               $(CC) -x c -o /dev/null - 2>/dev/null || echo -largp)
+
+WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) \
+             -DMINICA_VERSION='"$(VERSION)"' -DMINICA_REVISION='"$(REVISION)"' \
+             -DMINICA_TEMPLATEDIR='"$(DATADIR)/templates"' -MMD -MP
+LDLIBS     = $(PKG_LIBS) $(ARGP_LIBS) -lpthread
+
+LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c exchange/*.c)
+LIB_OBJS   = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# Build dependencies, and the real tools the tests check minica's output with.
+DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime
+
+.PHONY: all build deps deps-test check test unit cmdtest asan demo install clean
+
+all: build
+
+build: $(BUILD)/minica
+
+$(BUILD)/minica: $(BUILD)/minica.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Installs only what is missing; apt-get update runs only when it must.
+deps:
+	@sh tests/install-deps.sh $(DEB_BUILD)
+
+deps-test:
+	@sh tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+cmdtest: $(BUILD)/minica
+	@MINICA=$(CURDIR)/$(BUILD)/minica sh tests/run.sh
+
+test: unit cmdtest
+
+check:
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory asan
+
+# AddressSanitizer + UndefinedBehaviorSanitizer, leak checking on.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS) -O1" \
+		LDFLAGS="$(SAN_FLAGS)" test
+
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory build
+	@sh tests/demo.sh $(CURDIR)/$(BUILD)/minica
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
+	install -m 0755 $(BUILD)/minica $(DESTDIR)$(BINDIR)/minica
+	install -m 0644 templates/*.cnf $(DESTDIR)$(DATADIR)/templates/
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,250 @@
+/*
+ * The CA of a store: its newest certificate and settings (ca_load, no secret
+ * needed) and its private key (ca_unlock, which asks for the passphrase).
+ *
+ * Leaf keys that the store keeps are encrypted under a key derived with
+ * HKDF-SHA256 from the CA's private key, so they are exactly as safe as the
+ * CA key, and re-exporting one costs no second passphrase KDF.
+ */
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "ca.h"
+#include "minica.h"
+
+static int load_name_constraints(struct ca *ca)
+{
+	NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca->cert, NID_name_constraints, NULL, NULL);
+	int i, n, rc = 0;
+
+	if (!nc)
+		return 0;
+	n = sk_GENERAL_SUBTREE_num(nc->permittedSubtrees);
+	ca->permitted = calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
+	if (!ca->permitted) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		GENERAL_SUBTREE *sub = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i);
+		const ASN1_IA5STRING *dns;
+		int len;
+		char *s;
+
+		if (sub->base->type != GEN_DNS)
+			continue;
+		dns = sub->base->d.dNSName;
+		len = ASN1_STRING_length(dns);
+		if (len <= 0 || memchr(ASN1_STRING_get0_data(dns), '\0', (size_t)len))
+			continue;
+		s = malloc((size_t)len + 1);
+		if (!s) {
+			rc = fail(EX_OSERR, "out of memory");
+			goto out;
+		}
+		memcpy(s, ASN1_STRING_get0_data(dns), (size_t)len);
+		s[len] = '\0';
+		ca->permitted[ca->n_permitted++] = s;
+	}
+out:
+	NAME_CONSTRAINTS_free(nc);
+	return rc;
+}
+
+int ca_load(store *st, struct ca *ca)
+{
+	void *der = NULL, *val = NULL;
+	size_t len = 0, vlen = 0;
+	int rc;
+
+	memset(ca, 0, sizeof(*ca));
+	ca->st = st;
+	if ((rc = store_ca_get(st, 0, &der, &len)) || (rc = store_ca_count(st, &ca->n_versions)))
+		goto out;
+	ca->version = ca->n_versions;
+	if (x509_from_der(der, len, &ca->cert) != 0) {
+		rc = fail(EX_IOERR, "store %s: the CA certificate is damaged; restore a backup",
+			  store_path(st));
+		goto out;
+	}
+	if ((rc = store_meta_get(st, "domain", &val, &vlen)))
+		goto out;
+	if (val && vlen)
+		ca->domain = val;
+	else
+		free(val);
+	val = NULL;
+	if ((rc = store_meta_get(st, "ca.key.protection", &val, &vlen)))
+		goto out;
+	ca->key_protected = !(val && strcmp(val, "none") == 0);
+	rc = load_name_constraints(ca);
+out:
+	free(val);
+	free(der);
+	return rc;
+}
+
+static void forbid_core_dumps(void)
+{
+	struct rlimit none = {0, 0};
+
+	/* a core file would hold the CA key in clear */
+	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static int derive_wrap_pass(struct ca *ca)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	unsigned char *ikm = NULL, out[32];
+	int ikm_len = i2d_PrivateKey(ca->key, &ikm);
+	OSSL_PARAM params[5];
+	int rc = EX_SOFTWARE;
+
+	if (!kctx || ikm_len <= 0)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, (size_t)ikm_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+						      (char *)"minica leaf keys", 16);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (char *)"v1", 2);
+	params[4] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, sizeof(out), params) != 1)
+		goto out;
+	hex_upper(out, sizeof(out), (char *)ca->wrap_pass);
+	rc = 0;
+out:
+	OPENSSL_cleanse(out, sizeof(out));
+	if (ikm)
+		OPENSSL_clear_free(ikm, (size_t)ikm_len);
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return rc ? fail_ssl(rc, "cannot derive the leaf-key protection key") : 0;
+}
+
+int ca_unlock(struct ca *ca)
+{
+	void *blob = NULL;
+	size_t len = 0, passlen = 0;
+	char *pass = NULL;
+	int rc;
+
+	if (ca->key)
+		return 0;
+	forbid_core_dumps();
+	if ((rc = store_meta_get(ca->st, "ca.key", &blob, &len)))
+		goto out;
+	if (!blob) {
+		rc = fail(EX_IOERR, "store %s: the CA key is missing; restore a backup",
+			  store_path(ca->st));
+		goto out;
+	}
+	if (ca->key_protected) {
+		if ((rc = pass_get_ca(0, &pass, &passlen)))
+			goto out;
+		rc = pkcs8_decrypt(blob, len, pass, passlen, &ca->key);
+		if (rc == EX_NOPERM)
+			rc = fail(EX_NOPERM, "wrong CA passphrase for store %s", store_path(ca->st));
+		else if (rc)
+			rc = fail(rc, "store %s: the encrypted CA key is damaged; restore a backup",
+				  store_path(ca->st));
+	} else if ((rc = pkcs8_plain_parse(blob, len, &ca->key))) {
+		rc = fail(rc, "store %s: the CA key is damaged; restore a backup", store_path(ca->st));
+	}
+	if (rc)
+		goto out;
+	if (X509_check_private_key(ca->cert, ca->key) != 1) {
+		rc = fail(EX_IOERR, "store %s: the CA key does not match the CA certificate; restore "
+				    "a backup",
+			  store_path(ca->st));
+		goto out;
+	}
+	rc = derive_wrap_pass(ca);
+out:
+	if (rc) {
+		EVP_PKEY_free(ca->key);
+		ca->key = NULL;
+	}
+	ERR_clear_error();
+	pass_free(pass, passlen);
+	if (blob)
+		OPENSSL_cleanse(blob, len);
+	free(blob);
+	return rc;
+}
+
+void ca_release(struct ca *ca)
+{
+	size_t i;
+
+	X509_free(ca->cert);
+	EVP_PKEY_free(ca->key);
+	OPENSSL_cleanse(ca->wrap_pass, sizeof(ca->wrap_pass));
+	free(ca->domain);
+	for (i = 0; i < ca->n_permitted; i++)
+		free(ca->permitted[i]);
+	free(ca->permitted);
+	memset(ca, 0, sizeof(*ca));
+}
+
+/*
+ * The wrapping password is 256 bits of derived key material, so PBKDF2
+ * stretching would add nothing: one iteration keeps re-export cheap.
+ */
+int ca_wrap_leaf_key(const struct ca *ca, EVP_PKEY *key, unsigned char **der, size_t *len)
+{
+	return pkcs8_encrypt(key, (const char *)ca->wrap_pass, 64, 1, der, len);
+}
+
+int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len,
+		       EVP_PKEY **out)
+{
+	int rc = pkcs8_decrypt(der, len, (const char *)ca->wrap_pass, 64, out);
+
+	if (rc)
+		return fail(EX_IOERR, "store %s: a kept leaf key cannot be decrypted (run 'minica "
+				      "store verify')",
+			    store_path(ca->st));
+	return 0;
+}
+
+int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md)
+{
+	if (!X509_sign(cert, ca->key, md ? md : key_default_digest(ca->key)))
+		return fail_ssl(EX_SOFTWARE, "cannot sign the certificate");
+	return 0;
+}
+
+/*
+ * Before a certificate is stored, OpenSSL's own verifier must accept it
+ * against the CA: this catches a name-constraint violation or a broken
+ * template before anyone else sees the certificate.
+ */
+int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why)
+{
+	X509_STORE *trust = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ok = 0;
+
+	*why = "out of memory";
+	if (!trust || !ctx || !X509_STORE_add_cert(trust, ca->cert) ||
+	    !X509_STORE_CTX_init(ctx, trust, leaf, NULL))
+		goto out;
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
+	if (allow_sha1)
+		X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx), 0);
+	ok = X509_verify_cert(ctx) == 1;
+	if (!ok)
+		*why = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(trust);
+	return ok ? 0 : -1;
+}

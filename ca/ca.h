@@ -1,0 +1,83 @@
+/*
+ * The CA: its certificate history, its key (encrypted at rest), and the
+ * X.509 helpers every part of minica shares.
+ */
+#ifndef MINICA_CA_H
+#define MINICA_CA_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "store/store.h"
+
+/* ---- key types: "rsa:2048", "ec:P-256", ... (keyspec.c) ---- */
+struct keyspec {
+	int is_ec;
+	int bits;          /* RSA modulus size */
+	const char *curve; /* "P-256" / "P-384" */
+};
+int keyspec_parse(const char *text, struct keyspec *out); /* 0 or -1, no message */
+int keyspec_generate(const struct keyspec *spec, EVP_PKEY **out);
+const char *keyspec_name(const struct keyspec *spec, char buf[16]);
+const char *key_describe(const EVP_PKEY *key, char buf[32]); /* "RSA 4096", "EC P-256" */
+const EVP_MD *key_default_digest(const EVP_PKEY *key);
+
+/* ---- PKCS#8 at rest (keycrypt.c) ---- */
+#define CA_KDF_ITERATIONS 600000
+int pkcs8_encrypt(EVP_PKEY *key, const char *pass, size_t passlen, int iterations,
+		  unsigned char **der, size_t *len);
+/* 0, EX_NOPERM when the passphrase is wrong, EX_IOERR when the blob is damaged */
+int pkcs8_decrypt(const unsigned char *der, size_t len, const char *pass, size_t passlen,
+		  EVP_PKEY **out);
+int pkcs8_plain(EVP_PKEY *key, unsigned char **der, size_t *len);
+int pkcs8_plain_parse(const unsigned char *der, size_t len, EVP_PKEY **out);
+int pem_private_key(EVP_PKEY *key, unsigned char **pem, size_t *len); /* PKCS#8 PEM */
+void secret_free(unsigned char *p, size_t len);
+
+/* ---- X.509 helpers (x509util.c) ---- */
+#define THUMBPRINT_HEX 41
+int x509_from_der(const void *der, size_t len, X509 **out);
+int x509_to_der(X509 *cert, unsigned char **der, size_t *len);
+int x509_to_pem(X509 *cert, char **pem, size_t *len);
+void x509_thumbprint(X509 *cert, char out[THUMBPRINT_HEX]); /* SHA-1, upper-case hex */
+void x509_sha256(X509 *cert, char out[65]);
+int serial_random(unsigned char out[STORE_SERIAL_LEN]);
+int serial_set(X509 *cert, const unsigned char serial[STORE_SERIAL_LEN]);
+int serial_get(X509 *cert, unsigned char out[STORE_SERIAL_LEN]);
+int serial_parse(const char *text, unsigned char out[STORE_SERIAL_LEN]); /* 0 or -1 */
+void serial_hex(const unsigned char serial[STORE_SERIAL_LEN], char out[2 * STORE_SERIAL_LEN + 1]);
+int x509_times(X509 *cert, int64_t *not_before, int64_t *not_after);
+int x509_set_times(X509 *cert, int64_t not_before, int64_t not_after);
+int x509_add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value);
+int x509_add_key_ids(X509 *cert, X509 *issuer);
+char *x509_name_text(const X509_NAME *name); /* RFC 2253, malloc'ed */
+int64_t add_years(int64_t t, int years);
+
+/* ---- the CA of a store (ca.c) ---- */
+struct ca {
+	store *st;
+	X509 *cert;           /* newest CA certificate */
+	uint32_t version;     /* its version number in the store */
+	uint32_t n_versions;
+	EVP_PKEY *key;        /* set by ca_unlock */
+	unsigned char wrap_pass[65]; /* hex; protects kept leaf keys (ca_unlock) */
+	char *domain;         /* default DNS domain, NULL when none */
+	char **permitted;     /* DNS nameConstraints permitted subtrees */
+	size_t n_permitted;
+	int key_protected;    /* 0 when created with --no-passphrase */
+};
+int ca_load(store *st, struct ca *ca);
+int ca_unlock(struct ca *ca);
+void ca_release(struct ca *ca);
+int ca_wrap_leaf_key(const struct ca *ca, EVP_PKEY *key, unsigned char **der, size_t *len);
+int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len,
+		       EVP_PKEY **out);
+int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
+int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
+
+/* ---- commands of this area ---- */
+int cmd_init(int argc, char **argv);
+int cmd_ca(int argc, char **argv);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * argp glue shared by every command: the global options (accepted before or
+ * after the command name), --help that names the command, and option-value
+ * parsing with one-line errors.
+ *
+ * argp's own "Try `... --help'" hint is sent to /dev/null: a usage error is
+ * one line on stderr, like every other diagnostic.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minica.h"
+
+enum {
+	OPT_STORE = 0x1000,
+	OPT_JSON,
+	OPT_PASS_FILE,
+	OPT_TEMPLATES,
+	OPT_USAGE,
+};
+
+struct minica_options g_opts;
+
+static const char *current_name = "minica";
+static FILE *null_stream;
+
+static const struct argp_option common_options[] = {
+	{"store", OPT_STORE, "DIR", 0,
+	 "Store directory (default $MINICA_STORE, else $XDG_DATA_HOME/minica)", 0},
+	{"json", OPT_JSON, NULL, 0, "Machine-readable output on stdout", 0},
+	{"quiet", 'q', NULL, 0, "Only data and warnings, no notes or advice", 0},
+	{"pass-file", OPT_PASS_FILE, "FILE",
+	 0, "CA passphrase: first line of FILE (default $MINICA_PASS_FILE, else a prompt)", 0},
+	{"templates", OPT_TEMPLATES, "DIR", 0,
+	 "Template directory searched first (default $MINICA_TEMPLATES)", 0},
+	{"help", '?', NULL, 0, "Give this help list", -1},
+	{"usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1},
+	{0}
+};
+
+static error_t common_parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case ARGP_KEY_INIT:
+		if (!null_stream)
+			null_stream = fopen("/dev/null", "w");
+		if (null_stream)
+			state->err_stream = null_stream;
+		return 0;
+	case OPT_STORE:
+		g_opts.store_dir = arg;
+		return 0;
+	case OPT_JSON:
+		g_opts.json = 1;
+		return 0;
+	case 'q':
+		g_opts.quiet = 1;
+		return 0;
+	case OPT_PASS_FILE:
+		g_opts.pass_file = arg;
+		return 0;
+	case OPT_TEMPLATES:
+		g_opts.templates_dir = arg;
+		return 0;
+	case '?':
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, (char *)current_name);
+		exit(0);
+	case OPT_USAGE:
+		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, (char *)current_name);
+		exit(0);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp common_argp = {common_options, common_parse, NULL, NULL, NULL, NULL, NULL};
+
+int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_name,
+	      void *input)
+{
+	static char name[64];
+	error_t err;
+
+	snprintf(name, sizeof(name), "minica%s%s", *cmd_name ? " " : "", cmd_name);
+	current_name = name;
+	/* getopt names argv[0] in its messages: keep them "minica: ..." */
+	argv[0] = (char *)"minica";
+	err = argp_parse(argp, argc, argv, ARGP_NO_HELP, NULL, input);
+	return err ? EX_USAGE : 0;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("minica: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s --help')\n", current_name);
+	return EX_USAGE;
+}
+
+int parse_long(const char *text, const char *option, long min, long max, long *out)
+{
+	char *end = NULL;
+	long value;
+
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || text[0] == '\0' || text[0] == ' ')
+		return cli_usage_error("%s '%s': not a whole number", option, text);
+	if (errno == ERANGE || value < min || value > max)
+		return cli_usage_error("%s '%s': must be between %ld and %ld", option, text,
+				       min, max);
+	*out = value;
+	return 0;
+}
+
+const char *store_dir(void)
+{
+	static char buf[4096];
+	const char *env;
+
+	if (g_opts.store_dir && *g_opts.store_dir)
+		return g_opts.store_dir;
+	env = getenv("MINICA_STORE");
+	if (env && *env)
+		return env;
+	env = getenv("XDG_DATA_HOME");
+	if (env && *env) {
+		snprintf(buf, sizeof(buf), "%s/minica", env);
+		return buf;
+	}
+	env = getenv("HOME");
+	snprintf(buf, sizeof(buf), "%s/.local/share/minica", env && *env ? env : ".");
+	return buf;
+}
+
+/* "minica ca show ...": the second word picks the subcommand. */
+int cli_dispatch(const char *group, const struct subcommand *subs, size_t n, int argc,
+		 char **argv)
+{
+	size_t i;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-?"))) {
+		printf("Usage: minica %s COMMAND [OPTION...]\n\nCommands:\n", group);
+		for (i = 0; i < n; i++)
+			printf("  %-10s %s\n", subs[i].name, subs[i].summary);
+		printf("\nRun 'minica %s COMMAND --help' for a command's options.\n", group);
+		return 0;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "minica: %s: which one? ", group);
+		for (i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", subs[i].name);
+		fprintf(stderr, " (see 'minica %s --help')\n", group);
+		return EX_USAGE;
+	}
+	for (i = 0; i < n; i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "minica: %s: unknown command '%s' (see 'minica %s --help')\n", group,
+		printable(argv[1]), group);
+	return EX_USAGE;
+}

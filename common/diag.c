@@ -1,0 +1,112 @@
+/*
+ * Diagnostics: one line per problem on stderr, prefixed "minica: ", so that
+ * scripts and admins can grep them. fail() returns its exit code so callers
+ * can write "return fail(EX_DATAERR, ...)".
+ */
+#include <openssl/err.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "minica.h"
+
+static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+	fputs("minica: ", stderr);
+	if (prefix)
+		fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	if (suffix && *suffix)
+		fprintf(stderr, ": %s", suffix);
+	fputc('\n', stderr);
+}
+
+int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vemit(NULL, fmt, ap, NULL);
+	va_end(ap);
+	ERR_clear_error();
+	return code;
+}
+
+/*
+ * OpenSSL keeps a queue of errors; the last one is usually the most specific
+ * ("bad decrypt", "unknown extension name"). The queue is cleared so that a
+ * later report does not pick up a stale reason.
+ */
+const char *ssl_reason(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_last_error();
+	const char *reason;
+
+	buf[0] = '\0';
+	if (e == 0)
+		return buf;
+	reason = ERR_reason_error_string(e);
+	if (reason)
+		snprintf(buf, sizeof(buf), "%s", reason);
+	else
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+int fail_ssl(int code, const char *fmt, ...)
+{
+	va_list ap;
+	const char *reason = ssl_reason();
+
+	va_start(ap, fmt);
+	vemit(NULL, fmt, ap, reason);
+	va_end(ap);
+	return code;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vemit("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void notice(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g_opts.quiet)
+		return;
+	va_start(ap, fmt);
+	vemit(NULL, fmt, ap, NULL);
+	va_end(ap);
+}
+
+/*
+ * User input echoed in a diagnostic must not break the one-line rule or the
+ * terminal: control bytes are shown as \xNN and long values are cut. Four
+ * rotating buffers let one message quote several values.
+ */
+const char *printable(const char *text)
+{
+	static char bufs[4][128];
+	static int next;
+	char *buf = bufs[next++ % 4];
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)text;
+
+	for (; *p && o < sizeof(bufs[0]) - 8; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(buf + o, sizeof(bufs[0]) - o, "\\x%02X", *p);
+		else
+			buf[o++] = (char)*p;
+	}
+	if (*p)
+		memcpy(buf + o, "...", 4);
+	else
+		buf[o] = '\0';
+	return buf;
+}

@@ -1,0 +1,135 @@
+/*
+ * Passphrases: from a file (first line), from $MINICA_PASS_FILE, or typed on
+ * a terminal. Never from the command line, where ps(1) and shell history
+ * would keep them. Buffers are wiped with OPENSSL_cleanse before release.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "minica.h"
+
+#define PASS_MAX 1024
+#define PASS_FILE_MAX (64 * 1024)
+
+void pass_free(char *pass, size_t len)
+{
+	if (!pass)
+		return;
+	OPENSSL_clear_free(pass, len + 1);
+}
+
+int pass_read_file(const char *path, const char *what, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t used = 0, line;
+	ssize_t n;
+	int fd = -1, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = fail(errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "%s %s: %s", what, path,
+			  strerror(errno));
+		goto out;
+	}
+	buf = OPENSSL_zalloc(PASS_FILE_MAX + 1);
+	if (!buf) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	while (used < PASS_FILE_MAX &&
+	       (n = read(fd, buf + used, PASS_FILE_MAX - used)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = fail(EX_IOERR, "%s %s: %s", what, path, strerror(errno));
+			goto out;
+		}
+		used += (size_t)n;
+	}
+	line = strcspn(buf, "\r\n");
+	if (line == 0) {
+		rc = fail(EX_DATAERR, "%s %s: the first line is empty", what, path);
+		goto out;
+	}
+	if (line > PASS_MAX) {
+		rc = fail(EX_DATAERR, "%s %s: the first line is longer than %d characters",
+			  what, path, PASS_MAX);
+		goto out;
+	}
+	if (memchr(buf, '\0', line)) {
+		rc = fail(EX_DATAERR, "%s %s: the first line contains a NUL byte", what, path);
+		goto out;
+	}
+	*out = OPENSSL_zalloc(line + 1);
+	if (!*out) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	memcpy(*out, buf, line);
+	*len = line;
+out:
+	if (buf)
+		OPENSSL_clear_free(buf, PASS_FILE_MAX + 1);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int pass_prompt(int confirm, char **out, size_t *len)
+{
+	char *buf = OPENSSL_zalloc(PASS_MAX + 1);
+	int rc = 0, r;
+
+	if (!buf)
+		return fail(EX_OSERR, "out of memory");
+	r = EVP_read_pw_string_min(buf, confirm ? 8 : 1, PASS_MAX,
+				   confirm ? "New CA passphrase: " : "CA passphrase: ", confirm);
+	if (r != 0) {
+		rc = fail(r == -2 ? EX_DATAERR : EX_NOINPUT,
+			  r == -2 ? "passphrases did not match" : "no passphrase was entered");
+		OPENSSL_clear_free(buf, PASS_MAX + 1);
+		return rc;
+	}
+	*len = strlen(buf);
+	*out = OPENSSL_zalloc(*len + 1);
+	if (*out)
+		memcpy(*out, buf, *len);
+	else
+		rc = fail(EX_OSERR, "out of memory");
+	OPENSSL_clear_free(buf, PASS_MAX + 1);
+	return rc;
+}
+
+int pass_get_ca(int confirm, char **out, size_t *len)
+{
+	const char *file = g_opts.pass_file;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if (!file || !*file)
+		file = getenv("MINICA_PASS_FILE");
+	if (file && *file) {
+		rc = pass_read_file(file, "passphrase file", out, len);
+		if (rc == 0 && confirm && *len < 8) {
+			pass_free(*out, *len);
+			*out = NULL;
+			return fail(EX_DATAERR,
+				    "passphrase file %s: a new CA passphrase needs at least 8 characters",
+				    file);
+		}
+		return rc;
+	}
+	if (!isatty(STDIN_FILENO))
+		return fail(EX_USAGE, "the CA passphrase is needed and there is no terminal to ask "
+				      "on: give --pass-file FILE or set MINICA_PASS_FILE");
+	return pass_prompt(confirm, out, len);
+}

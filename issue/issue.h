@@ -1,0 +1,103 @@
+/*
+ * Everything that makes a leaf certificate: host-name rules, templates,
+ * building and signing, PFX files and the files written for a leaf.
+ */
+#ifndef MINICA_ISSUE_H
+#define MINICA_ISSUE_H
+
+#include <openssl/conf.h>
+
+#include "ca/ca.h"
+
+/* ---- host names (hostname.c) ---- */
+#define HOST_MAX 253
+struct hostlist {
+	char **names;          /* normalised; names[0] is the subject's CN */
+	unsigned char *is_ip;
+	size_t n;
+};
+void hostlist_free(struct hostlist *h);
+int host_check(const char *in, int allow_wildcard, char **out, int *is_ip);
+int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wildcard,
+		  struct hostlist *out);
+int host_file_name(const char *host, char *out, size_t size); /* safe base name for files */
+
+/* ---- templates (template.c) ---- */
+enum pfx_mode { PFX_NONE = 0, PFX_LEGACY = 1, PFX_MODERN = 2 };
+struct template {
+	char *name;
+	char *path;
+	CONF *conf;
+	char *text;
+	size_t text_len;
+	unsigned char hash[32];
+	char *description;
+	struct keyspec key;
+	long days;
+	const EVP_MD *md;
+	int sha1;
+	enum pfx_mode pfx;
+	char *pfx_csp;
+	int wildcard;
+	char *subject_section;
+};
+#define TEMPLATE_DEFAULT "smtp-transport"
+#define DAYS_MAX 36500
+int template_load(const char *name, struct template **out);
+void template_free(struct template *t);
+int template_apply(const struct template *t, X509 *leaf, X509 *issuer);
+int template_dirs(const char *dirs[3]);
+typedef int (*template_visit_fn)(const char *name, const char *path, void *ctx);
+int template_each(template_visit_fn fn, void *ctx);
+
+/* ---- building a leaf (leaf.c) ---- */
+struct leaf_spec {
+	const struct hostlist *hosts;
+	const struct template *tpl;
+	long days;                 /* 0: the template's */
+	EVP_PKEY *key;             /* the subject's key (public part used) */
+	unsigned char serial[STORE_SERIAL_LEN];
+};
+int leaf_build(const struct ca *ca, const struct leaf_spec *spec, X509 **out);
+int leaf_record(const struct ca *ca, const struct template *tpl, X509 *leaf,
+		const struct hostlist *hosts, struct store_record *rec);
+
+/* ---- PFX (pfx.c) ---- */
+#define PFX_PASSWORD_LEN 24
+int pfx_build(EVP_PKEY *key, X509 *leaf, X509 *ca, const char *friendly_name,
+	      const char *csp, enum pfx_mode mode, const char *pass, unsigned char **der,
+	      size_t *len);
+int pfx_password_generate(char out[PFX_PASSWORD_LEN + 1]);
+const char *pfx_mode_describe(enum pfx_mode mode);
+
+/* ---- the files of one leaf (leaffiles.c) ---- */
+struct leaf_files {
+	const char *dir;
+	const char *base;          /* file-name stem, usually the first host */
+	int force;
+	int want_key, want_pfx, want_password;
+	char *crt, *key, *chain, *pfx, *pfx_password; /* full paths, set by leaf_files_plan */
+};
+int leaf_files_plan(struct leaf_files *f);
+void leaf_files_release(struct leaf_files *f);
+int leaf_files_write(struct leaf_files *f, X509 *leaf, X509 *ca, EVP_PKEY *key,
+		     const unsigned char *pfx, size_t pfx_len, const char *generated_password);
+
+/* ---- presenting records (records.c) ---- */
+struct json_t;
+const char *record_status(const struct store_record *rec, int64_t now);
+const char *revoke_reason_name(int reason);
+struct json_t *record_json(const struct store_record *rec, int64_t now, int full);
+void record_print_line(const struct store_record *rec, int64_t now);
+void record_print_header(void);
+int record_lookup(store *st, const char *serial_text, const char *host,
+		  struct store_record **out); /* --serial or newest valid for --host */
+
+/* ---- commands of this area ---- */
+int cmd_issue(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_templates(int argc, char **argv);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * minica: a small private certificate authority for SMTP transport (and
+ * other TLS) certificates. This file parses the global options and
+ * dispatches to the command named next; `minica --help` lists the same
+ * table, so help cannot drift from what exists.
+ */
+#include <errno.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "minica.h"
+#include "subcommands.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"init", cmd_init, "create the store and the CA"},
+	{"issue", cmd_issue, "issue a key and certificate for a host (with PFX)"},
+	{"export", cmd_export, "write a stored certificate again (PEM files, PFX)"},
+	{"list", cmd_list, "one line per issued certificate"},
+	{"show", cmd_show, "everything about one certificate"},
+	{"ca", cmd_ca, "the CA certificate: show, export"},
+	{"templates", cmd_templates, "list the templates, or show one"},
+};
+
+const char *argp_program_version = "minica " MINICA_VERSION " (" MINICA_REVISION ")";
+const char *argp_program_bug_address = NULL;
+
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *out = NULL, *p;
+	size_t i, len = 0, n = sizeof(commands) / sizeof(commands[0]);
+	FILE *mem;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_POST_DOC)
+		return (char *)text;
+	mem = open_memstream(&out, &len);
+	if (!mem)
+		return (char *)text;
+	fprintf(mem, "Commands:\n");
+	for (i = 0; i < n; i++)
+		fprintf(mem, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(mem, "\n%s", text ? text : "");
+	fclose(mem);
+	p = out;
+	return p;
+}
+
+struct dispatch {
+	int cmd_index;
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct dispatch *d = state->input;
+
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_ARG:
+		d->cmd_index = state->next - 1;
+		state->next = state->argc; /* the rest belongs to the command */
+		return 0;
+	case ARGP_KEY_NO_ARGS:
+		return cli_usage_error("no command given"), EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child children[] = {COMMON_CHILD, {0}};
+static const struct argp argp = {
+	NULL, parse, "COMMAND [ARGS...]",
+	"A small private certificate authority for SMTP transport certificates "
+	"(Exchange, Postfix) and other TLS servers.\v"
+	"Run 'minica COMMAND --help' for a command's options.\n\n"
+	"Exit codes: 0 ok, 64 usage, 65 bad input, 66 input missing, 73 cannot create "
+	"output, 74 I/O error, 75 retry, 77 permission or wrong passphrase, 70 internal "
+	"error; check and remind: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+	children, help_filter, NULL};
+
+int main(int argc, char **argv)
+{
+	struct dispatch d = {-1};
+	size_t i, n = sizeof(commands) / sizeof(commands[0]);
+	int rc;
+
+	umask(077); /* everything minica creates is private unless it says otherwise */
+	argp_err_exit_status = EX_USAGE;
+	rc = cli_parse(&argp, argc, argv, "", &d);
+	if (rc)
+		return rc;
+	if (d.cmd_index < 0)
+		return cli_usage_error("no command given");
+	for (i = 0; i < n; i++) {
+		if (!strcmp(argv[d.cmd_index], commands[i].name)) {
+			rc = commands[i].fn(argc - d.cmd_index, argv + d.cmd_index);
+			ERR_clear_error();
+			if (fflush(stdout) != 0 && rc == 0)
+				rc = fail(EX_IOERR, "cannot write output: %s", strerror(errno));
+			return rc;
+		}
+	}
+	return cli_usage_error("unknown command '%s'", printable(argv[d.cmd_index]));
+}

@@ -1,0 +1,121 @@
+/*
+ * The store: one LMDB environment holding the CA and every certificate it
+ * issued. This is the only part of minica that includes <lmdb.h>; it knows
+ * nothing of X.509 beyond opaque DER blobs and the fields it indexes.
+ *
+ * Functions return 0 or a sysexits.h code after printing one diagnostic
+ * line, except where noted.
+ */
+#ifndef MINICA_STORE_H
+#define MINICA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SERIAL_LEN 16
+#define STORE_HASH_LEN 32
+#define STORE_SCHEMA 1        /* store layout version, in meta "schema" */
+#define STORE_RECORD_VERSION 1 /* version field of each encoded record */
+
+/* Returned (not printed) by store_txn_* when the map must grow; pass it on. */
+#define STORE_AGAIN (-1)
+
+enum store_status { STORE_VALID = 0, STORE_REVOKED = 1, STORE_SUPERSEDED = 2 };
+
+struct store_record {
+	unsigned char serial[STORE_SERIAL_LEN];
+	unsigned char *cert; /* DER */
+	size_t cert_len;
+	int64_t issued_at, not_before, not_after;
+	int status;
+	char **hosts; /* lower-case names as issued, first is the subject's */
+	size_t n_hosts;
+	char *template_name;
+	unsigned char template_hash[STORE_HASH_LEN];
+	uint32_t ca_version;   /* which CA certificate version signed it */
+	unsigned char *key;    /* encrypted PKCS#8 DER, NULL when not kept */
+	size_t key_len;
+	int64_t revoked_at;    /* 0 unless revoked */
+	int revoke_reason;     /* RFC 5280 CRLReason, -1 when none */
+	int has_predecessor, has_successor;
+	unsigned char predecessor[STORE_SERIAL_LEN];
+	unsigned char successor[STORE_SERIAL_LEN];
+	int64_t crl_listed_at; /* first CRL that listed it, 0 if none */
+};
+
+struct store_audit {
+	int64_t seq;  /* assigned by the store */
+	int64_t time; /* assigned by the store when 0 */
+	uint32_t uid; /* uid, user, host, pid: assigned by the store */
+	char *user;
+	char *host;
+	int64_t pid;
+	char *action; /* "init", "issue", "revoke", ... */
+	char *detail; /* free text, one line */
+	int has_serial;
+	unsigned char serial[STORE_SERIAL_LEN];
+};
+
+/* store/record.c: versioned DER encoding (OpenSSL ASN.1 templates). 0 or -1. */
+int store_record_encode(const struct store_record *rec, unsigned char **der, size_t *len);
+int store_record_decode(const unsigned char *der, size_t len, struct store_record **out);
+struct store_record *store_record_dup(const struct store_record *rec);
+void store_record_free(struct store_record *rec);
+int store_audit_encode(const struct store_audit *a, unsigned char **der, size_t *len);
+int store_audit_decode(const unsigned char *der, size_t len, struct store_audit **out);
+void store_audit_free(struct store_audit *a);
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+/* Opening. store_open refuses a store readable by others (77) or missing (66). */
+int store_open(const char *dir, store **out);
+void store_close(store *st);
+const char *store_path(const store *st);
+int store_exists(const char *dir); /* 1 if initialised, 0 if not */
+
+/*
+ * Creating: makes the directory (0700) and the environment and runs fn in
+ * the first write transaction; on any failure removes what it created.
+ * An initialised store is refused (73).
+ */
+typedef int (*store_write_fn)(store_txn *txn, void *ctx);
+int store_create(const char *dir, store_write_fn fn, void *ctx, store **out);
+
+/*
+ * Writing: fn runs inside one write transaction and is re-run from scratch
+ * when the map had to grow, so it must have no other side effects. Nothing
+ * is written unless fn returns 0 and the commit succeeds.
+ */
+int store_write(store *st, store_write_fn fn, void *ctx);
+int store_txn_meta_put(store_txn *txn, const char *key, const void *val, size_t len);
+int store_txn_meta_get(store_txn *txn, const char *key, void **val, size_t *len);
+int store_txn_ca_add(store_txn *txn, const void *der, size_t len, uint32_t *version);
+int store_txn_insert(store_txn *txn, const struct store_record *rec);
+int store_txn_update(store_txn *txn, const struct store_record *rec);
+int store_txn_get(store_txn *txn, const unsigned char serial[STORE_SERIAL_LEN],
+		  struct store_record **out);
+int store_txn_audit(store_txn *txn, const struct store_audit *a);
+
+/* Reading: each call is one consistent snapshot. *val is malloc'ed. */
+int store_meta_get(store *st, const char *key, void **val, size_t *len); /* *val NULL if absent */
+int store_ca_get(store *st, uint32_t version, void **der, size_t *len);  /* 0 = newest */
+int store_ca_count(store *st, uint32_t *count);
+int store_get(store *st, const unsigned char serial[STORE_SERIAL_LEN],
+	      struct store_record **out); /* 66 when unknown */
+
+/* Visitors return 0 to go on, 1 to stop early (not an error), or an exit code. */
+typedef int (*store_visit_fn)(const struct store_record *rec, void *ctx);
+int store_scan_all(store *st, store_visit_fn fn, void *ctx);
+int store_scan_expiry(store *st, int64_t from, int64_t to, store_visit_fn fn, void *ctx);
+int store_scan_host(store *st, const char *host, store_visit_fn fn, void *ctx);
+typedef int (*store_audit_fn)(const struct store_audit *a, void *ctx);
+int store_scan_audit(store *st, int64_t since, store_audit_fn fn, void *ctx);
+
+struct store_stats {
+	uint64_t records, hosts, expiry_entries, audit_entries, ca_versions;
+	uint64_t map_size, used_bytes, file_bytes;
+};
+int store_stats_get(store *st, struct store_stats *out);
+
+#endif

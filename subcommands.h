@@ -1,0 +1,8 @@
+/* Every command's entry point; the table that dispatches them is in minica.c. */
+#ifndef MINICA_SUBCOMMANDS_H
+#define MINICA_SUBCOMMANDS_H
+
+#include "ca/ca.h"
+#include "issue/issue.h"
+
+#endif
