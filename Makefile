@@ -39,7 +39,7 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
-DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl
 
 .PHONY: all build deps deps-test check test unit cmdtest asan demo install clean
 
@@ -48,15 +48,18 @@ all: build
 build: $(BUILD)/minica
 
 $(BUILD)/minica: $(BUILD)/minica.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -88,7 +91,7 @@ asan:
 demo:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory build
-	@sh tests/demo.sh $(CURDIR)/$(BUILD)/minica
+	@sh scripts/demo.sh $(CURDIR)/$(BUILD)/minica
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates

@@ -29,9 +29,6 @@ static const struct command commands[] = {
 	{"templates", cmd_templates, "list the templates, or show one"},
 };
 
-const char *argp_program_version = "minica " MINICA_VERSION " (" MINICA_REVISION ")";
-const char *argp_program_bug_address = NULL;
-
 static char *help_filter(int key, const char *text, void *input)
 {
 	char *out = NULL, *p;
@@ -93,7 +90,7 @@ int main(int argc, char **argv)
 
 	umask(077); /* everything minica creates is private unless it says otherwise */
 	argp_err_exit_status = EX_USAGE;
-	rc = cli_parse(&argp, argc, argv, "", &d);
+	rc = cli_parse_flags(&argp, argc, argv, "", &d, ARGP_IN_ORDER);
 	if (rc)
 		return rc;
 	if (d.cmd_index < 0)

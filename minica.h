@@ -49,6 +49,8 @@ extern const struct argp common_argp;
 #define COMMON_CHILD {&common_argp, 0, "Global options:", 10}
 int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_name,
 	      void *input);
+int cli_parse_flags(const struct argp *argp, int argc, char **argv, const char *cmd_name,
+		    void *input, unsigned int flags);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_long(const char *text, const char *option, long min, long max, long *out);
 const char *store_dir(void);

@@ -67,7 +67,7 @@ const char *key_describe(const EVP_PKEY *key, char buf[32])
 			int nid = OBJ_sn2nid(group);
 			const char *nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
 
-			snprintf(buf, 32, "EC %s", nist ? nist : group);
+			snprintf(buf, 32, "EC %.24s", nist ? nist : group);
 		} else {
 			snprintf(buf, 32, "EC %d", EVP_PKEY_get_bits(key));
 		}

@@ -37,6 +37,7 @@ static const struct argp_option common_options[] = {
 	 "Template directory searched first (default $MINICA_TEMPLATES)", 0},
 	{"help", '?', NULL, 0, "Give this help list", -1},
 	{"usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1},
+	{"version", 'V', NULL, 0, "Print the version and exit", -1},
 	{0}
 };
 
@@ -66,6 +67,10 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case '?':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, (char *)current_name);
+		putchar('\n');
+		exit(0);
+	case 'V':
+		printf("minica %s (git %s)\n", MINICA_VERSION, MINICA_REVISION);
 		exit(0);
 	case OPT_USAGE:
 		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, (char *)current_name);
@@ -80,6 +85,12 @@ const struct argp common_argp = {common_options, common_parse, NULL, NULL, NULL,
 int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_name,
 	      void *input)
 {
+	return cli_parse_flags(argp, argc, argv, cmd_name, input, 0);
+}
+
+int cli_parse_flags(const struct argp *argp, int argc, char **argv, const char *cmd_name,
+		    void *input, unsigned int flags)
+{
 	static char name[64];
 	error_t err;
 
@@ -87,7 +98,7 @@ int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_na
 	current_name = name;
 	/* getopt names argv[0] in its messages: keep them "minica: ..." */
 	argv[0] = (char *)"minica";
-	err = argp_parse(argp, argc, argv, ARGP_NO_HELP, NULL, input);
+	err = argp_parse(argp, argc, argv, ARGP_NO_HELP | flags, NULL, input);
 	return err ? EX_USAGE : 0;
 }
 

@@ -32,15 +32,17 @@ int fail(int code, const char *fmt, ...)
 }
 
 /*
- * OpenSSL keeps a queue of errors; the last one is usually the most specific
- * ("bad decrypt", "unknown extension name"). The queue is cleared so that a
- * later report does not pick up a stale reason.
+ * OpenSSL keeps a queue of errors; the first one is the root cause ("unknown
+ * extension name"), later ones only add context ("error in extension"). Its
+ * data, when short, says which value was wrong. The queue is cleared so
+ * that a later report does not pick up a stale reason.
  */
 const char *ssl_reason(void)
 {
 	static char buf[256];
-	unsigned long e = ERR_peek_last_error();
-	const char *reason;
+	const char *data = NULL, *reason;
+	int flags = 0;
+	unsigned long e = ERR_peek_error_data(&data, &flags);
 
 	buf[0] = '\0';
 	if (e == 0)
@@ -50,6 +52,8 @@ const char *ssl_reason(void)
 		snprintf(buf, sizeof(buf), "%s", reason);
 	else
 		ERR_error_string_n(e, buf, sizeof(buf));
+	if (data && (flags & ERR_TXT_STRING) && *data && strlen(data) < 100)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " (%s)", printable(data));
 	ERR_clear_error();
 	return buf;
 }

@@ -30,7 +30,7 @@ struct export_args {
 
 static const struct argp_option options[] = {
 	{"serial", OPT_SERIAL, "SERIAL", 0, "The certificate with this serial", 1},
-	{"host", OPT_HOST, "NAME", 0, "The newest valid certificate for NAME", 1},
+	{"host", OPT_HOST, "NAME", 0, "The valid certificate for NAME that expires last", 1},
 	{"pfx", OPT_PFX, "FILE", 0, "Write a PFX (needs the kept key)", 2},
 	{"pfx-pass-file", OPT_PFX_PASS_FILE, "FILE", 0,
 	 "PFX password: first line of FILE (default: generated, saved as FILE-password)", 2},

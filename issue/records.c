@@ -90,15 +90,28 @@ struct newest_ctx {
 	int64_t now;
 };
 
-/* Prefer a valid certificate; among equals, the one issued last. */
+/* Is a better than b? */
+static int later(const struct store_record *a, const struct store_record *b)
+{
+	if (a->not_after != b->not_after)
+		return a->not_after > b->not_after;
+	if (a->issued_at != b->issued_at)
+		return a->issued_at > b->issued_at;
+	return memcmp(a->serial, b->serial, STORE_SERIAL_LEN) > 0;
+}
+
+/*
+ * For --host: a valid certificate before any other, and among those the one
+ * that expires last (after a renewal, the new one), so the choice does not
+ * depend on the order of the index.
+ */
 static int pick_newest(const struct store_record *rec, void *vctx)
 {
 	struct newest_ctx *c = vctx;
 	int valid = rec->status == STORE_VALID && rec->not_after > c->now;
 	int best_valid = c->best && c->best->status == STORE_VALID && c->best->not_after > c->now;
 
-	if (!c->best || (valid && !best_valid) ||
-	    (valid == best_valid && rec->issued_at >= c->best->issued_at)) {
+	if (!c->best || (valid && !best_valid) || (valid == best_valid && later(rec, c->best))) {
 		struct store_record *copy = store_record_dup(rec);
 
 		if (!copy)

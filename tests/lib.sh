@@ -1,0 +1,129 @@
+# Shared helpers for the command-level tests (sourced by tests/cmd/*.sh).
+#
+# Each test file gets its own temporary directory ($T) and store
+# ($MINICA_STORE), removed on exit. 'run' executes minica and keeps its
+# stdout, stderr and exit code; the assert_* helpers fail the test with a
+# message that says what was expected.
+
+set -u
+: "${MINICA:?MINICA must point at the minica binary}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/minica-test.XXXXXX")
+export MINICA_STORE="$T/store"
+export MINICA_TEMPLATES="${MINICA_TEMPLATES:-$(cd "$(dirname "$0")/../.." && pwd)/templates}"
+unset MINICA_PASS_FILE
+PASS="$T/pass"
+printf 'correct horse battery staple\n' > "$PASS"
+chmod 600 "$PASS"
+TESTS_RUN=0
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -n "${out+x}" ]; then
+		echo "--- stdout:" >&2; printf '%s\n' "$out" | head -40 >&2
+		echo "--- stderr:" >&2; printf '%s\n' "$err" | head -40 >&2
+		echo "--- exit code: $rc" >&2
+	fi
+	exit 1
+}
+
+ok() {
+	TESTS_RUN=$((TESTS_RUN + 1))
+	[ -n "${VERBOSE:-}" ] && echo "ok: $*"
+	return 0
+}
+
+# run ARGS...: minica ARGS with stdin closed; sets $out, $err, $rc.
+run() {
+	out=$("$MINICA" "$@" 2>"$T/.stderr" </dev/null)
+	rc=$?
+	err=$(cat "$T/.stderr")
+}
+
+# run_in INPUT-FILE ARGS...: same with stdin from a file.
+run_in() {
+	input=$1
+	shift
+	out=$("$MINICA" "$@" 2>"$T/.stderr" <"$input")
+	rc=$?
+	err=$(cat "$T/.stderr")
+}
+
+assert_rc() {
+	[ "$rc" -eq "$1" ] || fail "${2:-command}: expected exit code $1, got $rc"
+}
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"
+}
+
+assert_contains() {
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "${3:-output}: expected to contain '$2'" ;;
+	esac
+}
+
+assert_not_contains() {
+	case "$1" in
+	*"$2"*) fail "${3:-output}: expected not to contain '$2'" ;;
+	*) ;;
+	esac
+}
+
+assert_match() {
+	printf '%s\n' "$1" | grep -Eq -- "$2" || fail "${3:-output}: expected to match /$2/"
+}
+
+assert_file_mode() {
+	mode=$(stat -c %a "$1")
+	[ "$mode" = "$2" ] || fail "$1: expected mode $2, got $mode"
+}
+
+# A digest of everything the store holds: the raw data file and a logical dump.
+store_digest() {
+	dir=${1:-$MINICA_STORE}
+	if [ ! -e "$dir/data.mdb" ]; then
+		echo "absent"
+		return
+	fi
+	{
+		sha256sum "$dir/data.mdb" | cut -d' ' -f1
+		mdb_dump -a "$dir" 2>/dev/null | sha256sum | cut -d' ' -f1
+	} | tr '\n' ' '
+}
+
+# expect_error CODE PATTERN ARGS...: minica must fail with exactly CODE and one
+# stderr line 'minica: ...' matching PATTERN, and leave the store unchanged.
+expect_error() {
+	code=$1
+	pattern=$2
+	shift 2
+	before=$(store_digest)
+	run "$@"
+	[ "$rc" -eq "$code" ] || fail "minica $*: expected exit code $code, got $rc"
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	[ "$lines" -eq 1 ] || fail "minica $*: expected one line on stderr, got $lines"
+	case "$err" in
+	"minica: "*) ;;
+	*) fail "minica $*: stderr does not start with 'minica: '" ;;
+	esac
+	printf '%s\n' "$err" | grep -Eq -- "$pattern" ||
+		fail "minica $*: stderr does not match /$pattern/"
+	after=$(store_digest)
+	[ "$before" = "$after" ] || fail "minica $*: the store changed"
+	ok "$* -> $code"
+}
+
+# A CA for tests that do not test the CA's key type: EC P-256 is instant.
+make_ca() {
+	run --pass-file "$PASS" init --name "Test Mail CA" --org "Test Org" --key ec:P-256 "$@"
+	assert_rc 0 "init"
+	"$MINICA" ca export > "$T/ca.pem" || fail "ca export"
+}
+
+finish() {
+	echo "$(basename "$0"): $TESTS_RUN checks passed"
+	exit 0
+}
