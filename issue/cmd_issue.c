@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exchange/exchange.h"
 #include "issue.h"
 #include "minica.h"
 
@@ -136,194 +135,10 @@ static const struct argp argp = {
 	"has a default domain.\n\nExample:\n  minica issue --host mail-hub1 --out /tmp/certs",
 	children, NULL, NULL};
 
-/* Everything shared by the subjects of one run. */
-struct issue_run {
-	struct issue_args *args;
-	struct template *tpl;
-	store *st;
-	struct ca ca;
-	struct keyspec key;
-	enum pfx_mode pfx;
-	char *pfx_pass; /* from --pfx-pass-file, else NULL */
-	size_t pfx_pass_len;
-	json_t *json;   /* array of results with --json */
-	int issued;
-};
-
-struct insert_ctx {
-	const struct store_record *rec;
-	const char *detail;
-};
-
-static int insert_fn(store_txn *txn, void *vctx)
-{
-	struct insert_ctx *ctx = vctx;
-	struct store_audit a = {0};
-	int rc;
-
-	if ((rc = store_txn_insert(txn, ctx->rec)))
-		return rc;
-	a.action = (char *)"issue";
-	a.detail = (char *)ctx->detail;
-	a.has_serial = 1;
-	memcpy(a.serial, ctx->rec->serial, STORE_SERIAL_LEN);
-	return store_txn_audit(txn, &a);
-}
-
-static void report(struct issue_run *run, X509 *leaf, const struct hostlist *hosts,
-		   struct leaf_files *files, EVP_PKEY *key)
-{
-	char thumb[THUMBPRINT_HEX], serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], kd[32];
-	unsigned char sbin[STORE_SERIAL_LEN];
-	int64_t nb = 0, na = 0;
-	const char *paths[] = {files->crt, files->key, files->chain, files->pfx, files->pfx_password};
-	const char *labels[] = {"crt", "key", "chain", "pfx", "pfx_password"};
-	size_t i;
-
-	x509_thumbprint(leaf, thumb);
-	serial_get(leaf, sbin);
-	serial_hex(sbin, serial);
-	x509_times(leaf, &nb, &na);
-	key_describe(key, kd);
-	if (run->json) {
-		json_t *o = json_object(), *names = json_array(), *f = json_object();
-
-		for (i = 0; i < hosts->n; i++)
-			json_array_append_new(names, json_string(hosts->names[i]));
-		for (i = 0; i < 5; i++)
-			if (paths[i])
-				json_object_set_new(f, labels[i], json_string(paths[i]));
-		json_object_set_new(o, "serial", json_string(serial));
-		json_object_set_new(o, "thumbprint", json_string(thumb));
-		json_object_set_new(o, "not_after", json_string(fmt_time_iso(na, when)));
-		json_object_set_new(o, "days", json_integer(days_left(na, now_utc())));
-		json_object_set_new(o, "names", names);
-		json_object_set_new(o, "template", json_string(run->tpl->name));
-		json_object_set_new(o, "key", json_string(kd));
-		json_object_set_new(o, "pfx", json_string(files->pfx ? (run->pfx == PFX_MODERN
-									? "modern" : "legacy")
-								     : "none"));
-		json_object_set_new(o, "files", f);
-		json_array_append_new(run->json, o);
-		return;
-	}
-	printf("Issued %s (template %s)\n", hosts->names[0], run->tpl->name);
-	printf("  serial      %s\n", serial);
-	printf("  thumbprint  %s\n", thumb);
-	printf("  not after   %s (%ld days)\n", fmt_time(na, when), days_left(na, now_utc()));
-	printf("  names       ");
-	for (i = 0; i < hosts->n; i++)
-		printf("%s%s", i ? ", " : "", hosts->names[i]);
-	printf("\n  key         %s\n", kd);
-	if (files->pfx)
-		printf("  pfx         %s\n", pfx_mode_describe(run->pfx));
-	for (i = 0; i < 5; i++)
-		if (paths[i])
-			printf("  %-11s %s\n", i == 0 ? "files" : "", paths[i]);
-	if (g_opts.quiet)
-		return;
-	if (files->pfx) {
-		const char *slash = strrchr(files->pfx, '/');
-
-		exchange_print_install(stdout, slash ? slash + 1 : files->pfx, thumb);
-	}
-	printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n", files->key ? files->key : "KEY",
-	       files->chain);
-}
-
-static int issue_one(struct issue_run *run, char *const *names, size_t n_names)
-{
-	struct issue_args *a = run->args;
-	struct hostlist hosts = {0};
-	struct leaf_files files = {0};
-	struct leaf_spec spec = {0};
-	struct store_record rec = {0};
-	struct insert_ctx ictx;
-	EVP_PKEY *key = NULL;
-	X509 *leaf = NULL;
-	unsigned char *pfx = NULL;
-	size_t pfx_len = 0, i;
-	char base[HOST_MAX + 16], password[PFX_PASSWORD_LEN + 1] = "", detail[1024];
-	const char *pass;
-	size_t used;
-	int rc;
-
-	rec.revoke_reason = -1;
-	if ((rc = hosts_resolve(names, n_names, &run->ca, run->tpl->wildcard, &hosts)))
-		goto out;
-	if (host_file_name(hosts.names[0], base, sizeof(base)) != 0) {
-		rc = fail(EX_DATAERR, "host name '%s' is too long for a file name", hosts.names[0]);
-		goto out;
-	}
-	files.dir = a->out_dir ? a->out_dir : ".";
-	files.base = base;
-	files.force = a->force;
-	files.want_key = 1;
-	files.want_pfx = run->pfx != PFX_NONE;
-	files.want_password = run->pfx_pass == NULL;
-	if ((rc = leaf_files_plan(&files)) || (rc = ca_unlock(&run->ca)))
-		goto out;
-	/* slow work (key generation, signing, PFX) before the write transaction */
-	if ((rc = keyspec_generate(&run->key, &key)) || (rc = serial_random(spec.serial)))
-		goto out;
-	spec.hosts = &hosts;
-	spec.tpl = run->tpl;
-	spec.days = a->days;
-	spec.key = key;
-	if ((rc = leaf_build(&run->ca, &spec, &leaf)) ||
-	    (rc = leaf_record(&run->ca, run->tpl, leaf, &hosts, &rec)) ||
-	    (rc = ca_wrap_leaf_key(&run->ca, key, &rec.key, &rec.key_len)))
-		goto out;
-	if (files.want_pfx) {
-		if (!run->pfx_pass && (rc = pfx_password_generate(password)))
-			goto out;
-		pass = run->pfx_pass ? run->pfx_pass : password;
-		if ((rc = pfx_build(key, leaf, run->ca.cert, hosts.names[0], run->tpl->pfx_csp,
-				    run->pfx, pass, &pfx, &pfx_len)))
-			goto out;
-	}
-	used = (size_t)snprintf(detail, sizeof(detail), "template=%s hosts=", run->tpl->name);
-	for (i = 0; i < hosts.n && used < sizeof(detail); i++)
-		used += (size_t)snprintf(detail + used, sizeof(detail) - used, "%s%s", i ? "," : "",
-					 hosts.names[i]);
-	ictx.rec = &rec;
-	ictx.detail = detail;
-	if ((rc = store_write(run->st, insert_fn, &ictx)))
-		goto out;
-	run->issued++;
-	rc = leaf_files_write(&files, leaf, run->ca.cert, key, pfx, pfx_len,
-			      run->pfx_pass ? NULL : password);
-	if (rc) {
-		char serial[2 * STORE_SERIAL_LEN + 1];
-
-		serial_hex(rec.serial, serial);
-		fail(rc, "%s: the certificate is stored (serial %s) but its files are incomplete; "
-			 "write them again with 'minica export --serial %s --pem DIR --pfx FILE'",
-		     hosts.names[0], serial, serial);
-		goto out;
-	}
-	report(run, leaf, &hosts, &files, key);
-out:
-	OPENSSL_cleanse(password, sizeof(password));
-	if (pfx)
-		OPENSSL_clear_free(pfx, pfx_len);
-	free(rec.cert);
-	for (i = 0; i < rec.n_hosts; i++)
-		free(rec.hosts[i]);
-	free(rec.hosts);
-	free(rec.template_name);
-	secret_free(rec.key, rec.key_len);
-	X509_free(leaf);
-	EVP_PKEY_free(key);
-	leaf_files_release(&files);
-	hostlist_free(&hosts);
-	return rc;
-}
-
 /* --hosts-file: "host [extra-host...]" per line, '#' comments, blank lines skipped. */
-static int issue_from_file(struct issue_run *run)
+static int issue_from_file(struct issuer *is, const char *path)
 {
-	FILE *f = fopen(run->args->hosts_file, "r");
+	FILE *f = fopen(path, "r");
 	char *line = NULL, *names[64];
 	size_t cap = 0;
 	long lineno = 0;
@@ -331,7 +146,7 @@ static int issue_from_file(struct issue_run *run)
 
 	if (!f)
 		return fail(errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "hosts file %s: %s",
-			    run->args->hosts_file, strerror(errno));
+			    path, strerror(errno));
 	while (getline(&line, &cap, f) > 0) {
 		char *save = NULL, *tok, *hash = strchr(line, '#');
 		size_t n = 0;
@@ -344,10 +159,10 @@ static int issue_from_file(struct issue_run *run)
 			names[n++] = tok;
 		if (n == 0)
 			continue;
-		if ((rc = issue_one(run, names, n))) {
+		if ((rc = issuer_issue(is, names, n, NULL))) {
 			fail(rc, "hosts file %s line %ld: stopped here; %d certificates were issued "
 				 "before it",
-			     run->args->hosts_file, lineno, run->issued);
+			     path, lineno, is->issued);
 			break;
 		}
 	}
@@ -359,52 +174,41 @@ static int issue_from_file(struct issue_run *run)
 int cmd_issue(int argc, char **argv)
 {
 	struct issue_args a = {.pfx = -1};
-	struct issue_run run = {0};
+	struct issue_options o = {0};
+	struct issuer is = {0};
+	struct ca ca = {0};
+	store *st = NULL;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "issue", &a)))
 		goto out;
-	run.args = &a;
-	if ((rc = template_load(a.template_name ? a.template_name : TEMPLATE_DEFAULT, &run.tpl)))
+	o.template_name = a.template_name;
+	o.key = a.key;
+	o.pfx = a.pfx;
+	o.pfx_mode = a.pfx_mode;
+	o.pfx_pass_file = a.pfx_pass_file;
+	o.out_dir = a.out_dir;
+	o.force = a.force;
+	o.days = a.days;
+	/* the template first: a bad one fails before the store is opened */
+	if ((rc = issuer_init(&is, NULL, NULL, &o)) || (rc = store_open(store_dir(), &st)) ||
+	    (rc = ca_load(st, &ca)))
 		goto out;
-	run.key = run.tpl->key;
-	if (a.key)
-		keyspec_parse(a.key, &run.key);
-	run.pfx = a.pfx == 0 ? PFX_NONE : run.tpl->pfx;
-	if (run.pfx == PFX_NONE && a.pfx == 1)
-		run.pfx = PFX_LEGACY;
-	if (run.pfx != PFX_NONE && a.pfx_mode)
-		run.pfx = (enum pfx_mode)a.pfx_mode;
-	if (run.tpl->sha1)
-		warning("template %s signs with SHA-1: only for Exchange 2007 on Windows Server 2003 "
-			"without KB938397; every modern client rejects it",
-			run.tpl->name);
-	if ((rc = store_open(store_dir(), &run.st)) || (rc = ca_load(run.st, &run.ca)))
-		goto out;
-	if (a.pfx_pass_file && run.pfx != PFX_NONE &&
-	    (rc = pass_read_file(a.pfx_pass_file, "PFX password file", &run.pfx_pass,
-				 &run.pfx_pass_len)))
-		goto out;
-	if (g_opts.json)
-		run.json = json_array();
+	is.st = st;
+	is.ca = &ca;
 	if (a.hosts_file)
-		rc = issue_from_file(&run);
+		rc = issue_from_file(&is, a.hosts_file);
 	else
-		rc = issue_one(&run, a.hosts, a.n_hosts);
-	if (run.json && json_array_size(run.json) > 0) {
-		json_t *result = a.hosts_file ? json_incref(run.json)
-					      : json_incref(json_array_get(run.json, 0));
-		int jrc = json_emit(result);
+		rc = issuer_issue(&is, a.hosts, a.n_hosts, NULL);
+	if (is.issued) {
+		int jrc = issuer_finish(&is, a.hosts_file != NULL);
 
-		if (!rc)
-			rc = jrc;
+		rc = rc ? rc : jrc;
 	}
 out:
-	json_decref(run.json);
-	pass_free(run.pfx_pass, run.pfx_pass_len);
-	ca_release(&run.ca);
-	store_close(run.st);
-	template_free(run.tpl);
+	issuer_release(&is);
+	ca_release(&ca);
+	store_close(st);
 	free(a.hosts);
 	return rc;
 }

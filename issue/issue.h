@@ -83,8 +83,40 @@ void leaf_files_release(struct leaf_files *f);
 int leaf_files_write(struct leaf_files *f, X509 *leaf, X509 *ca, EVP_PKEY *key,
 		     const unsigned char *pfx, size_t pfx_len, const char *generated_password);
 
-/* ---- presenting records (records.c) ---- */
+/* ---- the issuing path (issuer.c) ---- */
 struct json_t;
+struct issue_options {
+	const char *template_name; /* NULL: smtp-transport */
+	const char *key;           /* NULL: the template's */
+	int pfx;                   /* -1: the template's, 0: none, 1: yes */
+	int pfx_mode;              /* 0: the template's, PFX_LEGACY, PFX_MODERN */
+	const char *pfx_pass_file; /* NULL: generate one per certificate */
+	const char *out_dir;       /* NULL: "." */
+	int force;
+	long days;                 /* 0: the template's */
+};
+struct issuer {
+	store *st;            /* borrowed */
+	struct ca *ca;        /* borrowed; unlocked on first use */
+	struct template *tpl;
+	struct keyspec key;
+	enum pfx_mode pfx;
+	char *pfx_pass;
+	size_t pfx_pass_len;
+	const char *out_dir;
+	int force;
+	long days;
+	struct json_t *json;  /* results, with --json */
+	int issued;
+};
+int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o);
+/* One certificate for names; with renews, that record becomes superseded in the same commit. */
+int issuer_issue(struct issuer *is, char *const *names, size_t n_names,
+		 const struct store_record *renews);
+int issuer_finish(struct issuer *is, int as_array); /* prints the JSON results */
+void issuer_release(struct issuer *is);
+
+/* ---- presenting records (records.c) ---- */
 const char *record_status(const struct store_record *rec, int64_t now);
 const char *revoke_reason_name(int reason);
 struct json_t *record_json(const struct store_record *rec, int64_t now, int full);
