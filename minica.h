@@ -88,6 +88,13 @@ int asn1_time_epoch(const struct asn1_string_st *t, int64_t *out);
 struct json_t;
 int json_emit(struct json_t *value);
 
+/*
+ * common/text.c: UTF-8 (BOM optional) or UTF-16 LE/BE (BOM optional, told by
+ * the NUL bytes) to NUL-terminated UTF-8. 0, or -1 if it is not valid text.
+ */
+int text_to_utf8(const unsigned char *in, size_t len, char **out, size_t *out_len,
+		 const char **encoding);
+
 /* common/hex.c */
 void hex_upper(const unsigned char *bytes, size_t len, char *out); /* out: 2*len+1 */
 
