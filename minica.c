@@ -25,8 +25,9 @@ static const struct command commands[] = {
 	{"export", cmd_export, "write a stored certificate again (PEM files, PFX)"},
 	{"list", cmd_list, "one line per issued certificate"},
 	{"show", cmd_show, "everything about one certificate"},
-	{"ca", cmd_ca, "the CA certificate: show, export"},
+	{"ca", cmd_ca, "the CA certificate: show, export, extend"},
 	{"templates", cmd_templates, "list the templates, or show one"},
+	{"check", cmd_check, "expiry state of the CA and certificates (monitoring plugin)"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

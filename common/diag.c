@@ -9,8 +9,15 @@
 
 #include "minica.h"
 
-static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+static char last_message[512];
+
+static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix,
+		  int remember)
 {
+	va_list copy;
+	size_t n;
+
+	va_copy(copy, ap);
 	fputs("minica: ", stderr);
 	if (prefix)
 		fputs(prefix, stderr);
@@ -18,6 +25,23 @@ static void vemit(const char *prefix, const char *fmt, va_list ap, const char *s
 	if (suffix && *suffix)
 		fprintf(stderr, ": %s", suffix);
 	fputc('\n', stderr);
+	if (remember) { /* errors only: warnings and notes do not replace the last error */
+		vsnprintf(last_message, sizeof(last_message), fmt, copy);
+		n = strlen(last_message);
+		if (suffix && *suffix && n < sizeof(last_message))
+			snprintf(last_message + n, sizeof(last_message) - n, ": %s", suffix);
+	}
+	va_end(copy);
+}
+
+/*
+ * The text of the last error line (without "minica: "), for commands that
+ * must also say it on stdout: a monitoring plugin's status line is the
+ * only thing Nagios shows.
+ */
+const char *diag_last(void)
+{
+	return last_message;
 }
 
 int fail(int code, const char *fmt, ...)
@@ -25,7 +49,7 @@ int fail(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit(NULL, fmt, ap, NULL);
+	vemit(NULL, fmt, ap, NULL, 1);
 	va_end(ap);
 	ERR_clear_error();
 	return code;
@@ -64,7 +88,7 @@ int fail_ssl(int code, const char *fmt, ...)
 	const char *reason = ssl_reason();
 
 	va_start(ap, fmt);
-	vemit(NULL, fmt, ap, reason);
+	vemit(NULL, fmt, ap, reason, 1);
 	va_end(ap);
 	return code;
 }
@@ -74,7 +98,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("warning: ", fmt, ap, NULL);
+	vemit("warning: ", fmt, ap, NULL, 0);
 	va_end(ap);
 }
 
@@ -85,7 +109,7 @@ void notice(const char *fmt, ...)
 	if (g_opts.quiet)
 		return;
 	va_start(ap, fmt);
-	vemit(NULL, fmt, ap, NULL);
+	vemit(NULL, fmt, ap, NULL, 0);
 	va_end(ap);
 }
 
