@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"export", cmd_export, "write a stored certificate again (PEM files, PFX)"},
 	{"list", cmd_list, "one line per issued certificate"},
 	{"show", cmd_show, "everything about one certificate"},
+	{"renew", cmd_renew, "new key and certificate with the same names and template"},
 	{"ca", cmd_ca, "the CA certificate: show, export, extend"},
 	{"templates", cmd_templates, "list the templates, or show one"},
 	{"check", cmd_check, "expiry state of the CA and certificates (monitoring plugin)"},
