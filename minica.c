@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{"ca", cmd_ca, "the CA certificate: show, export, extend"},
 	{"templates", cmd_templates, "list the templates, or show one"},
 	{"check", cmd_check, "expiry state of the CA and certificates (monitoring plugin)"},
+	{"remind", cmd_remind, "say (or mail) what expires and the command that fixes it"},
+	{"schedule", cmd_schedule, "run remind daily: systemd timer or crontab line"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

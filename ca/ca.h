@@ -124,6 +124,14 @@ char *sh_quote(const char *word); /* one /bin/sh word, malloc'ed */
 extern const struct argp policy_argp;
 void policy_report_unknown(const char *why); /* the UNKNOWN status line (or JSON) on stdout */
 
+/* ---- mail for remind (sendmail.c) ---- */
+#define MAIL_DEFAULT_COMMAND "/usr/sbin/sendmail -t -oi"
+int mail_address_check(const char *addr); /* 0 for a plain local@domain, else -1 */
+char *mail_default_from(void);            /* user@host, malloc'ed */
+char *mail_message(const char *from, char *const *to, size_t n_to, const char *subject,
+		   const char *status, const char *body); /* RFC 5322 text, malloc'ed */
+int mail_send(const char *command, const char *message); /* no shell; bounded wait */
+
 /* ---- commands of this area ---- */
 int cmd_init(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
