@@ -163,7 +163,7 @@ int cmd_check(int argc, char **argv)
 	store *st = NULL;
 	int rc;
 
-	if ((rc = cli_parse(&argp, argc, argv, "check", &lim))) {
+	if ((rc = cli_parse_flags(&argp, argc, argv, "check", &lim, ARGP_NO_EXIT))) {
 		policy_report_unknown("invalid command line (see 'minica check --help')");
 		goto out;
 	}

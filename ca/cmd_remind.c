@@ -210,7 +210,7 @@ int cmd_remind(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((rc = cli_parse(&argp, argc, argv, "remind", &a))) {
+	if ((rc = cli_parse_flags(&argp, argc, argv, "remind", &a, ARGP_NO_EXIT))) {
 		policy_report_unknown("invalid command line (see 'minica remind --help')");
 		goto out;
 	}
