@@ -113,6 +113,7 @@ int policy_evaluate(store *st, const struct ca *ca, const struct policy_limits *
 		    struct policy_report *out);
 void policy_release(struct policy_report *r);
 const char *policy_state_name(int state); /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
+const char *policy_ago(int64_t t, int64_t now, char buf[32]); /* "3 days ago" */
 char *policy_summary(const struct policy_report *r);  /* one line, malloc'ed */
 char *policy_perfdata(const struct policy_report *r); /* Nagios performance data */
 char *policy_fix_ca(const struct policy_report *r);

@@ -92,12 +92,12 @@ static const struct argp argp = {
 
 static void ca_item(FILE *f, const struct policy_report *r)
 {
-	char when[TIME_BUF], *fix = policy_fix_ca(r);
+	char when[TIME_BUF], ago[32], *fix = policy_fix_ca(r);
 
 	fprintf(f, "%-9s The CA %s ", policy_state_name(r->ca_state), r->ca_subject);
 	if (r->ca_not_after <= r->now)
-		fprintf(f, "expired on %s (%ld days ago).\n", fmt_time(r->ca_not_after, when),
-			-r->ca_days);
+		fprintf(f, "expired on %s (%s).\n", fmt_time(r->ca_not_after, when),
+			policy_ago(r->ca_not_after, r->now, ago));
 	else
 		fprintf(f, "expires on %s (in %ld days).\n", fmt_time(r->ca_not_after, when),
 			r->ca_days);
@@ -117,7 +117,7 @@ static void ca_item(FILE *f, const struct policy_report *r)
 static void leaf_item(FILE *f, const struct policy_report *r, const struct policy_leaf *l)
 {
 	const struct store_record *rec = l->rec;
-	char when[TIME_BUF], serial[2 * STORE_SERIAL_LEN + 1], *fix = policy_fix_leaf(r, l);
+	char when[TIME_BUF], ago[32], serial[2 * STORE_SERIAL_LEN + 1], *fix = policy_fix_leaf(r, l);
 	char *where = sh_quote(r->store);
 	size_t i;
 
@@ -130,8 +130,8 @@ static void leaf_item(FILE *f, const struct policy_report *r, const struct polic
 		fputs(")", f);
 	}
 	if (rec->not_after <= r->now)
-		fprintf(f, " expired on %s (%ld days ago).\n", fmt_time(rec->not_after, when),
-			-l->days);
+		fprintf(f, " expired on %s (%s).\n", fmt_time(rec->not_after, when),
+			policy_ago(rec->not_after, r->now, ago));
 	else
 		fprintf(f, " expires on %s (in %ld days).\n", fmt_time(rec->not_after, when), l->days);
 	fprintf(f, "%-9s Serial %s, template %s.\n", "", serial, rec->template_name);

@@ -339,12 +339,24 @@ static char *store_arg(const struct policy_report *r)
 	return out;
 }
 
+/* "3 days ago", counting whole days elapsed (days_left counts down, so it rounds the other way) */
+const char *policy_ago(int64_t t, int64_t now, char buf[32])
+{
+	int64_t days = (now - t) / DAY;
+
+	if (days < 1)
+		snprintf(buf, 32, "less than a day ago");
+	else
+		snprintf(buf, 32, "%lld day%s ago", (long long)days, days == 1 ? "" : "s");
+	return buf;
+}
+
 char *policy_summary(const struct policy_report *r)
 {
-	char *ca = NULL, *leaves = NULL, *out = NULL;
+	char *ca = NULL, *leaves = NULL, *out = NULL, ago[32];
 
 	if (r->ca_not_after <= r->now)
-		ca = text("CA expired %ld day%s ago", -r->ca_days, plural((size_t)-r->ca_days));
+		ca = text("CA expired %s", policy_ago(r->ca_not_after, r->now, ago));
 	else if (r->ca_clamps && r->ca_state == MON_WARNING)
 		ca = text("CA expires in %ld days, sooner than a new %s certificate (%ld days): "
 			  "extend it now",

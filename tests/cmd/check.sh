@@ -69,7 +69,7 @@ run_at +11d check
 assert_rc 2 "check 11 days later"
 assert_match "$(first_line)" '1 certificate expired, 2 certificates expire within 60 days' "expired leaf in the status line"
 assert_contains "$out" "(serial " "row"
-assert_match "$out" 'CRITICAL .* -1  crit1, crit1.corp.example \(serial [0-9A-F]{32}, expired\)' "expired row"
+assert_match "$out" 'CRITICAL .* -[12]  crit1, crit1.corp.example \(serial [0-9A-F]{32}, expired\)' "expired row"
 ok "an expired leaf is CRITICAL"
 
 # Renewed (superseded) certificates never alarm.
