@@ -156,6 +156,8 @@ assert_rc 2 "check after the extension, before renewing"
 assert_eq "$(printf '%s' "$out" | jq -r '"\(.ca.state) \(.ca.version) \(.certificates|length)"')" "OK 2 2" "CA OK, two leaves"
 [ "$(printf '%s' "$out" | jq -r .ca.days_left)" -ge 3650 ] || fail "the CA should have 10 years left"
 
+unset MINICA_PASS_FILE
+expect_error 64 "the CA passphrase is needed" renew --host mail-hub1 --out "$T/out" --force
 run_at "$(at 30)" --pass-file "$PASS" renew --host mail-hub1 --out "$T/out" --force
 assert_rc 0 "renew mail-hub1 (expired)"
 assert_contains "$out" "Renewed mail-hub1" "renew output"
