@@ -78,6 +78,8 @@ static const struct argp argp = {
 
 void policy_report_unknown(const char *why)
 {
+	if (!why || !*why)
+		why = "see the message on stderr";
 	if (g_opts.json) {
 		json_t *o = json_object();
 

@@ -22,7 +22,7 @@ extendedKeyUsage = serverAuth, clientAuth
 EOF
 export MINICA_TEMPLATES="$T/tpl"
 
-make_ca --years 2 --domain corp.example
+make_ca --years 2 --domain corp.example --permit-dns corp.example
 cp "$T/ca.pem" "$T/ca-v1.pem"
 ca_end=$(not_after "$T/ca.pem")
 # at DAYS: the faketime offset at which the CA has DAYS days left, less an hour
@@ -36,11 +36,11 @@ assert_rc 0 "check right after init"
 assert_match "$(printf '%s\n' "$out" | head -1)" '^MINICA OK - CA expires in 73[01] days; no certificate expires within 60 days \| ca_days=73[01];365;90 ' "status line"
 ok "a new CA with a 2-year life is OK"
 
-run $I --host mail-hub1 --days 700
-assert_rc 0 "issue mail-hub1 (700 days)"
-hub1_end=$(not_after "$T/out/mail-hub1.crt")
-[ $((ca_end - hub1_end)) -gt $((30 * 86400)) ] || fail "mail-hub1 should end a month before the CA"
-ok "mail-hub1 issued at the start"
+run $I --host mail-hub1.corp.example --days 700
+assert_rc 0 "issue mail-hub1.corp.example (700 days)"
+hub1_end=$(not_after "$T/out/mail-hub1.corp.example.crt")
+[ $((ca_end - hub1_end)) -gt $((30 * 86400)) ] || fail "mail-hub1.corp.example should end a month before the CA"
+ok "mail-hub1.corp.example issued at the start"
 
 # One year before the end: 366 days left is still OK, 364 days and 23 hours is WARNING.
 run_at "$(at 366)" check
@@ -56,13 +56,13 @@ assert_eq "$(printf '%s' "$out" | jq -r '.status + " " + .ca.state + " " + (.ca.
 ok "one year before the end: WARNING (exit 1)"
 
 # 100 days before the end: a new leaf is clamped to the CA's notAfter, with a warning.
-run_at "$(at 100)" $I --host mail-hub2 --days 365
-assert_rc 0 "issue mail-hub2 with 100 days left"
-assert_contains "$err" "warning: mail-hub2: validity clamped from 365 days to the CA's notAfter" "clamp warning"
+run_at "$(at 100)" $I --host mail-hub2.corp.example --days 365
+assert_rc 0 "issue mail-hub2.corp.example with 100 days left"
+assert_contains "$err" "warning: mail-hub2.corp.example: validity clamped from 365 days to the CA's notAfter" "clamp warning"
 assert_contains "$err" "minica ca extend" "the clamp warning says how to fix it"
-assert_eq "$(not_after "$T/out/mail-hub2.crt")" "$ca_end" "mail-hub2 ends with the CA"
-v=$(openssl verify -x509_strict -attime "$(epoch 100)" -CAfile "$T/ca-v1.pem" "$T/out/mail-hub2.crt" 2>&1)
-assert_eq "$v" "$T/out/mail-hub2.crt: OK" "clamped leaf verifies"
+assert_eq "$(not_after "$T/out/mail-hub2.corp.example.crt")" "$ca_end" "mail-hub2.corp.example ends with the CA"
+v=$(openssl verify -x509_strict -attime "$(epoch 100)" -CAfile "$T/ca-v1.pem" "$T/out/mail-hub2.corp.example.crt" 2>&1)
+assert_eq "$v" "$T/out/mail-hub2.corp.example.crt: OK" "clamped leaf verifies"
 run_at "$(at 100)" check
 assert_rc 1 "check with 99 days left (above --crit 90)"
 run_at "$(at 100)" check --crit 100
@@ -71,15 +71,15 @@ run_at "$(at 100)" check --warn 50 --crit 20
 assert_rc 0 "check --warn 50 --crit 20 with 99 days left"
 ok "a leaf issued with 100 days left is clamped to the CA's end"
 
-# 30 days before the end: CRITICAL. mail-hub1 expired a day ago, mail-hub2 has 29 days.
+# 30 days before the end: CRITICAL. mail-hub1.corp.example expired a day ago, mail-hub2.corp.example has 29 days.
 run_at "$(at 30)" check
 assert_rc 2 "check 30 days before the CA expires"
 assert_match "$(printf '%s\n' "$out" | head -1)" '^MINICA CRITICAL - CA expires in 29 days; 1 certificate expired, 1 certificate expires within 60 days \| ca_days=29;365;90 certs_expired=1 certs_critical=0 certs_warning=1$' "status line"
 run_at "$(at 30)" --json check
 assert_rc 2 "check --json"
 assert_eq "$(printf '%s' "$out" | jq -r '[.status, .ca.state, (.certificates[] | .names[0] + ":" + .state + ":" + .status)] | join(" ")')" \
-	"CRITICAL CRITICAL mail-hub1:CRITICAL:expired mail-hub2:WARNING:valid" "JSON states"
-assert_eq "$(printf '%s' "$out" | jq -r '.certificates[0].fix')" "minica --store $MINICA_STORE renew --host mail-hub1" "JSON fix"
+	"CRITICAL CRITICAL mail-hub1.corp.example:CRITICAL:expired mail-hub2.corp.example:WARNING:valid" "JSON states"
+assert_eq "$(printf '%s' "$out" | jq -r '.certificates[0].fix')" "minica --store $MINICA_STORE renew --host mail-hub1.corp.example" "JSON fix"
 ok "30 days before the end: CRITICAL (exit 2)"
 
 # ca extend needs the passphrase, refuses to shorten, and changes nothing when it fails.
@@ -116,6 +116,7 @@ done
 exts() { openssl x509 -in "$1" -noout -text | sed -n '/X509v3 extensions:/,/Signature Algorithm:/p'; }
 assert_eq "$(exts "$T/ca-v2.pem")" "$(exts "$T/ca-v1.pem")" "same extensions (SKI and AKI included)"
 assert_match "$(exts "$T/ca-v2.pem")" 'X509v3 Subject Key Identifier' "has an SKI"
+assert_match "$(exts "$T/ca-v2.pem")" 'X509v3 Name Constraints: critical' "keeps the name constraints"
 [ "$(openssl x509 -in "$T/ca-v2.pem" -noout -serial)" != "$(openssl x509 -in "$T/ca-v1.pem" -noout -serial)" ] || fail "the serial did not change"
 new_end=$(not_after "$T/ca-v2.pem")
 expected=$(date -u -d "$(date -u -d "@$(epoch 30)" "+%Y-%m-%d %H:%M:%S") +0000 +10 years" +%s)
@@ -127,14 +128,14 @@ assert_eq "$v" "$T/ca-v2.pem: OK" "the new CA certificate is validly self-signed
 ok "the new CA certificate keeps key, names and extensions"
 
 # Every leaf issued before verifies with only the new CA certificate.
-v=$(openssl verify -x509_strict -purpose sslserver -attime "$(epoch 30)" -CAfile "$T/ca-v2.pem" "$T/out/mail-hub2.crt" 2>&1)
-assert_eq "$v" "$T/out/mail-hub2.crt: OK" "mail-hub2 (issued before) against the new CA alone"
-v=$(openssl verify -x509_strict -no_check_time -CAfile "$T/ca-v2.pem" "$T/out/mail-hub1.crt" 2>&1)
-assert_eq "$v" "$T/out/mail-hub1.crt: OK" "mail-hub1 (expired) chains to the new CA alone"
+v=$(openssl verify -x509_strict -purpose sslserver -attime "$(epoch 30)" -CAfile "$T/ca-v2.pem" "$T/out/mail-hub2.corp.example.crt" 2>&1)
+assert_eq "$v" "$T/out/mail-hub2.corp.example.crt: OK" "mail-hub2.corp.example (issued before) against the new CA alone"
+v=$(openssl verify -x509_strict -no_check_time -CAfile "$T/ca-v2.pem" "$T/out/mail-hub1.corp.example.crt" 2>&1)
+assert_eq "$v" "$T/out/mail-hub1.corp.example.crt: OK" "mail-hub1.corp.example (expired) chains to the new CA alone"
 # Control: a CA with the same name but another key must not verify them.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/other.key" \
 	-subj "/O=Test Org/CN=Test Mail CA" -days 5000 -out "$T/other.pem" 2>/dev/null || fail "openssl req"
-v=$(openssl verify -attime "$(epoch 30)" -CAfile "$T/other.pem" "$T/out/mail-hub2.crt" 2>&1)
+v=$(openssl verify -attime "$(epoch 30)" -CAfile "$T/other.pem" "$T/out/mail-hub2.corp.example.crt" 2>&1)
 assert_not_contains "$v" ": OK" "a foreign CA with the same name"
 ok "leaves issued before the extension verify against the new CA certificate alone"
 
@@ -150,22 +151,22 @@ mdb_dump -s ca "$MINICA_STORE" | grep -qi "$(openssl x509 -in "$T/ca-v1.pem" -ou
 mdb_dump -p -s audit "$MINICA_STORE" | grep -q 'ca-extend' || fail "no audit entry for ca extend"
 ok "both CA versions are kept, and the extension is audited"
 
-# After the extension the CA is OK; mail-hub1 (expired) and mail-hub2 still alarm.
+# After the extension the CA is OK; mail-hub1.corp.example (expired) and mail-hub2.corp.example still alarm.
 run_at "$(at 30)" --json check
 assert_rc 2 "check after the extension, before renewing"
 assert_eq "$(printf '%s' "$out" | jq -r '"\(.ca.state) \(.ca.version) \(.certificates|length)"')" "OK 2 2" "CA OK, two leaves"
 [ "$(printf '%s' "$out" | jq -r .ca.days_left)" -ge 3650 ] || fail "the CA should have 10 years left"
 
 unset MINICA_PASS_FILE
-expect_error 64 "the CA passphrase is needed" renew --host mail-hub1 --out "$T/out" --force
-run_at "$(at 30)" --pass-file "$PASS" renew --host mail-hub1 --out "$T/out" --force
-assert_rc 0 "renew mail-hub1 (expired)"
-assert_contains "$out" "Renewed mail-hub1" "renew output"
-run_at "$(at 30)" --pass-file "$PASS" renew --host mail-hub2 --out "$T/out" --force
-assert_rc 0 "renew mail-hub2"
-v=$(openssl verify -x509_strict -attime "$(epoch 30)" -CAfile "$T/ca-v2.pem" "$T/out/mail-hub2.crt" 2>&1)
-assert_eq "$v" "$T/out/mail-hub2.crt: OK" "renewed mail-hub2 verifies against the new CA"
-[ "$(not_after "$T/out/mail-hub2.crt")" -gt "$ca_end" ] || fail "the renewed mail-hub2 is still clamped to the old CA's end"
+expect_error 64 "the CA passphrase is needed" renew --host mail-hub1.corp.example --out "$T/out" --force
+run_at "$(at 30)" --pass-file "$PASS" renew --host mail-hub1.corp.example --out "$T/out" --force
+assert_rc 0 "renew mail-hub1.corp.example (expired)"
+assert_contains "$out" "Renewed mail-hub1.corp.example" "renew output"
+run_at "$(at 30)" --pass-file "$PASS" renew --host mail-hub2.corp.example --out "$T/out" --force
+assert_rc 0 "renew mail-hub2.corp.example"
+v=$(openssl verify -x509_strict -attime "$(epoch 30)" -CAfile "$T/ca-v2.pem" "$T/out/mail-hub2.corp.example.crt" 2>&1)
+assert_eq "$v" "$T/out/mail-hub2.corp.example.crt: OK" "renewed mail-hub2.corp.example verifies against the new CA"
+[ "$(not_after "$T/out/mail-hub2.corp.example.crt")" -gt "$ca_end" ] || fail "the renewed mail-hub2.corp.example is still clamped to the old CA's end"
 run_at "$(at 30)" check
 assert_rc 0 "check after the extension and the renewals"
 assert_match "$(printf '%s\n' "$out" | head -1)" '^MINICA OK - CA expires in 365[0-9] days; no certificate expires within 60 days' "status line"
