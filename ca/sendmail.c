@@ -71,11 +71,23 @@ char *mail_default_from(void)
 	return out;
 }
 
-/* Subject text is ASCII (minica writes it); long lines fold at a space. */
-static void put_subject(FILE *f, const char *subject)
+/*
+ * A header is ASCII (RFC 5322 2.2): minica writes the subject itself, but a
+ * template's file name could bring in other bytes, which become '?'. Long
+ * lines fold at a space.
+ */
+static int put_subject(FILE *f, const char *text)
 {
-	size_t col = strlen("Subject: "), len = strlen(subject);
-	const char *p = subject;
+	size_t col = strlen("Subject: "), len = strlen(text), i;
+	char *subject = strdup(text);
+	const char *p;
+
+	if (!subject)
+		return -1;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)subject[i] < 0x20 || (unsigned char)subject[i] >= 0x7f)
+			subject[i] = '?';
+	p = subject;
 
 	fputs("Subject: ", f);
 	while (col + len > SUBJECT_WIDTH) {
@@ -92,6 +104,8 @@ static void put_subject(FILE *f, const char *subject)
 		col = 0;
 	}
 	fprintf(f, "%s\n", p);
+	free(subject);
+	return 0;
 }
 
 /* The whole message, headers and body, LF line ends (sendmail makes them CRLF). */
@@ -118,7 +132,11 @@ char *mail_message(const char *from, char *const *to, size_t n_to, const char *s
 	for (i = 0; i < n_to; i++)
 		fprintf(f, "%s%s", i ? ",\n " : "", to[i]);
 	fputs("\n", f);
-	put_subject(f, subject);
+	if (put_subject(f, subject) != 0) {
+		fclose(f);
+		free(msg);
+		return NULL;
+	}
 	fprintf(f, "Date: %s\n", date);
 	fprintf(f, "Message-ID: <%s.%lld@%s>\n", id_hex, (long long)now, host);
 	fputs("MIME-Version: 1.0\n"
