@@ -206,21 +206,19 @@ static int classify_leaves(store *st, struct policy_report *r)
 		struct replaced_ctx rctx = {l->rec, r->now, 0};
 		struct store_record *picked = NULL;
 
-		if (l->rec->n_hosts == 0) {
-			r->leaves[kept++] = *l;
-			continue;
+		if (l->rec->n_hosts) {
+			if ((rc = store_scan_host(st, l->rec->hosts[0], visit_replacement, &rctx)))
+				break;
+			if (rctx.found) {
+				store_record_free(l->rec);
+				r->n_replaced++;
+				continue;
+			}
+			if ((rc = record_lookup(st, NULL, l->rec->hosts[0], &picked)))
+				break;
+			l->by_host = !memcmp(picked->serial, l->rec->serial, STORE_SERIAL_LEN);
+			store_record_free(picked);
 		}
-		if ((rc = store_scan_host(st, l->rec->hosts[0], visit_replacement, &rctx)))
-			break;
-		if (rctx.found) {
-			store_record_free(l->rec);
-			r->n_replaced++;
-			continue;
-		}
-		if ((rc = record_lookup(st, NULL, l->rec->hosts[0], &picked)))
-			break;
-		l->by_host = !memcmp(picked->serial, l->rec->serial, STORE_SERIAL_LEN);
-		store_record_free(picked);
 		if (l->rec->not_after <= r->now)
 			r->n_expired++;
 		else if (l->state == MON_CRITICAL)

@@ -171,6 +171,10 @@ static int refuse(const struct store_record *rec)
 		return fail(EX_DATAERR, "certificate %s (%s) is revoked: a revoked certificate is not "
 					"renewed; issue a new one with 'minica issue --host %s'",
 			    serial, host, host);
+	if (rec->status == STORE_SUPERSEDED && !rec->has_successor)
+		return fail(EX_DATAERR, "certificate %s (%s) is superseded: renew the newest certificate "
+					"for its names ('minica renew --host %s')",
+			    serial, host, host);
 	if (rec->status == STORE_SUPERSEDED || rec->has_successor)
 		return fail(EX_DATAERR, "certificate %s (%s) was already renewed by %s; renew that one "
 					"('minica renew --serial %s')",
