@@ -93,6 +93,7 @@ struct issue_options {
 	const char *pfx_pass_file; /* NULL: generate one per certificate */
 	const char *out_dir;       /* NULL: "." */
 	int force;
+	int no_files;              /* keep everything in the store only */
 	long days;                 /* 0: the template's */
 };
 struct issuer {
@@ -105,6 +106,7 @@ struct issuer {
 	size_t pfx_pass_len;
 	const char *out_dir;
 	int force;
+	int no_files;
 	long days;
 	struct json_t *json;  /* results, with --json */
 	int issued;
@@ -114,6 +116,8 @@ int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_
 int issuer_issue(struct issuer *is, char *const *names, size_t n_names,
 		 const struct store_record *renews);
 int issuer_finish(struct issuer *is, int as_array); /* prints the JSON results */
+/* --hosts-file: every line checked first, then keys made on all cores, batch commits. */
+int issuer_issue_file(struct issuer *is, const char *path);
 void issuer_release(struct issuer *is);
 
 /* ---- presenting records (records.c) ---- */
