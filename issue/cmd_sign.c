@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <stdlib.h>
@@ -296,8 +297,19 @@ static int plan_output(struct signing *all, size_t n, const struct sign_args *a,
 			      : fail(EX_USAGE, "several --csr need --out DIR (one file per request)");
 	if (!a->out)
 		return 0;
-	if (to_dir && (rc = out_check_dir(a->out)))
-		return rc;
+	if (to_dir) {
+		if ((rc = out_check_dir(a->out)))
+			return rc;
+	} else {
+		char *copy = strdup(a->out);
+
+		if (!copy)
+			return fail(EX_OSERR, "out of memory");
+		rc = out_check_dir(dirname(copy));
+		free(copy);
+		if (rc)
+			return rc;
+	}
 	for (i = 0; i < n; i++) {
 		if (!to_dir) {
 			all[i].out_path = strdup(a->out);
