@@ -215,14 +215,21 @@ static int prepare(struct signing *sg, const struct template *tpl, const struct 
 	struct csr_names names = {{0}, 0};
 	unsigned char *data = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, quiet;
 
 	if ((rc = read_request(sg, &data, &len)) ||
 	    (rc = csr_decode_named(sg->label, data, len, &sg->req)) ||
 	    (rc = csr_check(sg->label, sg->req, tpl->min_rsa_bits)) ||
 	    (rc = csr_names_get(sg->label, sg->req, &names)))
 		goto out;
+	/*
+	 * Its note about short names qualified under name constraints would come
+	 * before a later error line; the summary shows the names issued instead.
+	 */
+	quiet = g_opts.quiet;
+	g_opts.quiet = 1;
 	rc = hosts_resolve(names.names, names.n, ca, tpl->wildcard, &sg->hosts);
+	g_opts.quiet = quiet;
 out:
 	csr_names_free(&names);
 	free(data);
