@@ -196,6 +196,7 @@ static char *qualify(const char *name, const char *domain)
 int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wildcard,
 		  struct hostlist *out)
 {
+	char **qualified = NULL; /* short names replaced by NAME.<domain>, by input index */
 	size_t i;
 	int rc = 0, is_ip;
 
@@ -204,7 +205,8 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 		return fail(EX_USAGE, "no host name given (use --host NAME)");
 	out->names = calloc(2 * n, sizeof(char *));
 	out->is_ip = calloc(2 * n, 1);
-	if (!out->names || !out->is_ip) {
+	qualified = calloc(n, sizeof(char *));
+	if (!out->names || !out->is_ip || !qualified) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -257,9 +259,8 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 				free(q);
 				goto out;
 			}
-			notice("%s: issued as %s: the CA's name constraints (%s) reject short names",
-			       name, q, permitted_list(ca));
-			free(name);
+			/* said only once every name passed: a failure stays one line */
+			qualified[i] = name;
 			add_name(out, q, 0);
 			continue;
 		}
@@ -268,6 +269,13 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 			add_name(out, q, 0);
 	}
 out:
+	for (i = 0; qualified && i < n; i++) {
+		if (qualified[i] && rc == 0)
+			notice("%s: issued as %s.%s: the CA's name constraints (%s) reject short names",
+			       qualified[i], qualified[i], ca->domain, permitted_list(ca));
+		free(qualified[i]);
+	}
+	free(qualified);
 	if (rc)
 		hostlist_free(out);
 	return rc;

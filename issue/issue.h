@@ -40,6 +40,7 @@ struct template {
 	char *pfx_csp;
 	int wildcard;
 	char *subject_section;
+	int min_rsa_bits;          /* smallest RSA key 'sign' accepts in a request */
 };
 #define TEMPLATE_DEFAULT "smtp-transport"
 #define DAYS_MAX 36500
@@ -82,6 +83,28 @@ int leaf_files_plan(struct leaf_files *f);
 void leaf_files_release(struct leaf_files *f);
 int leaf_files_write(struct leaf_files *f, X509 *leaf, X509 *ca, EVP_PKEY *key,
 		     const unsigned char *pfx, size_t pfx_len, const char *generated_password);
+
+/*
+ * ---- certificate requests (csr.c) ----
+ * Pure functions on byte buffers (no files, no store), so fuzzers can call
+ * them. Each returns 0 or an exit code after one diagnostic line that starts
+ * with label ("request mail-hub1.req").
+ */
+#define CSR_MAX_BYTES (64 * 1024)
+#define CSR_MAX_NAMES 100
+int csr_decode(const unsigned char *data, size_t len, X509_REQ **out);
+int csr_decode_named(const char *label, const unsigned char *data, size_t len,
+		     X509_REQ **out);
+int csr_check(const char *label, X509_REQ *req, int min_rsa_bits); /* key policy, signature */
+struct csr_names {
+	char *names[CSR_MAX_NAMES]; /* CNs, then subjectAltName DNS names and IPs; unvalidated */
+	size_t n;
+};
+int csr_names_get(const char *label, X509_REQ *req, struct csr_names *out);
+void csr_names_free(struct csr_names *names);
+/* Each thing the request asks for that the certificate does not take from it. */
+typedef void (*csr_item_fn)(const char *item, void *ctx);
+void csr_ignored(X509_REQ *req, csr_item_fn fn, void *ctx);
 
 /* ---- the issuing path (issuer.c) ---- */
 struct json_t;
@@ -135,5 +158,6 @@ int cmd_export(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 
 #endif
