@@ -215,21 +215,14 @@ static int prepare(struct signing *sg, const struct template *tpl, const struct 
 	struct csr_names names = {{0}, 0};
 	unsigned char *data = NULL;
 	size_t len = 0;
-	int rc, quiet;
+	int rc;
 
 	if ((rc = read_request(sg, &data, &len)) ||
 	    (rc = csr_decode_named(sg->label, data, len, &sg->req)) ||
 	    (rc = csr_check(sg->label, sg->req, tpl->min_rsa_bits)) ||
 	    (rc = csr_names_get(sg->label, sg->req, &names)))
 		goto out;
-	/*
-	 * Its note about short names qualified under name constraints would come
-	 * before a later error line; the summary shows the names issued instead.
-	 */
-	quiet = g_opts.quiet;
-	g_opts.quiet = 1;
 	rc = hosts_resolve(names.names, names.n, ca, tpl->wildcard, &sg->hosts);
-	g_opts.quiet = quiet;
 out:
 	csr_names_free(&names);
 	free(data);
@@ -625,8 +618,10 @@ int cmd_sign(int argc, char **argv)
 			json_decref(json);
 		json = NULL;
 	} else if (rc == 0) {
-		for (i = 0; i < a.n_csrs; i++)
+		for (i = 0; i < a.n_csrs; i++) {
+			hosts_note_qualified(&all[i].hosts, &ca);
 			report_text(&all[i], tpl->name, format, a.n_csrs == 1);
+		}
 	}
 out:
 	json_decref(json);

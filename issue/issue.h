@@ -14,9 +14,11 @@
 struct hostlist {
 	char **names;          /* normalised; names[0] is the subject's CN */
 	unsigned char *is_ip;
+	unsigned char *qualified; /* 1: a short name replaced under name constraints */
 	size_t n;
 };
 void hostlist_free(struct hostlist *h);
+void hosts_note_qualified(const struct hostlist *h, const struct ca *ca);
 int host_check(const char *in, int allow_wildcard, char **out, int *is_ip);
 int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wildcard,
 		  struct hostlist *out);

@@ -282,6 +282,7 @@ int job_finish(struct issuer *is, struct issue_job *j, int compact)
 				"DIR --pfx FILE'",
 			    j->hosts.names[0], serial, serial);
 	}
+	hosts_note_qualified(&j->hosts, is->ca);
 	report(is, j->leaf, &j->hosts, &j->files, j->key, j->renews, compact);
 	return 0;
 }
