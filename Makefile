@@ -41,7 +41,7 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd
 
-.PHONY: all build deps deps-test check test unit cmdtest asan demo install clean
+.PHONY: all build deps deps-test check test unit cmdtest asan demo bench install clean
 
 all: build
 
@@ -87,6 +87,17 @@ check:
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS) -O1" \
 		LDFLAGS="$(SAN_FLAGS)" test
+
+# SPEC section 9: takes minutes; BENCH_SIZES="1000 100000" for a shorter run.
+bench:
+	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory build $(BUILD)/keygen_rate
+	@sh bench/run.sh $(CURDIR)/$(BUILD)/minica $(CURDIR)/$(BUILD)/keygen_rate
+
+$(BUILD)/keygen_rate: bench/keygen_rate.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread
 
 demo:
 	@$(MAKE) --no-print-directory deps

@@ -22,6 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{"init", cmd_init, "create the store and the CA"},
 	{"issue", cmd_issue, "issue a key and certificate for a host (with PFX)"},
+	{"sign", cmd_sign, "sign a certificate request (CSR) made on a server"},
 	{"export", cmd_export, "write a stored certificate again (PEM files, PFX)"},
 	{"list", cmd_list, "one line per issued certificate"},
 	{"show", cmd_show, "everything about one certificate"},

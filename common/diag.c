@@ -9,29 +9,47 @@
 
 #include "minica.h"
 
-static char last_message[512];
+/* Where the current diagnostics come from ("hosts file F line 7"), per thread. */
+static _Thread_local char context[256];
 
+void diag_context(const char *fmt, ...)
+{
+	va_list ap;
+
+	context[0] = '\0';
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(context, sizeof(context), fmt, ap);
+	va_end(ap);
+}
+
+/* The last error line of this thread, without "minica: " (diag_last). */
+static _Thread_local char last_message[512];
+
+/* One write per line, so lines from worker threads never interleave. */
 static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix,
 		  int remember)
 {
-	va_list copy;
-	size_t n;
+	static const char lead[] = "minica: ";
+	char line[2048];
+	int n;
 
-	va_copy(copy, ap);
-	fputs("minica: ", stderr);
-	if (prefix)
-		fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	if (suffix && *suffix)
-		fprintf(stderr, ": %s", suffix);
-	fputc('\n', stderr);
-	if (remember) { /* errors only: warnings and notes do not replace the last error */
-		vsnprintf(last_message, sizeof(last_message), fmt, copy);
-		n = strlen(last_message);
-		if (suffix && *suffix && n < sizeof(last_message))
-			snprintf(last_message + n, sizeof(last_message) - n, ": %s", suffix);
-	}
-	va_end(copy);
+	n = snprintf(line, sizeof(line), "%s%s%s%s", lead, prefix ? prefix : "", context,
+		     context[0] ? ": " : "");
+	if (n >= 0 && (size_t)n < sizeof(line))
+		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (n >= 0 && (size_t)n < sizeof(line) && suffix && *suffix)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", suffix);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n] = '\n';
+	fwrite(line, 1, (size_t)n + 1, stderr);
+	if (remember) /* errors only: warnings and notes do not replace the last error */
+		snprintf(last_message, sizeof(last_message), "%.*s", n - (int)(sizeof(lead) - 1),
+			 line + sizeof(lead) - 1);
 }
 
 /*
@@ -63,7 +81,7 @@ int fail(int code, const char *fmt, ...)
  */
 const char *ssl_reason(void)
 {
-	static char buf[256];
+	static _Thread_local char buf[256];
 	const char *data = NULL, *reason;
 	int flags = 0;
 	unsigned long e = ERR_peek_error_data(&data, &flags);
@@ -120,8 +138,8 @@ void notice(const char *fmt, ...)
  */
 const char *printable(const char *text)
 {
-	static char bufs[4][128];
-	static int next;
+	static _Thread_local char bufs[4][128];
+	static _Thread_local int next;
 	char *buf = bufs[next++ % 4];
 	size_t o = 0;
 	const unsigned char *p = (const unsigned char *)text;

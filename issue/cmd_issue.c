@@ -24,6 +24,7 @@ enum {
 	OPT_PFX_PASS_FILE,
 	OPT_FORCE,
 	OPT_KEY,
+	OPT_NO_FILES,
 };
 
 struct issue_args {
@@ -37,6 +38,7 @@ struct issue_args {
 	int pfx_mode; /* 0: the template decides */
 	const char *pfx_pass_file;
 	int force;
+	int no_files;
 	const char *key;
 };
 
@@ -51,6 +53,8 @@ static const struct argp_option options[] = {
 				    "rsa:4096|ec:P-256|ec:P-384", 2},
 	{"out", OPT_OUT, "DIR", 0, "Directory for the files (default: current directory)", 3},
 	{"force", OPT_FORCE, NULL, 0, "Replace existing files", 3},
+	{"no-files", OPT_NO_FILES, NULL, 0,
+	 "Keep the certificate and its key in the store only (write them later with export)", 3},
 	{"pfx", OPT_PFX, NULL, 0, "Write NAME.pfx (default: as the template says)", 4},
 	{"no-pfx", OPT_NO_PFX, NULL, 0, "Do not write a PFX", 4},
 	{"legacy", OPT_LEGACY, NULL, 0, "PFX with 3DES and a SHA-1 MAC (every Windows)", 4},
@@ -98,6 +102,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_FORCE:
 		a->force = 1;
 		return 0;
+	case OPT_NO_FILES:
+		a->no_files = 1;
+		return 0;
 	case OPT_PFX:
 		a->pfx = 1;
 		return 0;
@@ -135,42 +142,6 @@ static const struct argp argp = {
 	"has a default domain.\n\nExample:\n  minica issue --host mail-hub1 --out /tmp/certs",
 	children, NULL, NULL};
 
-/* --hosts-file: "host [extra-host...]" per line, '#' comments, blank lines skipped. */
-static int issue_from_file(struct issuer *is, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *names[64];
-	size_t cap = 0;
-	long lineno = 0;
-	int rc = 0;
-
-	if (!f)
-		return fail(errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "hosts file %s: %s",
-			    path, strerror(errno));
-	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL, *tok, *hash = strchr(line, '#');
-		size_t n = 0;
-
-		lineno++;
-		if (hash)
-			*hash = '\0';
-		for (tok = strtok_r(line, " \t\r\n,", &save); tok && n < 64;
-		     tok = strtok_r(NULL, " \t\r\n,", &save))
-			names[n++] = tok;
-		if (n == 0)
-			continue;
-		if ((rc = issuer_issue(is, names, n, NULL))) {
-			fail(rc, "hosts file %s line %ld: stopped here; %d certificates were issued "
-				 "before it",
-			     path, lineno, is->issued);
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
-
 int cmd_issue(int argc, char **argv)
 {
 	struct issue_args a = {.pfx = -1};
@@ -189,6 +160,7 @@ int cmd_issue(int argc, char **argv)
 	o.pfx_pass_file = a.pfx_pass_file;
 	o.out_dir = a.out_dir;
 	o.force = a.force;
+	o.no_files = a.no_files;
 	o.days = a.days;
 	/* the template first: a bad one fails before the store is opened */
 	if ((rc = issuer_init(&is, NULL, NULL, &o)) || (rc = store_open(store_dir(), &st)) ||
@@ -197,7 +169,7 @@ int cmd_issue(int argc, char **argv)
 	is.st = st;
 	is.ca = &ca;
 	if (a.hosts_file)
-		rc = issue_from_file(&is, a.hosts_file);
+		rc = issuer_issue_file(&is, a.hosts_file);
 	else
 		rc = issuer_issue(&is, a.hosts, a.n_hosts, NULL);
 	if (is.issued) {

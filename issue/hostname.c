@@ -21,6 +21,7 @@ void hostlist_free(struct hostlist *h)
 		free(h->names[i]);
 	free(h->names);
 	free(h->is_ip);
+	free(h->qualified);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -162,7 +163,7 @@ static char *permitted_list(const struct ca *ca)
 	return buf;
 }
 
-static int add_name(struct hostlist *h, char *name, int is_ip)
+static int add_name(struct hostlist *h, char *name, int is_ip, int qualified)
 {
 	size_t i;
 
@@ -174,6 +175,7 @@ static int add_name(struct hostlist *h, char *name, int is_ip)
 	}
 	h->names[h->n] = name;
 	h->is_ip[h->n] = (unsigned char)is_ip;
+	h->qualified[h->n] = (unsigned char)qualified;
 	h->n++;
 	return 0;
 }
@@ -204,7 +206,8 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 		return fail(EX_USAGE, "no host name given (use --host NAME)");
 	out->names = calloc(2 * n, sizeof(char *));
 	out->is_ip = calloc(2 * n, 1);
-	if (!out->names || !out->is_ip) {
+	out->qualified = calloc(2 * n, 1);
+	if (!out->names || !out->is_ip || !out->qualified) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -221,7 +224,7 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 				free(name);
 				goto out;
 			}
-			add_name(out, name, is_ip);
+			add_name(out, name, is_ip, 0);
 			continue;
 		}
 		if (ca->domain) {
@@ -257,20 +260,36 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 				free(q);
 				goto out;
 			}
-			notice("%s: issued as %s: the CA's name constraints (%s) reject short names",
-			       name, q, permitted_list(ca));
 			free(name);
-			add_name(out, q, 0);
+			add_name(out, q, 0, 1);
 			continue;
 		}
-		add_name(out, name, 0);
+		add_name(out, name, 0, 0);
 		if (q)
-			add_name(out, q, 0);
+			add_name(out, q, 0, 0);
 	}
 out:
 	if (rc)
 		hostlist_free(out);
 	return rc;
+}
+
+/*
+ * Said by the caller once the certificate exists, so that a failure later
+ * on stays one line.
+ */
+void hosts_note_qualified(const struct hostlist *h, const struct ca *ca)
+{
+	size_t i, dl = ca->domain ? strlen(ca->domain) : 0;
+
+	for (i = 0; i < h->n; i++) {
+		size_t len = strlen(h->names[i]);
+
+		if (!h->qualified[i] || len <= dl + 1)
+			continue;
+		notice("%.*s: issued as %s: the CA's name constraints (%s) reject short names",
+		       (int)(len - dl - 1), h->names[i], h->names[i], permitted_list(ca));
+	}
 }
 
 /* File names from host names: "*" becomes "wildcard", IPv6 ':' (invalid on Windows) '_'. */

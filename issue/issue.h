@@ -14,9 +14,11 @@
 struct hostlist {
 	char **names;          /* normalised; names[0] is the subject's CN */
 	unsigned char *is_ip;
+	unsigned char *qualified; /* 1: a short name replaced under name constraints */
 	size_t n;
 };
 void hostlist_free(struct hostlist *h);
+void hosts_note_qualified(const struct hostlist *h, const struct ca *ca);
 int host_check(const char *in, int allow_wildcard, char **out, int *is_ip);
 int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wildcard,
 		  struct hostlist *out);
@@ -40,6 +42,7 @@ struct template {
 	char *pfx_csp;
 	int wildcard;
 	char *subject_section;
+	int min_rsa_bits;          /* smallest RSA key 'sign' accepts in a request */
 };
 #define TEMPLATE_DEFAULT "smtp-transport"
 #define DAYS_MAX 36500
@@ -83,6 +86,28 @@ void leaf_files_release(struct leaf_files *f);
 int leaf_files_write(struct leaf_files *f, X509 *leaf, X509 *ca, EVP_PKEY *key,
 		     const unsigned char *pfx, size_t pfx_len, const char *generated_password);
 
+/*
+ * ---- certificate requests (csr.c) ----
+ * Pure functions on byte buffers (no files, no store), so fuzzers can call
+ * them. Each returns 0 or an exit code after one diagnostic line that starts
+ * with label ("request mail-hub1.req").
+ */
+#define CSR_MAX_BYTES (64 * 1024)
+#define CSR_MAX_NAMES 100
+int csr_decode(const unsigned char *data, size_t len, X509_REQ **out);
+int csr_decode_named(const char *label, const unsigned char *data, size_t len,
+		     X509_REQ **out);
+int csr_check(const char *label, X509_REQ *req, int min_rsa_bits); /* key policy, signature */
+struct csr_names {
+	char *names[CSR_MAX_NAMES]; /* CNs, then subjectAltName DNS names and IPs; unvalidated */
+	size_t n;
+};
+int csr_names_get(const char *label, X509_REQ *req, struct csr_names *out);
+void csr_names_free(struct csr_names *names);
+/* Each thing the request asks for that the certificate does not take from it. */
+typedef void (*csr_item_fn)(const char *item, void *ctx);
+void csr_ignored(X509_REQ *req, csr_item_fn fn, void *ctx);
+
 /* ---- the issuing path (issuer.c) ---- */
 struct json_t;
 struct issue_options {
@@ -93,6 +118,7 @@ struct issue_options {
 	const char *pfx_pass_file; /* NULL: generate one per certificate */
 	const char *out_dir;       /* NULL: "." */
 	int force;
+	int no_files;              /* keep everything in the store only */
 	long days;                 /* 0: the template's */
 };
 struct issuer {
@@ -105,6 +131,7 @@ struct issuer {
 	size_t pfx_pass_len;
 	const char *out_dir;
 	int force;
+	int no_files;
 	long days;
 	struct json_t *json;  /* results, with --json */
 	int issued;
@@ -114,6 +141,8 @@ int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_
 int issuer_issue(struct issuer *is, char *const *names, size_t n_names,
 		 const struct store_record *renews);
 int issuer_finish(struct issuer *is, int as_array); /* prints the JSON results */
+/* --hosts-file: every line checked first, then keys made on all cores, batch commits. */
+int issuer_issue_file(struct issuer *is, const char *path);
 void issuer_release(struct issuer *is);
 
 /* ---- presenting records (records.c) ---- */
@@ -132,5 +161,6 @@ int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 
 #endif

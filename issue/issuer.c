@@ -11,6 +11,7 @@
 
 #include "exchange/exchange.h"
 #include "issue.h"
+#include "issue_job.h"
 #include "minica.h"
 
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o)
@@ -22,6 +23,7 @@ int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_
 	is->ca = ca;
 	is->out_dir = o->out_dir ? o->out_dir : ".";
 	is->force = o->force;
+	is->no_files = o->no_files;
 	is->days = o->days;
 	if ((rc = template_load(o->template_name ? o->template_name : TEMPLATE_DEFAULT, &is->tpl)))
 		return rc;
@@ -64,43 +66,57 @@ int issuer_finish(struct issuer *is, int as_array)
 	return json_emit(result);
 }
 
-struct insert_ctx {
-	const struct store_record *rec;
-	const struct store_record *renews;
-	const char *detail;
-};
-
-static int insert_fn(store_txn *txn, void *vctx)
+static int audit_detail(const struct issue_job *j, const char *tpl, char *buf, size_t size)
 {
-	struct insert_ctx *ctx = vctx;
-	struct store_audit a = {0};
-	struct store_record *old = NULL;
-	int rc;
+	size_t used = (size_t)snprintf(buf, size, "template=%s hosts=", tpl), i;
 
-	if ((rc = store_txn_insert(txn, ctx->rec)))
-		return rc;
-	if (ctx->renews) {
-		/* re-read inside the transaction: another process may have changed it */
-		if ((rc = store_txn_get(txn, ctx->renews->serial, &old)))
-			return rc;
-		if (old->status == STORE_VALID)
-			old->status = STORE_SUPERSEDED;
-		old->has_successor = 1;
-		memcpy(old->successor, ctx->rec->serial, STORE_SERIAL_LEN);
-		rc = store_txn_update(txn, old);
-		store_record_free(old);
-		if (rc)
-			return rc;
+	for (i = 0; i < j->hosts.n && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "," : "", j->hosts.names[i]);
+	return 0;
+}
+
+/* Every job of a batch in one transaction: each certificate is all-or-nothing. */
+int commit_fn(store_txn *txn, void *vctx)
+{
+	struct commit_ctx *ctx = vctx;
+	struct store_record *old = NULL;
+	char detail[1024];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < ctx->n && rc == 0; i++) {
+		struct issue_job *j = ctx->jobs[i];
+		struct store_audit a = {0};
+
+		if ((rc = store_txn_insert(txn, &j->rec)))
+			break;
+		if (j->renews) {
+			/* re-read inside the transaction: another process may have changed it */
+			if ((rc = store_txn_get(txn, j->renews->serial, &old)))
+				break;
+			if (old->status == STORE_VALID)
+				old->status = STORE_SUPERSEDED;
+			old->has_successor = 1;
+			memcpy(old->successor, j->rec.serial, STORE_SERIAL_LEN);
+			rc = store_txn_update(txn, old);
+			store_record_free(old);
+			old = NULL;
+			if (rc)
+				break;
+		}
+		audit_detail(j, j->rec.template_name, detail, sizeof(detail));
+		a.action = (char *)(j->renews ? "renew" : "issue");
+		a.detail = detail;
+		a.has_serial = 1;
+		memcpy(a.serial, j->rec.serial, STORE_SERIAL_LEN);
+		rc = store_txn_audit(txn, &a);
 	}
-	a.action = (char *)(ctx->renews ? "renew" : "issue");
-	a.detail = (char *)ctx->detail;
-	a.has_serial = 1;
-	memcpy(a.serial, ctx->rec->serial, STORE_SERIAL_LEN);
-	return store_txn_audit(txn, &a);
+	return rc;
 }
 
 static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
-		   struct leaf_files *files, EVP_PKEY *key, const struct store_record *renews)
+		   struct leaf_files *files, EVP_PKEY *key, const struct store_record *renews,
+		   int compact)
 {
 	char thumb[THUMBPRINT_HEX], serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], kd[32];
 	char old[2 * STORE_SERIAL_LEN + 1] = "";
@@ -140,6 +156,12 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 		json_array_append_new(is->json, o);
 		return;
 	}
+	if (compact) {
+		/* bulk: one line per certificate */
+		printf("%s  %s  %s  %s%s%s\n", serial, thumb, fmt_time(na, when), hosts->names[0],
+		       files->crt ? "  " : "", files->crt ? files->crt : "");
+		return;
+	}
 	if (renews)
 		printf("Renewed %s (template %s), replacing %s\n", hosts->names[0], is->tpl->name, old);
 	else
@@ -163,107 +185,123 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 
 		exchange_print_install(stdout, slash ? slash + 1 : files->pfx, thumb);
 	}
-	printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
-	       files->key ? files->key : "KEY", files->chain);
+	if (files->chain)
+		printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
+		       files->key ? files->key : "KEY", files->chain);
 }
 
-static void record_release(struct store_record *rec)
+void job_release(struct issue_job *j)
 {
 	size_t i;
 
-	free(rec->cert);
-	for (i = 0; i < rec->n_hosts; i++)
-		free(rec->hosts[i]);
-	free(rec->hosts);
-	free(rec->template_name);
-	secret_free(rec->key, rec->key_len);
-	memset(rec, 0, sizeof(*rec));
+	OPENSSL_cleanse(j->password, sizeof(j->password));
+	if (j->pfx)
+		OPENSSL_clear_free(j->pfx, j->pfx_len);
+	free(j->rec.cert);
+	for (i = 0; i < j->rec.n_hosts; i++)
+		free(j->rec.hosts[i]);
+	free(j->rec.hosts);
+	free(j->rec.template_name);
+	secret_free(j->rec.key, j->rec.key_len);
+	X509_free(j->leaf);
+	EVP_PKEY_free(j->key);
+	leaf_files_release(&j->files);
+	hostlist_free(&j->hosts);
+	memset(j, 0, sizeof(*j));
+}
+
+/* Names and files: checked before any key is made (main thread). */
+int job_prepare(struct issuer *is, struct issue_job *j)
+{
+	int rc;
+
+	if ((rc = hosts_resolve(j->names, j->n_names, is->ca, is->tpl->wildcard, &j->hosts)))
+		return rc;
+	if (host_file_name(j->hosts.names[0], j->base, sizeof(j->base)) != 0)
+		return fail(EX_DATAERR, "host name '%s' is too long for a file name",
+			    j->hosts.names[0]);
+	if (is->no_files)
+		return 0;
+	j->files.dir = is->out_dir;
+	j->files.base = j->base;
+	j->files.force = is->force;
+	j->files.want_key = 1;
+	j->files.want_pfx = is->pfx != PFX_NONE;
+	j->files.want_password = is->pfx_pass == NULL;
+	return leaf_files_plan(&j->files);
+}
+
+/*
+ * The slow part (key generation, signing, self-check, PFX), outside any
+ * transaction. Safe to run in several threads at once: each job and each
+ * template copy is private, the CA is only read.
+ */
+int job_build(struct issuer *is, const struct template *tpl, struct issue_job *j)
+{
+	struct leaf_spec spec = {0};
+	int rc;
+
+	j->rec.revoke_reason = -1;
+	if ((rc = keyspec_generate(&is->key, &j->key)) || (rc = serial_random(spec.serial)))
+		return rc;
+	spec.hosts = &j->hosts;
+	spec.tpl = tpl;
+	spec.days = is->days;
+	spec.key = j->key;
+	if ((rc = leaf_build(is->ca, &spec, &j->leaf)) ||
+	    (rc = leaf_record(is->ca, tpl, j->leaf, &j->hosts, &j->rec)) ||
+	    (rc = ca_wrap_leaf_key(is->ca, j->key, &j->rec.key, &j->rec.key_len)))
+		return rc;
+	if (j->renews) {
+		j->rec.has_predecessor = 1;
+		memcpy(j->rec.predecessor, j->renews->serial, STORE_SERIAL_LEN);
+	}
+	if (!j->files.want_pfx)
+		return 0;
+	if (!is->pfx_pass && (rc = pfx_password_generate(j->password)))
+		return rc;
+	return pfx_build(j->key, j->leaf, is->ca->cert, j->hosts.names[0], tpl->pfx_csp, is->pfx,
+			 is->pfx_pass ? is->pfx_pass : j->password, &j->pfx, &j->pfx_len);
+}
+
+/* After the commit: the files, then the report. */
+int job_finish(struct issuer *is, struct issue_job *j, int compact)
+{
+	int rc = 0;
+
+	is->issued++;
+	if (!is->no_files)
+		rc = leaf_files_write(&j->files, j->leaf, is->ca->cert, j->key, j->pfx, j->pfx_len,
+				      is->pfx_pass ? NULL : j->password);
+	if (rc) {
+		char serial[2 * STORE_SERIAL_LEN + 1];
+
+		serial_hex(j->rec.serial, serial);
+		return fail(rc, "%s: the certificate is stored (serial %s) but its files are "
+				"incomplete; write them again with 'minica export --serial %s --pem "
+				"DIR --pfx FILE'",
+			    j->hosts.names[0], serial, serial);
+	}
+	hosts_note_qualified(&j->hosts, is->ca);
+	report(is, j->leaf, &j->hosts, &j->files, j->key, j->renews, compact);
+	return 0;
 }
 
 int issuer_issue(struct issuer *is, char *const *names, size_t n_names,
 		 const struct store_record *renews)
 {
-	struct hostlist hosts = {0};
-	struct leaf_files files = {0};
-	struct leaf_spec spec = {0};
-	struct store_record rec = {0};
-	struct insert_ctx ictx;
-	EVP_PKEY *key = NULL;
-	X509 *leaf = NULL;
-	unsigned char *pfx = NULL;
-	size_t pfx_len = 0, i, used;
-	char base[HOST_MAX + 16], password[PFX_PASSWORD_LEN + 1] = "", detail[1024];
-	const char *pass;
+	struct issue_job job = {0}, *jobs[1] = {&job};
+	struct commit_ctx ctx = {jobs, 1};
 	int rc;
 
-	rec.revoke_reason = -1;
-	if ((rc = hosts_resolve(names, n_names, is->ca, is->tpl->wildcard, &hosts)))
+	job.names = names;
+	job.n_names = n_names;
+	job.renews = renews;
+	if ((rc = job_prepare(is, &job)) || (rc = ca_unlock(is->ca)) ||
+	    (rc = job_build(is, is->tpl, &job)) || (rc = store_write(is->st, commit_fn, &ctx)))
 		goto out;
-	if (host_file_name(hosts.names[0], base, sizeof(base)) != 0) {
-		rc = fail(EX_DATAERR, "host name '%s' is too long for a file name", hosts.names[0]);
-		goto out;
-	}
-	files.dir = is->out_dir;
-	files.base = base;
-	files.force = is->force;
-	files.want_key = 1;
-	files.want_pfx = is->pfx != PFX_NONE;
-	files.want_password = is->pfx_pass == NULL;
-	if ((rc = leaf_files_plan(&files)) || (rc = ca_unlock(is->ca)))
-		goto out;
-	/* slow work (key generation, signing, PFX) before the write transaction */
-	if ((rc = keyspec_generate(&is->key, &key)) || (rc = serial_random(spec.serial)))
-		goto out;
-	spec.hosts = &hosts;
-	spec.tpl = is->tpl;
-	spec.days = is->days;
-	spec.key = key;
-	if ((rc = leaf_build(is->ca, &spec, &leaf)) ||
-	    (rc = leaf_record(is->ca, is->tpl, leaf, &hosts, &rec)) ||
-	    (rc = ca_wrap_leaf_key(is->ca, key, &rec.key, &rec.key_len)))
-		goto out;
-	if (renews) {
-		rec.has_predecessor = 1;
-		memcpy(rec.predecessor, renews->serial, STORE_SERIAL_LEN);
-	}
-	if (files.want_pfx) {
-		if (!is->pfx_pass && (rc = pfx_password_generate(password)))
-			goto out;
-		pass = is->pfx_pass ? is->pfx_pass : password;
-		if ((rc = pfx_build(key, leaf, is->ca->cert, hosts.names[0], is->tpl->pfx_csp, is->pfx,
-				    pass, &pfx, &pfx_len)))
-			goto out;
-	}
-	used = (size_t)snprintf(detail, sizeof(detail), "template=%s hosts=", is->tpl->name);
-	for (i = 0; i < hosts.n && used < sizeof(detail); i++)
-		used += (size_t)snprintf(detail + used, sizeof(detail) - used, "%s%s", i ? "," : "",
-					 hosts.names[i]);
-	ictx.rec = &rec;
-	ictx.renews = renews;
-	ictx.detail = detail;
-	if ((rc = store_write(is->st, insert_fn, &ictx)))
-		goto out;
-	is->issued++;
-	rc = leaf_files_write(&files, leaf, is->ca->cert, key, pfx, pfx_len,
-			      is->pfx_pass ? NULL : password);
-	if (rc) {
-		char serial[2 * STORE_SERIAL_LEN + 1];
-
-		serial_hex(rec.serial, serial);
-		fail(rc, "%s: the certificate is stored (serial %s) but its files are incomplete; "
-			 "write them again with 'minica export --serial %s --pem DIR --pfx FILE'",
-		     hosts.names[0], serial, serial);
-		goto out;
-	}
-	report(is, leaf, &hosts, &files, key, renews);
+	rc = job_finish(is, &job, 0);
 out:
-	OPENSSL_cleanse(password, sizeof(password));
-	if (pfx)
-		OPENSSL_clear_free(pfx, pfx_len);
-	record_release(&rec);
-	X509_free(leaf);
-	EVP_PKEY_free(key);
-	leaf_files_release(&files);
-	hostlist_free(&hosts);
+	job_release(&job);
 	return rc;
 }

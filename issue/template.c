@@ -157,6 +157,7 @@ static int read_settings(struct template *t)
 	t->days = 1825;
 	t->md = EVP_sha256();
 	t->pfx = PFX_LEGACY;
+	t->min_rsa_bits = 2048;
 	keyspec_parse("rsa:2048", &t->key);
 	if (!sec)
 		return fail(EX_DATAERR, "template %s: no [template] section", t->path);
@@ -222,10 +223,20 @@ static int read_settings(struct template *t)
 			free(t->subject_section);
 			if (!(t->subject_section = strdup(v)))
 				return fail(EX_OSERR, "out of memory");
+		} else if (!strcmp(k, "min_rsa_bits")) {
+			long bits;
+
+			errno = 0;
+			bits = strtol(v, &end, 10);
+			if (errno || end == v || *end || bits < 2048 || bits > 16384)
+				return bad_key(t, "template", k,
+					       "'%s' is not a number of bits between 2048 and 16384",
+					       printable(v));
+			t->min_rsa_bits = (int)bits;
 		} else {
 			return bad_key(t, "template", k,
 				       "unknown key%s (description, key, days, digest, pfx, pfx_csp, "
-				       "wildcard, subject)",
+				       "wildcard, subject, min_rsa_bits)",
 				       "");
 		}
 	}

@@ -118,4 +118,11 @@ MINICA_STORE="$S2"
 expect_error 65 "'mail.other.example' is outside the CA's permitted DNS names \(corp.example\)" $I --host mail.other.example
 expect_error 65 "a short name cannot satisfy the CA's name constraints" $I --host mail-hub1
 expect_error 65 "outside the CA's permitted DNS names" $I --host notcorp.example
+# the note about a qualified short name is only said once the certificate exists
+S3="$T/nc-domain"
+run --store "$S3" --pass-file "$PASS" init --name "NC CA 2" --key ec:P-256 --permit-dns corp.example --domain corp.example
+assert_rc 0 "init --permit-dns --domain"
+MINICA_STORE="$S3"
+touch "$T/out/mail-hub9.corp.example.crt"
+expect_error 73 "mail-hub9.corp.example.crt already exists" $I --host mail-hub9
 finish

@@ -100,13 +100,34 @@ run --json show --host soon3
 assert_eq "$(printf '%s' "$out" | jq -r '.[0].status')" "valid" "soon3 was not renewed"
 ok "bulk goes on past a failure and exits non-zero"
 
+# A certificate signed from a CSR: the server keeps its key, so renew refuses it (a new CSR
+# is needed); in bulk it is skipped with one line and the exit code says so.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/relay.key" \
+	-subj "/CN=smtp-relay.corp.example" -out "$T/relay.csr" 2>/dev/null || fail "openssl req"
+run sign --csr "$T/relay.csr" --days 10 --out "$T/relay.crt"
+assert_rc 0 "sign the relay's CSR for 10 days"
+relay=$(openssl x509 -in "$T/relay.crt" -noout -serial | cut -d= -f2)
+expect_error 66 "certificate 0*$relay \(smtp-relay.corp.example\) was signed from a CSR: the server keeps its key, so renewing needs a new CSR \('minica sign --csr FILE --template smtp-transport'\)" \
+	renew --serial "$relay" --out "$T/bulk"
+run --json check
+assert_match "$(printf '%s' "$out" | jq -r '.certificates[] | select(.names[0] == "smtp-relay.corp.example") | "\(.key_kept) \(.fix)"')" \
+	"^false a new CSR from the server, then: minica --store $MINICA_STORE sign --csr FILE --template smtp-transport$" "check's fix for a CSR-signed certificate"
+run renew --expiring 30 --out "$T/bulk" --force
+assert_rc 66 "bulk renewal with a CSR-signed certificate"
+assert_match "$out" "^skipped  smtp-relay.corp.example  0*$relay  signed from a CSR: needs a new CSR$" "skipped line"
+assert_match "$out" "^renewed  soon3 " "the others go on"
+assert_contains "$out" "renewed 1 of 2 certificates expiring within 30 days (see 'skipped' above)" "summary"
+ok "a certificate signed from a CSR needs a new CSR"
+
 # Expired certificates are left to --host/--serial, with a note (faketime: 8 days on).
 command -v faketime >/dev/null || fail "faketime is not installed (make deps-test)"
-rm "$T/bulk/soon3.crt"
+run issue --host gone1 --key ec:P-256 --days 5 --no-pfx --out "$T/v1"
+assert_rc 0 "issue gone1 for 5 days"
 run_at +8d renew --expiring 30 --out "$T/bulk" --force
-assert_rc 0 "renew --expiring 8 days later"
-assert_contains "$err" "1 expired certificate was not renewed" "note about soon3"
-run_at +8d renew --host soon3 --out "$T/bulk" --force --no-pfx
+assert_rc 66 "renew --expiring 8 days later (the relay is still skipped)"
+assert_contains "$err" "1 expired certificate was not renewed" "note about gone1"
+assert_not_contains "$out" "gone1" "an expired certificate in bulk"
+run_at +8d renew --host gone1 --out "$T/bulk" --force --no-pfx
 assert_rc 0 "renew an expired certificate by name"
 ok "expired certificates are renewed by name only"
 
