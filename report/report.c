@@ -54,10 +54,10 @@ char *text_clean(const char *in)
 	while (*p) {
 		n = utf8_seq(p);
 		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F)) ||
-		    (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) { /* C1 controls */
+		    (n == 2 && p[0] == 0xC2 && p[1] < 0xA0)) { /* C0, DEL, C1 */
 			memcpy(out + o, replacement, 3);
 			o += 3;
-			p++;
+			p += n ? n : 1;
 			continue;
 		}
 		memcpy(out + o, p, n);
