@@ -11,6 +11,7 @@ DESTDIR   ?=
 BINDIR     = $(PREFIX)/bin
 DATADIR    = $(PREFIX)/share/minica
 MANDIR     = $(PREFIX)/share/man
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
 BUILD     ?= build
 CC        ?= cc
 SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -39,9 +40,10 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
-DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl chromium python3-icalendar
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl chromium python3-icalendar \
+             bash-completion groff-base man-db
 
-.PHONY: all build deps deps-test check test unit cmdtest asan demo install clean
+.PHONY: all build deps deps-test check test unit cmdtest asan demo install install-docs clean
 
 all: build
 
@@ -93,10 +95,17 @@ demo:
 	@$(MAKE) --no-print-directory build
 	@sh scripts/demo.sh $(CURDIR)/$(BUILD)/minica
 
-install: build
+install: build install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
 	install -m 0755 $(BUILD)/minica $(DESTDIR)$(BINDIR)/minica
 	install -m 0644 templates/*.cnf $(DESTDIR)$(DATADIR)/templates/
+
+# The man page and the bash completion (bash-completion also searches
+# $(PREFIX)/share through XDG_DATA_DIRS, which includes /usr/local/share).
+install-docs:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 man/minica.1 $(DESTDIR)$(MANDIR)/man1/minica.1
+	install -m 0644 completion/minica.bash $(DESTDIR)$(COMPLETIONDIR)/minica
 
 clean:
 	rm -rf build build-asan
