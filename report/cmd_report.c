@@ -144,9 +144,10 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	if (a.html && strcmp(a.html, "-"))
-		notice("wrote %s (HTML: the CA and %zu certificates)", a.html, r.n_certs);
+		notice("wrote %s (HTML: the CA and %zu certificate%s)", a.html, r.n_certs,
+		       r.n_certs == 1 ? "" : "s");
 	if (a.ics && strcmp(a.ics, "-"))
-		notice("wrote %s (iCalendar: %zu events)", a.ics, events);
+		notice("wrote %s (iCalendar: %zu event%s)", a.ics, events, events == 1 ? "" : "s");
 out:
 	report_release(&r);
 	ca_release(&ca);
