@@ -57,6 +57,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			return cli_usage_error("only one of --html and --ics can go to standard "
 					       "output"),
 			       EINVAL;
+		if (a->html && a->ics && !strcmp(a->html, a->ics))
+			return cli_usage_error("--html and --ics name the same file"), EINVAL;
 		if (g_opts.json && ((a->html && !strcmp(a->html, "-")) ||
 				    (a->ics && !strcmp(a->ics, "-"))))
 			return cli_usage_error("--json reports on standard output: write the report "

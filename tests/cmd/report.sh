@@ -226,11 +226,12 @@ expect_error 64 "give --html FILE, --ics FILE or both" report
 expect_error 64 "--warn '0': must be between" report --ics "$T/x.ics" --warn 0
 expect_error 64 "--ca-warn 'soon': not a whole number" report --ics "$T/x.ics" --ca-warn soon
 expect_error 64 "only one of --html and --ics" report --html - --ics -
+expect_error 64 "--html and --ics name the same file" report --html "$T/same" --ics "$T/same" --force
 expect_error 64 "--json reports on standard output" --json report --ics -
 expect_error 64 "unexpected argument" report --ics "$T/x.ics" extra
 expect_error 73 "minica.ics already exists" report --html "$T/new.html" --ics "$T/minica.ics"
 [ ! -e "$T/new.html" ] || fail "report wrote the HTML although the calendar could not be written"
-expect_error 73 "" report --html "$T/no/such/dir/r.html"
+expect_error 73 "cannot create .*r.html: No such file or directory" report --html "$T/no/such/dir/r.html"
 MINICA_STORE="$T/empty" expect_error 66 "not initialised" report --ics "$T/x.ics"
 [ ! -e "$T/x.ics" ] || fail "a failed report left a file"
 ok "bad invocations"
