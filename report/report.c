@@ -7,6 +7,7 @@
  * template name may hold anything: every string goes through text_clean()
  * (valid UTF-8, no control characters) before it is escaped for its format.
  */
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,16 @@ static int collect(const struct store_record *rec, void *vctx)
 	} else {
 		ERR_clear_error();
 	}
+	/* a report needs neither the DER nor the (encrypted) key: keep the copy small */
+	free(rc->rec->cert);
+	rc->rec->cert = NULL;
+	rc->rec->cert_len = 0;
+	if (rc->rec->key) {
+		OPENSSL_cleanse(rc->rec->key, rc->rec->key_len); /* encrypted, but still */
+		free(rc->rec->key);
+	}
+	rc->rec->key = NULL;
+	rc->rec->key_len = 0;
 	return 0;
 }
 
