@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{"show", cmd_show, "everything about one certificate"},
 	{"ca", cmd_ca, "the CA certificate: show, export"},
 	{"templates", cmd_templates, "list the templates, or show one"},
+	{"report", cmd_report, "an HTML page or an iCalendar file of every expiry"},
 };
 
 static char *help_filter(int key, const char *text, void *input)
