@@ -1,4 +1,5 @@
 /* minica templates [show NAME]: what can be issued, and how. */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -43,6 +44,19 @@ static const struct argp argp = {
 	"Templates are searched in --templates DIR, $MINICA_TEMPLATES, then " MINICA_TEMPLATEDIR
 	".",
 	children, NULL, NULL};
+
+/* As template files write it: "sha256", not OpenSSL's "SHA256". */
+static const char *digest_name(const EVP_MD *md)
+{
+	static char buf[32];
+	const char *name = EVP_MD_get0_name(md);
+	size_t i;
+
+	for (i = 0; name && name[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = (char)tolower((unsigned char)name[i]);
+	buf[i] = '\0';
+	return buf;
+}
 
 static const char *pfx_name(enum pfx_mode m)
 {
@@ -109,7 +123,7 @@ static int show(const char *name)
 		json_object_set_new(o, "description", json_string(t->description));
 		json_object_set_new(o, "key", json_string(keyspec_name(&t->key, ks)));
 		json_object_set_new(o, "days", json_integer(t->days));
-		json_object_set_new(o, "digest", json_string(EVP_MD_get0_name(t->md)));
+		json_object_set_new(o, "digest", json_string(digest_name(t->md)));
 		json_object_set_new(o, "pfx", json_string(pfx_name(t->pfx)));
 		json_object_set_new(o, "pfx_csp", json_string(t->pfx_csp));
 		json_object_set_new(o, "wildcard", json_boolean(t->wildcard));
