@@ -11,12 +11,18 @@ DESTDIR   ?=
 BINDIR     = $(PREFIX)/bin
 DATADIR    = $(PREFIX)/share/minica
 MANDIR     = $(PREFIX)/share/man
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
 BUILD     ?= build
 CC        ?= cc
 SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 VERSION   := 0.1.0
-REVISION  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The git revision: from git in a checkout (only this directory's own .git,
+# never an enclosing repository's); in a 'git archive' tarball (make dist),
+# from the REVISION file that export-subst filled in; else none, and
+# 'minica --version' prints the release alone.
+REVISION  := $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null || \
+               sed -n 's/^\([0-9a-f]\{7,40\}\)$$/\1/p' REVISION 2>/dev/null)
 
 # Evaluated when used, so that 'make deps' can install pkg-config first.
 PKG_CFLAGS = $(shell pkg-config --cflags libcrypto lmdb jansson 2>/dev/null)
@@ -39,9 +45,10 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
-DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium python3-icalendar \
+             bash-completion groff-base man-db
 
-.PHONY: all build deps deps-test check test unit cmdtest asan demo bench install clean
+.PHONY: all build deps deps-test check test unit cmdtest asan demo bench install install-docs dist clean FORCE
 
 all: build
 
@@ -62,6 +69,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --version must name the revision that was built: recompile the file that
+# prints it when the revision changes.
+$(BUILD)/common/cli.o: $(BUILD)/revision
+$(BUILD)/revision: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(REVISION)' | cmp -s - $@ || echo '$(REVISION)' > $@
+FORCE:
 
 # Installs only what is missing; apt-get update runs only when it must.
 deps:
@@ -104,10 +119,22 @@ demo:
 	@$(MAKE) --no-print-directory build
 	@sh scripts/demo.sh $(CURDIR)/$(BUILD)/minica
 
-install: build
+install: build install-docs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
 	install -m 0755 $(BUILD)/minica $(DESTDIR)$(BINDIR)/minica
 	install -m 0644 templates/*.cnf $(DESTDIR)$(DATADIR)/templates/
+
+# The man page and the bash completion (bash-completion also searches
+# $(PREFIX)/share through XDG_DATA_DIRS, which includes /usr/local/share).
+install-docs:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 man/minica.1 $(DESTDIR)$(MANDIR)/man1/minica.1
+	install -m 0644 completion/minica.bash $(DESTDIR)$(COMPLETIONDIR)/minica
+
+# A release tarball of the committed tree; REVISION inside it names the commit.
+dist:
+	git archive --format=tar.gz --prefix=minica-$(VERSION)/ -o minica-$(VERSION).tar.gz HEAD
+	@echo "  DIST    minica-$(VERSION).tar.gz"
 
 clean:
 	rm -rf build build-asan

@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{"check", cmd_check, "expiry state of the CA and certificates (monitoring plugin)"},
 	{"remind", cmd_remind, "say (or mail) what expires and the command that fixes it"},
 	{"schedule", cmd_schedule, "run remind daily: systemd timer or crontab line"},
+	{"report", cmd_report, "an HTML page or an iCalendar file of every expiry"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

@@ -98,6 +98,16 @@ int json_emit(struct json_t *value);
 int text_to_utf8(const unsigned char *in, size_t len, char **out, size_t *out_len,
 		 const char **encoding);
 
+/*
+ * common/table.c: human tables whose columns fit their data (see the file).
+ * right: one character per column, 'r' for right-aligned, or NULL.
+ */
+struct table;
+struct table *table_new(const char *const *headers, size_t ncols, const char *right);
+int table_row(struct table *t, const char *const *cells); /* 0 or EX_OSERR */
+void table_print(struct table *t);                        /* what is still buffered */
+void table_free(struct table *t);
+
 /* common/hex.c */
 void hex_upper(const unsigned char *bytes, size_t len, char *out); /* out: 2*len+1 */
 

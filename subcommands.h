@@ -4,5 +4,6 @@
 
 #include "ca/ca.h"
 #include "issue/issue.h"
+#include "report/report.h"
 
 #endif

@@ -70,7 +70,11 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		putchar('\n');
 		exit(0);
 	case 'V':
-		printf("minica %s (git %s)\n", MINICA_VERSION, MINICA_REVISION);
+		/* a build from a tarball without a revision prints the release alone */
+		if (*MINICA_REVISION && strcmp(MINICA_REVISION, "unknown"))
+			printf("minica %s (git %s)\n", MINICA_VERSION, MINICA_REVISION);
+		else
+			printf("minica %s\n", MINICA_VERSION);
 		exit(0);
 	case OPT_USAGE:
 		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, (char *)current_name);

@@ -201,22 +201,18 @@ int cmd_export(int argc, char **argv)
 			       serial);
 	}
 	if (g_opts.json) {
-		json_t *o = json_object();
+		json_t *o = json_object(), *f = json_object();
+		const char *paths[] = {files.crt, files.key, files.chain, a.pfx, pw_path};
+		const char *labels[] = {"crt", "key", "chain", "pfx", "pfx_password"};
+		size_t i;
 
+		for (i = 0; i < 5; i++)
+			if (paths[i])
+				json_object_set_new(f, labels[i], json_string(paths[i]));
 		json_object_set_new(o, "serial", json_string(serial));
-		if (a.pfx) {
-			json_object_set_new(o, "pfx", json_string(a.pfx));
-			json_object_set_new(o, "pfx_format",
-					    json_string(a.mode == PFX_MODERN ? "modern" : "legacy"));
-			if (pw_path)
-				json_object_set_new(o, "pfx_password", json_string(pw_path));
-		}
-		if (a.pem_dir) {
-			json_object_set_new(o, "crt", json_string(files.crt));
-			json_object_set_new(o, "chain", json_string(files.chain));
-			if (files.key)
-				json_object_set_new(o, "key", json_string(files.key));
-		}
+		json_object_set_new(o, "pfx", json_string(!a.pfx ? "none"
+							  : a.mode == PFX_MODERN ? "modern" : "legacy"));
+		json_object_set_new(o, "files", f);
 		rc = json_emit(o);
 	}
 out:

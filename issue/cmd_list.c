@@ -64,6 +64,7 @@ struct list_ctx {
 	const struct list_args *args;
 	int64_t now;
 	json_t *json;
+	struct table *table;
 	unsigned long shown;
 };
 
@@ -78,29 +79,28 @@ static int visit(const struct store_record *rec, void *vctx)
 	    (rec->status != STORE_VALID || rec->not_after <= c->now ||
 	     rec->not_after > c->now + a->expiring * 86400))
 		return 0;
-	if (c->json)
-		json_array_append_new(c->json, record_json(rec, c->now, 0));
-	else {
-		if (c->shown == 0)
-			record_print_header();
-		record_print_line(rec, c->now);
-	}
 	c->shown++;
-	return 0;
+	if (c->json)
+		return json_array_append_new(c->json, record_json(rec, c->now, 0))
+			       ? fail(EX_OSERR, "out of memory")
+			       : 0;
+	return record_table_row(c->table, rec, c->now);
 }
 
 int cmd_list(int argc, char **argv)
 {
 	struct list_args a = {0};
-	struct list_ctx c = {&a, now_utc(), NULL, 0};
+	struct list_ctx c = {&a, now_utc(), NULL, NULL, 0};
 	store *st = NULL;
 	char *host = NULL;
 	int rc, is_ip;
 
 	if ((rc = cli_parse(&argp, argc, argv, "list", &a)) || (rc = store_open(store_dir(), &st)))
 		goto out;
-	if (g_opts.json)
-		c.json = json_array();
+	if (g_opts.json ? !(c.json = json_array()) : !(c.table = record_table_new())) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
 	if (a.host) {
 		if ((rc = host_check(a.host, 1, &host, &is_ip)))
 			goto out;
@@ -119,8 +119,11 @@ int cmd_list(int argc, char **argv)
 		c.json = NULL;
 	} else if (c.shown == 0) {
 		notice("no certificates match");
+	} else {
+		table_print(c.table);
 	}
 out:
+	table_free(c.table);
 	json_decref(c.json);
 	free(host);
 	store_close(st);

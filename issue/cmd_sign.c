@@ -438,7 +438,7 @@ static json_t *report_json(const struct signing *sg, const char *tpl_name,
 	json_object_set_new(o, "serial", json_string(serial));
 	json_object_set_new(o, "thumbprint", json_string(thumb));
 	json_object_set_new(o, "not_after", json_string(fmt_time_iso(sg->rec.not_after, when)));
-	json_object_set_new(o, "days", json_integer(days_left(sg->rec.not_after, now_utc())));
+	json_object_set_new(o, "days_left", json_integer(days_left(sg->rec.not_after, now_utc())));
 	json_object_set_new(o, "names", names);
 	json_object_set_new(o, "template", json_string(tpl_name));
 	json_object_set_new(o, "key", json_string(key_describe(X509_REQ_get0_pubkey(sg->req), kd)));

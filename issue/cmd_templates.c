@@ -1,4 +1,5 @@
 /* minica templates [show NAME]: what can be issued, and how. */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -44,6 +45,19 @@ static const struct argp argp = {
 	".",
 	children, NULL, NULL};
 
+/* As template files write it: "sha256", not OpenSSL's "SHA256". */
+static const char *digest_name(const EVP_MD *md)
+{
+	static char buf[32];
+	const char *name = EVP_MD_get0_name(md);
+	size_t i;
+
+	for (i = 0; name && name[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = (char)tolower((unsigned char)name[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
 static const char *pfx_name(enum pfx_mode m)
 {
 	return m == PFX_LEGACY ? "legacy" : m == PFX_MODERN ? "modern" : "no";
@@ -51,6 +65,7 @@ static const char *pfx_name(enum pfx_mode m)
 
 struct list_ctx {
 	json_t *json;
+	struct table *table;
 	int count;
 	int rc;
 };
@@ -78,14 +93,16 @@ static int list_one(const char *name, const char *path, void *vctx)
 		json_object_set_new(o, "path", json_string(path));
 		json_array_append_new(c->json, o);
 	} else {
-		if (c->count == 0)
-			printf("%-16s %-9s %6s  %-7s %s\n", "TEMPLATE", "KEY", "DAYS", "PFX", "DESCRIPTION");
-		printf("%-16s %-9s %6ld  %-7s %s\n", name, keyspec_name(&t->key, ks), t->days,
-		       pfx_name(t->pfx), t->description);
+		char days[24];
+		const char *cells[5] = {name, keyspec_name(&t->key, ks), days, pfx_name(t->pfx),
+					t->description};
+
+		snprintf(days, sizeof(days), "%ld", t->days);
+		rc = table_row(c->table, cells);
 	}
 	c->count++;
 	template_free(t);
-	return 0;
+	return rc;
 }
 
 static int show(const char *name)
@@ -106,7 +123,7 @@ static int show(const char *name)
 		json_object_set_new(o, "description", json_string(t->description));
 		json_object_set_new(o, "key", json_string(keyspec_name(&t->key, ks)));
 		json_object_set_new(o, "days", json_integer(t->days));
-		json_object_set_new(o, "digest", json_string(EVP_MD_get0_name(t->md)));
+		json_object_set_new(o, "digest", json_string(digest_name(t->md)));
 		json_object_set_new(o, "pfx", json_string(pfx_name(t->pfx)));
 		json_object_set_new(o, "pfx_csp", json_string(t->pfx_csp));
 		json_object_set_new(o, "wildcard", json_boolean(t->wildcard));
@@ -124,6 +141,7 @@ static int show(const char *name)
 
 int cmd_templates(int argc, char **argv)
 {
+	static const char *const headers[] = {"TEMPLATE", "KEY", "DAYS", "PFX", "DESCRIPTION"};
 	struct tshow_args a = {0};
 	struct list_ctx c = {0};
 	int rc;
@@ -132,9 +150,14 @@ int cmd_templates(int argc, char **argv)
 		return rc;
 	if (a.name)
 		return show(a.name);
-	if (g_opts.json)
-		c.json = json_array();
+	if (g_opts.json ? !(c.json = json_array()) : !(c.table = table_new(headers, 5, "..r..")))
+		return fail(EX_OSERR, "out of memory");
 	rc = template_each(list_one, &c);
+	if (c.table) {
+		if (c.count)
+			table_print(c.table);
+		table_free(c.table);
+	}
 	if (rc == 0 && c.count == 0 && !c.rc)
 		rc = fail(EX_NOINPUT, "no templates found (set --templates DIR or $MINICA_TEMPLATES)");
 	if (c.json) {

@@ -151,6 +151,8 @@ const char *revoke_reason_name(int reason);
 struct json_t *record_json(const struct store_record *rec, int64_t now, int full);
 void record_print_line(const struct store_record *rec, int64_t now);
 void record_print_header(void);
+struct table *record_table_new(void); /* the columns of record_print_line, fitted */
+int record_table_row(struct table *t, const struct store_record *rec, int64_t now);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
 

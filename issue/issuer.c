@@ -144,7 +144,7 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 		json_object_set_new(o, "serial", json_string(serial));
 		json_object_set_new(o, "thumbprint", json_string(thumb));
 		json_object_set_new(o, "not_after", json_string(fmt_time_iso(na, when)));
-		json_object_set_new(o, "days", json_integer(days_left(na, now_utc())));
+		json_object_set_new(o, "days_left", json_integer(days_left(na, now_utc())));
 		json_object_set_new(o, "names", names);
 		json_object_set_new(o, "template", json_string(is->tpl->name));
 		json_object_set_new(o, "key", json_string(kd));

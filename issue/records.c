@@ -85,6 +85,43 @@ void record_print_line(const struct store_record *rec, int64_t now)
 	putchar('\n');
 }
 
+struct table *record_table_new(void)
+{
+	static const char *const headers[] = {"SERIAL", "STATUS", "NOT AFTER", "DAYS", "TEMPLATE",
+					      "NAMES"};
+
+	return table_new(headers, 6, "...r..");
+}
+
+int record_table_row(struct table *t, const struct store_record *rec, int64_t now)
+{
+	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], days[24], *names = NULL;
+	const char *cells[6];
+	size_t i, len = 0;
+	FILE *mem = open_memstream(&names, &len);
+	int rc;
+
+	if (!mem)
+		return fail(EX_OSERR, "out of memory");
+	for (i = 0; i < rec->n_hosts; i++)
+		fprintf(mem, "%s%s", i ? ", " : "", rec->hosts[i]);
+	if (fclose(mem) != 0) {
+		free(names);
+		return fail(EX_OSERR, "out of memory");
+	}
+	serial_hex(rec->serial, serial);
+	snprintf(days, sizeof(days), "%ld", days_left(rec->not_after, now));
+	cells[0] = serial;
+	cells[1] = record_status(rec, now);
+	cells[2] = fmt_time(rec->not_after, when);
+	cells[3] = days;
+	cells[4] = rec->template_name;
+	cells[5] = names;
+	rc = table_row(t, cells);
+	free(names);
+	return rc;
+}
+
 struct newest_ctx {
 	struct store_record *best;
 	int64_t now;

@@ -58,7 +58,7 @@ expect_error 65 "certificate $old \(mail-hub1\) was already renewed by $new; ren
 	renew --serial "$old" --out "$T/v2" --force
 run --json renew --host mail-hub1 --out "$T/v2" --force --no-pfx --days 90 --key rsa:2048
 assert_rc 0 "renew --host again, --json, --days, --key"
-assert_match "$(printf '%s' "$out" | jq -r '"\(.renews) \(.result) \(.days) \(.key) \(.pfx)"')" "^$new renewed (89|90) RSA 2048 none$" "JSON"
+assert_match "$(printf '%s' "$out" | jq -r '"\(.renews) \(.result) \(.days_left) \(.key) \(.pfx)"')" "^$new renewed (89|90) RSA 2048 none$" "JSON"
 newest=$(printf '%s' "$out" | jq -r .serial)
 run --json show "$new"
 assert_eq "$(printf '%s' "$out" | jq -r '"\(.status) \(.successor)"')" "superseded $newest" "second renewal"
