@@ -26,8 +26,12 @@ static const struct command commands[] = {
 	{"export", cmd_export, "write a stored certificate again (PEM files, PFX)"},
 	{"list", cmd_list, "one line per issued certificate"},
 	{"show", cmd_show, "everything about one certificate"},
-	{"ca", cmd_ca, "the CA certificate: show, export"},
+	{"renew", cmd_renew, "new key and certificate with the same names and template"},
+	{"ca", cmd_ca, "the CA certificate: show, export, extend"},
 	{"templates", cmd_templates, "list the templates, or show one"},
+	{"check", cmd_check, "expiry state of the CA and certificates (monitoring plugin)"},
+	{"remind", cmd_remind, "say (or mail) what expires and the command that fixes it"},
+	{"schedule", cmd_schedule, "run remind daily: systemd timer or crontab line"},
 	{"report", cmd_report, "an HTML page or an iCalendar file of every expiry"},
 };
 

@@ -43,6 +43,7 @@ void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ssl_reason(void);
 const char *printable(const char *text); /* for echoing user input in one line */
+const char *diag_last(void); /* text of the last fail()/fail_ssl() line, "" if none */
 /* Prefix this thread's next diagnostics with a context, e.g. "hosts file F line 7"; NULL clears. */
 void diag_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -181,6 +181,7 @@ out:
 static const struct subcommand ca_commands[] = {
 	{"show", ca_show, "the CA certificate and the store's settings"},
 	{"export", ca_export, "write the CA certificate (PEM, or DER for Windows)"},
+	{"extend", ca_extend, "re-sign the CA certificate with a later notAfter (same key)"},
 };
 
 int cmd_ca(int argc, char **argv)

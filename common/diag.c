@@ -24,13 +24,18 @@ void diag_context(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The last error line of this thread, without "minica: " (diag_last). */
+static _Thread_local char last_message[512];
+
 /* One write per line, so lines from worker threads never interleave. */
-static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix,
+		  int remember)
 {
+	static const char lead[] = "minica: ";
 	char line[2048];
 	int n;
 
-	n = snprintf(line, sizeof(line), "minica: %s%s%s", prefix ? prefix : "", context,
+	n = snprintf(line, sizeof(line), "%s%s%s%s", lead, prefix ? prefix : "", context,
 		     context[0] ? ": " : "");
 	if (n >= 0 && (size_t)n < sizeof(line))
 		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -42,6 +47,19 @@ static void vemit(const char *prefix, const char *fmt, va_list ap, const char *s
 		n = (int)sizeof(line) - 2;
 	line[n] = '\n';
 	fwrite(line, 1, (size_t)n + 1, stderr);
+	if (remember) /* errors only: warnings and notes do not replace the last error */
+		snprintf(last_message, sizeof(last_message), "%.*s", n - (int)(sizeof(lead) - 1),
+			 line + sizeof(lead) - 1);
+}
+
+/*
+ * The text of the last error line (without "minica: "), for commands that
+ * must also say it on stdout: a monitoring plugin's status line is the
+ * only thing Nagios shows.
+ */
+const char *diag_last(void)
+{
+	return last_message;
 }
 
 int fail(int code, const char *fmt, ...)
@@ -49,7 +67,7 @@ int fail(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit(NULL, fmt, ap, NULL);
+	vemit(NULL, fmt, ap, NULL, 1);
 	va_end(ap);
 	ERR_clear_error();
 	return code;
@@ -88,7 +106,7 @@ int fail_ssl(int code, const char *fmt, ...)
 	const char *reason = ssl_reason();
 
 	va_start(ap, fmt);
-	vemit(NULL, fmt, ap, reason);
+	vemit(NULL, fmt, ap, reason, 1);
 	va_end(ap);
 	return code;
 }
@@ -98,7 +116,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vemit("warning: ", fmt, ap, NULL);
+	vemit("warning: ", fmt, ap, NULL, 0);
 	va_end(ap);
 }
 
@@ -109,7 +127,7 @@ void notice(const char *fmt, ...)
 	if (g_opts.quiet)
 		return;
 	va_start(ap, fmt);
-	vemit(NULL, fmt, ap, NULL);
+	vemit(NULL, fmt, ap, NULL, 0);
 	va_end(ap);
 }
 

@@ -162,6 +162,7 @@ int cmd_export(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_templates(int argc, char **argv);
+int cmd_renew(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 
 #endif

@@ -127,3 +127,21 @@ finish() {
 	echo "$(basename "$0"): $TESTS_RUN checks passed"
 	exit 0
 }
+
+# run_at OFFSET ARGS...: like run, with minica's clock moved by OFFSET
+# (faketime's format: +86400 seconds, +30d, -2h). Under AddressSanitizer the
+# preloaded libfaketime comes before the ASan runtime, which ASan refuses
+# unless told not to check the link order.
+run_at() {
+	at=$1
+	shift
+	out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		faketime -f "$at" "$MINICA" "$@" 2>"$T/.stderr" </dev/null)
+	rc=$?
+	err=$(cat "$T/.stderr")
+}
+
+# not_after FILE: a certificate's notAfter in seconds since the epoch.
+not_after() {
+	date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s
+}

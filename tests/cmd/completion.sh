@@ -18,6 +18,7 @@ export_opts=$("$MINICA" ca export --help | grep -oE '^ +(-., )?--[a-z][a-z0-9-]*
 mkdir -p "$T/tpl" "$T/work/dir one" "$T/work/dir2"
 cp "$MINICA_TEMPLATES/tls-client.cnf" "$T/tpl/zz-custom.cnf"
 : > "$T/work/file.txt"
+c_commands=$(printf '%s\n' $commands | grep '^c' | sort | tr '\n' ' ')
 templates=$("$MINICA" --json templates | jq -r '.[].name' | sort | tr '\n' ' ')
 templates_plus=$("$MINICA" --templates "$T/tpl" --json templates | jq -r '.[].name' | sort | tr '\n' ' ')
 assert_contains "$templates_plus" "zz-custom" "custom template directory"
@@ -54,7 +55,7 @@ EOF
 cat > "$T/cases.bash" <<'EOF'
 cd "$T/work"
 comp "$commands" "$MINICA "
-comp "ca " "$MINICA c"
+comp "$c_commands" "$MINICA c"
 comp "$ca_subs" "$MINICA ca "
 comp "$ca_subs" "$MINICA --store $T/store --json ca "
 comp "$export_opts" "$MINICA ca export --"
@@ -81,7 +82,7 @@ comp "P-384 " "$MINICA issue --key=ec:P-3"
 comp "dir one dir2 " "$MINICA --store="
 EOF
 
-export MINICA T commands ca_subs export_opts templates templates_plus COMPLETION
+export MINICA T commands c_commands ca_subs export_opts templates templates_plus COMPLETION
 res=$(cd "$T/work" && bash -c 'source "$T/driver.bash" with; source "$T/cases.bash"; source "$T/cases-bc.bash"; exit $status' 2>&1)
 rc=$?
 [ "$rc" -eq 0 ] || fail "completion with bash-completion:

@@ -35,6 +35,17 @@ run --json templates show smtp-transport
 printf '%s\n' "$out" > "$T/json/templates show"
 run --json report --html "$T/r.html" --ics "$T/r.ics"
 printf '%s\n' "$out" > "$T/json/report"
+run --json check
+printf '%s\n' "$out" > "$T/json/check"
+run --json remind
+printf '%s\n' "$out" > "$T/json/remind"
+run --json renew --serial "$serial" --out "$T/o" --force
+printf '%s\n' "$out" > "$T/json/renew"
+run --json ca extend --years 30
+printf '%s\n' "$out" > "$T/json/ca extend"
+mkdir "$T/units"
+run --json schedule --systemd "$T/units"
+printf '%s\n' "$out" > "$T/json/schedule"
 for f in "$T"/json/*; do
 	[ "$(jq -s length "$f" 2>/dev/null)" = 1 ] || fail "$(basename "$f") --json is not exactly one JSON document: $(head -c 300 "$f")"
 done

@@ -1,0 +1,189 @@
+/*
+ * minica check: the expiry state of the CA and of every valid certificate,
+ * as a monitoring plugin reports it (SPEC section 6): a first line such as
+ * "MINICA WARNING - CA expires in 300 days; ... | perfdata", a table, and
+ * the exit code 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "issue/issue.h"
+#include "minica.h"
+
+enum { OPT_WARN = 0x100, OPT_CRIT, OPT_LEAF_WARN, OPT_LEAF_CRIT };
+
+static const struct argp_option options[] = {
+	{"warn", OPT_WARN, "DAYS", 0, "CA: WARNING under DAYS days left (default 365)", 0},
+	{"crit", OPT_CRIT, "DAYS", 0, "CA: CRITICAL under DAYS days left (default 90)", 0},
+	{"leaf-warn", OPT_LEAF_WARN, "DAYS", 0,
+	 "Certificates: WARNING under DAYS days left (default 60)", 0},
+	{"leaf-crit", OPT_LEAF_CRIT, "DAYS", 0,
+	 "Certificates: CRITICAL under DAYS days left (default 14)", 0},
+	{0}
+};
+
+/* --warn, --crit, --leaf-warn, --leaf-crit: shared with remind and schedule (argp child). */
+static error_t limits_parse(int key, char *arg, struct argp_state *state)
+{
+	struct policy_limits *lim = state->input;
+
+	switch (key) {
+	case OPT_WARN:
+		return parse_long(arg, "--warn", 0, DAYS_MAX, &lim->ca_warn) ? EINVAL : 0;
+	case OPT_CRIT:
+		return parse_long(arg, "--crit", 0, DAYS_MAX, &lim->ca_crit) ? EINVAL : 0;
+	case OPT_LEAF_WARN:
+		return parse_long(arg, "--leaf-warn", 0, DAYS_MAX, &lim->leaf_warn) ? EINVAL : 0;
+	case OPT_LEAF_CRIT:
+		return parse_long(arg, "--leaf-crit", 0, DAYS_MAX, &lim->leaf_crit) ? EINVAL : 0;
+	case ARGP_KEY_END:
+		return policy_limits_check(lim) ? EINVAL : 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp policy_argp = {options, limits_parse, NULL, NULL, NULL, NULL, NULL};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = state->input;
+		return 0;
+	case ARGP_KEY_ARG:
+		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child children[] = {
+	{&policy_argp, 0, "Thresholds:", 1}, COMMON_CHILD, {0}};
+static const struct argp argp = {
+	NULL, parse, NULL,
+	"Check the expiry of the CA and of every valid certificate.\v"
+	"The CA is CRITICAL when it has expired or has fewer than --crit days left, WARNING "
+	"under --warn days or when it ends before a certificate of the longest template would "
+	"(new certificates would be clamped). A valid certificate that has not been renewed is "
+	"CRITICAL when expired or under --leaf-crit days, WARNING under --leaf-warn days; "
+	"revoked, superseded and replaced certificates never alarm.\n\n"
+	"Exit codes (monitoring-plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN "
+	"(store unreadable, bad option). The first line of output is the plugin status line.\n\n"
+	"Example (Nagios/Icinga):\n  minica --store /srv/minica check --warn 365 --crit 90",
+	children, NULL, NULL};
+
+void policy_report_unknown(const char *why)
+{
+	if (!why || !*why)
+		why = "see the message on stderr";
+	if (g_opts.json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "status", json_string("UNKNOWN"));
+		json_object_set_new(o, "error", json_string(why));
+		json_object_set_new(o, "ca", json_null());
+		json_object_set_new(o, "certificates", json_array());
+		json_emit(o);
+		return;
+	}
+	printf("MINICA UNKNOWN - %s\n", why);
+}
+
+static void print_row(const char *state, int64_t not_after, long days, const char *what,
+		      const char *fix)
+{
+	char when[TIME_BUF];
+
+	printf("%-9s %-23s %6ld  %s\n", state, fmt_time(not_after, when), days, what);
+	if (fix)
+		printf("%-9s fix: %s\n", "", fix);
+}
+
+static void print_report(const struct policy_report *r)
+{
+	char *summary = policy_summary(r), *perf = policy_perfdata(r), *fix = NULL, *what = NULL;
+	size_t i, j;
+
+	printf("MINICA %s - %s | %s\n", policy_state_name(r->status), summary ? summary : "?",
+	       perf ? perf : "");
+	if (g_opts.quiet)
+		goto out;
+	printf("%-9s %-23s %6s  %s\n", "STATE", "NOT AFTER", "DAYS", "WHAT");
+	if (r->ca_state != MON_OK)
+		fix = policy_fix_ca(r);
+	if (asprintf(&what, "CA %s (version %u)", r->ca_subject, r->ca_version) < 0)
+		what = NULL;
+	print_row(policy_state_name(r->ca_state), r->ca_not_after, r->ca_days, what ? what : "CA",
+		  fix);
+	if (r->ca_clamps)
+		printf("%-9s new %s certificates (%ld days) would be clamped to the CA's "
+		       "notAfter: extend the CA now\n",
+		       "", r->longest_template, r->longest_days);
+	for (i = 0; i < r->n_leaves; i++) {
+		const struct policy_leaf *l = &r->leaves[i];
+		char serial[2 * STORE_SERIAL_LEN + 1], *lfix = policy_fix_leaf(r, l);
+		FILE *mem;
+		char *line = NULL;
+		size_t len = 0;
+
+		serial_hex(l->rec->serial, serial);
+		mem = open_memstream(&line, &len);
+		if (mem) {
+			for (j = 0; j < l->rec->n_hosts; j++)
+				fprintf(mem, "%s%s", j ? ", " : "", l->rec->hosts[j]);
+			fprintf(mem, " (serial %s%s)", serial,
+				l->rec->not_after <= r->now ? ", expired" : "");
+			fclose(mem);
+		}
+		print_row(policy_state_name(l->state), l->rec->not_after, l->days,
+			  line ? line : serial, lfix);
+		free(line);
+		free(lfix);
+	}
+	if (r->n_replaced)
+		printf("\n%zu expiring certificate%s already ha%s a newer certificate for the same "
+		       "names and %s not counted.\n",
+		       r->n_replaced, r->n_replaced == 1 ? "" : "s",
+		       r->n_replaced == 1 ? "s" : "ve", r->n_replaced == 1 ? "is" : "are");
+out:
+	free(what);
+	free(fix);
+	free(summary);
+	free(perf);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct policy_limits lim = {POLICY_CA_WARN, POLICY_CA_CRIT, POLICY_LEAF_WARN,
+				    POLICY_LEAF_CRIT};
+	struct policy_report r = {0};
+	struct ca ca = {0};
+	store *st = NULL;
+	int rc;
+
+	if ((rc = cli_parse_flags(&argp, argc, argv, "check", &lim, ARGP_NO_EXIT))) {
+		policy_report_unknown("invalid command line (see 'minica check --help')");
+		goto out;
+	}
+	if ((rc = store_open(store_dir(), &st)) || (rc = ca_load(st, &ca)) ||
+	    (rc = policy_evaluate(st, &ca, &lim, &r))) {
+		policy_report_unknown(diag_last());
+		goto out;
+	}
+	if (g_opts.json) {
+		if ((rc = json_emit(policy_json(&r))))
+			goto out;
+	} else {
+		print_report(&r);
+	}
+	rc = r.status;
+out:
+	policy_release(&r);
+	ca_release(&ca);
+	store_close(st);
+	return policy_exit_code(rc);
+}

@@ -1,0 +1,545 @@
+/*
+ * minica schedule: run 'minica remind' regularly, with the absolute paths of
+ * this binary and this store: a systemd service + timer pair, or one
+ * crontab line. remind only reads the store, so neither needs the CA
+ * passphrase.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "minica.h"
+
+#define SERVICE_NAME "minica-remind.service"
+#define TIMER_NAME "minica-remind.timer"
+#define CALENDAR_MAX 128
+
+enum { OPT_SYSTEMD = 0x200, OPT_CRON, OPT_ON_CALENDAR, OPT_MAIL, OPT_FROM, OPT_SENDMAIL,
+       OPT_FORCE };
+
+struct schedule_args {
+	struct policy_limits limits;
+	const char *systemd_dir;
+	int cron, force;
+	const char *calendar;
+	char **to;
+	size_t n_to;
+	const char *from, *sendmail;
+};
+
+static const struct argp_option options[] = {
+	{"systemd", OPT_SYSTEMD, "DIR", 0,
+	 "Write " SERVICE_NAME " and " TIMER_NAME " into DIR (e.g. /etc/systemd/system)", 1},
+	{"cron", OPT_CRON, NULL, 0, "Print a crontab line instead", 1},
+	{"on-calendar", OPT_ON_CALENDAR, "SPEC", 0,
+	 "When to run: a systemd calendar event (default daily); with --cron: hourly, daily, "
+	 "weekly or monthly",
+	 1},
+	{"force", OPT_FORCE, NULL, 0, "Replace existing unit files", 1},
+	{"mail", OPT_MAIL, "ADDR", 0, "remind mails ADDR (repeatable)", 2},
+	{"from", OPT_FROM, "ADDR", 0, "remind's sender address", 2},
+	{"sendmail", OPT_SENDMAIL, "CMD", 0, "remind's mail command", 2},
+	{0}
+};
+
+/* Characters of systemd calendar events (weekdays, dates, times, ranges, time zones). */
+static int calendar_chars_ok(const char *spec)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789 *:,./~+-_";
+
+	return *spec && strlen(spec) <= CALENDAR_MAX && strspn(spec, allowed) == strlen(spec) &&
+	       spec[0] != ' ';
+}
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct schedule_args *a = state->input;
+	char **grown;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->limits;
+		return 0;
+	case OPT_SYSTEMD:
+		a->systemd_dir = arg;
+		return 0;
+	case OPT_CRON:
+		a->cron = 1;
+		return 0;
+	case OPT_ON_CALENDAR:
+		if (!calendar_chars_ok(arg))
+			return cli_usage_error("--on-calendar '%s': not a calendar event (for example "
+					       "daily, weekly, 'Mon *-*-* 06:00:00')",
+					       printable(arg)),
+			       EINVAL;
+		a->calendar = arg;
+		return 0;
+	case OPT_FORCE:
+		a->force = 1;
+		return 0;
+	case OPT_MAIL:
+		if (mail_address_check(arg) != 0)
+			return cli_usage_error("--mail '%s': give a plain address such as "
+					       "admin@corp.example",
+					       printable(arg)),
+			       EINVAL;
+		grown = realloc(a->to, (a->n_to + 1) * sizeof(char *));
+		if (!grown)
+			return ENOMEM;
+		a->to = grown;
+		a->to[a->n_to++] = arg;
+		return 0;
+	case OPT_FROM:
+		if (mail_address_check(arg) != 0)
+			return cli_usage_error("--from '%s': give a plain address", printable(arg)),
+			       EINVAL;
+		a->from = arg;
+		return 0;
+	case OPT_SENDMAIL:
+		a->sendmail = arg;
+		return 0;
+	case ARGP_KEY_ARG:
+		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+	case ARGP_KEY_END:
+		if (!a->systemd_dir == !a->cron)
+			return cli_usage_error("give either --systemd DIR or --cron"), EINVAL;
+		if ((a->from || a->sendmail) && !a->n_to)
+			return cli_usage_error("--from and --sendmail need --mail ADDR"), EINVAL;
+		if (a->cron && a->force)
+			return cli_usage_error("--force is for --systemd (--cron writes no file)"),
+			       EINVAL;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child children[] = {
+	{&policy_argp, 0, "Thresholds passed on to remind:", 3}, COMMON_CHILD, {0}};
+static const struct argp argp = {
+	options, parse, NULL,
+	"Run 'minica remind' regularly: write a systemd service and timer, or print a crontab "
+	"line.\v"
+	"Both name this minica binary and this store by their absolute paths. remind only reads "
+	"the store: no passphrase is needed.\n\nExamples:\n"
+	"  minica schedule --systemd /etc/systemd/system --mail postmaster@corp.example\n"
+	"  systemctl daemon-reload && systemctl enable --now " TIMER_NAME "\n"
+	"  minica schedule --cron --mail postmaster@corp.example   (then 'crontab -e')",
+	children, NULL, NULL};
+
+/* ---- running a helper quietly (systemd-analyze) ---- */
+
+/* Exit status of argv, or -1 when it cannot be run at all. */
+static int run_quietly(char *const argv[])
+{
+	posix_spawn_file_actions_t actions;
+	extern char **environ;
+	pid_t pid;
+	int status = 0, rc = -1;
+
+	if (posix_spawn_file_actions_init(&actions) != 0)
+		return -1;
+	if (posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0 &&
+	    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) == 0 &&
+	    posix_spawn_file_actions_adddup2(&actions, 1, 2) == 0 &&
+	    posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ) == 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	}
+	posix_spawn_file_actions_destroy(&actions);
+	return rc;
+}
+
+/* systemd itself decides what a calendar event is, when it is installed. */
+static int calendar_check(const char *spec)
+{
+	char *argv[] = {(char *)"systemd-analyze", (char *)"calendar", (char *)spec, NULL};
+	int status = run_quietly(argv);
+
+	if (status > 0)
+		return cli_usage_error("--on-calendar '%s': systemd does not accept it (see "
+				       "'systemd-analyze calendar %s')",
+				       printable(spec), printable(spec));
+	return 0; /* accepted, or no systemd-analyze here: the characters were checked */
+}
+
+static const char *cron_times(const char *spec)
+{
+	static const char *const map[][2] = {{"hourly", "17 * * * *"},
+					     {"daily", "17 6 * * *"},
+					     {"weekly", "17 6 * * 1"},
+					     {"monthly", "17 6 1 * *"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(spec, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+/* ---- the remind command line ---- */
+
+struct words {
+	char *v[64];
+	size_t n;
+};
+
+static int add_word(struct words *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_word(struct words *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->n == sizeof(w->v) / sizeof(w->v[0]))
+		return fail(EX_USAGE, "too many --mail options");
+	va_start(ap, fmt);
+	n = vasprintf(&w->v[w->n], fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return fail(EX_OSERR, "out of memory");
+	w->n++;
+	return 0;
+}
+
+static void words_free(struct words *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->v[i]);
+	w->n = 0;
+}
+
+/* Control characters cannot be written into a unit file or a crontab line. */
+static int plain_path(const char *what, const char *path)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return fail(EX_DATAERR, "%s %s: has a control character; it cannot be written "
+						"into a schedule",
+				    what, printable(path));
+	return 0;
+}
+
+static int remind_words(const struct schedule_args *a, const char *exe, const char *dir,
+			int quiet, struct words *w)
+{
+	static const struct policy_limits defaults = {POLICY_CA_WARN, POLICY_CA_CRIT,
+						      POLICY_LEAF_WARN, POLICY_LEAF_CRIT};
+	size_t i;
+	int rc;
+
+	if ((rc = add_word(w, "%s", exe)) || (rc = add_word(w, "--store")) ||
+	    (rc = add_word(w, "%s", dir)) || (quiet && (rc = add_word(w, "-q"))) ||
+	    (rc = add_word(w, "remind")))
+		return rc;
+	for (i = 0; i < a->n_to; i++)
+		if ((rc = add_word(w, "--mail")) || (rc = add_word(w, "%s", a->to[i])))
+			return rc;
+	if (a->from && ((rc = add_word(w, "--from")) || (rc = add_word(w, "%s", a->from))))
+		return rc;
+	if (a->sendmail && ((rc = add_word(w, "--sendmail")) || (rc = add_word(w, "%s", a->sendmail))))
+		return rc;
+	if (a->limits.ca_warn != defaults.ca_warn &&
+	    (rc = add_word(w, "--warn=%ld", a->limits.ca_warn)))
+		return rc;
+	if (a->limits.ca_crit != defaults.ca_crit &&
+	    (rc = add_word(w, "--crit=%ld", a->limits.ca_crit)))
+		return rc;
+	if (a->limits.leaf_warn != defaults.leaf_warn &&
+	    (rc = add_word(w, "--leaf-warn=%ld", a->limits.leaf_warn)))
+		return rc;
+	if (a->limits.leaf_crit != defaults.leaf_crit &&
+	    (rc = add_word(w, "--leaf-crit=%ld", a->limits.leaf_crit)))
+		return rc;
+	return 0;
+}
+
+/*
+ * systemd.service(5) "Command lines": a word in double quotes with C
+ * escapes; '%' starts a specifier and '$' a variable, so both are doubled.
+ */
+static void put_unit_word(FILE *f, const char *word)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789/._-+:@,=";
+	const char *p;
+
+	if (*word && strspn(word, safe) == strlen(word)) {
+		fputs(word, f);
+		return;
+	}
+	fputc('"', f);
+	for (p = word; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		if (*p == '%' || *p == '$')
+			fputc(*p, f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* Free text in a unit file: only '%' is special there. */
+static void put_unit_text(FILE *f, const char *text)
+{
+	for (; *text; text++) {
+		if (*text == '%')
+			fputc('%', f);
+		fputc(*text, f);
+	}
+}
+
+static char *service_text(const struct words *w, const char *dir, const char *user)
+{
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fputs("# Written by 'minica schedule': runs 'minica remind' for one store.\n"
+	      "# remind only reads the store; it needs no passphrase.\n"
+	      "[Unit]\nDescription=minica: remind about expiring certificates (store ",
+	      f);
+	put_unit_text(f, dir);
+	fputs(")\nWants=network-online.target\nAfter=network-online.target\n\n"
+	      "[Service]\nType=oneshot\n",
+	      f);
+	fprintf(f, "User=");
+	put_unit_text(f, user);
+	fputs("\n# remind exits 1 (WARNING) or 2 (CRITICAL) after it has reminded: that is not a "
+	      "failure;\n# 3 (UNKNOWN: store unreadable, mail not sent) is.\n"
+	      "SuccessExitStatus=1 2\nExecStart=",
+	      f);
+	for (i = 0; i < w->n; i++) {
+		if (i)
+			fputc(' ', f);
+		put_unit_word(f, w->v[i]);
+	}
+	fputs("\n", f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static char *timer_text(const char *dir, const char *calendar)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fputs("# Written by 'minica schedule'.\n[Unit]\nDescription=minica: remind about expiring "
+	      "certificates (store ",
+	      f);
+	put_unit_text(f, dir);
+	fprintf(f, ")\n\n[Timer]\nOnCalendar=%s\n# a run missed while the machine was off happens "
+		   "at the next boot\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
+		calendar);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The account that owns the store is the one that can read it. */
+static char *store_owner(const char *dir)
+{
+	struct stat st;
+	struct passwd *pw;
+	char *out = NULL;
+
+	if (stat(dir, &st) != 0)
+		return NULL;
+	pw = getpwuid(st.st_uid);
+	if (pw && pw->pw_name && strspn(pw->pw_name, "abcdefghijklmnopqrstuvwxyz"
+						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+					 strlen(pw->pw_name))
+		return strdup(pw->pw_name);
+	if (asprintf(&out, "%u", (unsigned)st.st_uid) < 0)
+		return NULL;
+	return out;
+}
+
+static int write_systemd(const struct schedule_args *a, const struct words *w, const char *dir)
+{
+	const char *calendar = a->calendar ? a->calendar : "daily";
+	char *service = NULL, *timer = NULL, *spath = NULL, *tpath = NULL, *user = NULL;
+	char *exec = NULL;
+	size_t len = 0, i;
+	FILE *f;
+	int rc;
+
+	if ((rc = out_check_dir(a->systemd_dir)))
+		return rc;
+	spath = path_join(a->systemd_dir, SERVICE_NAME);
+	tpath = path_join(a->systemd_dir, TIMER_NAME);
+	user = store_owner(dir);
+	if (!spath || !tpath || !user) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	service = service_text(w, dir, user);
+	timer = timer_text(dir, calendar);
+	if (!service || !timer) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	/* both or neither: check both before writing either */
+	if ((rc = out_check_absent(spath, a->force)) || (rc = out_check_absent(tpath, a->force)) ||
+	    (rc = out_write_atomic(spath, service, strlen(service), 0644, a->force)) ||
+	    (rc = out_write_atomic(tpath, timer, strlen(timer), 0644, a->force)))
+		goto out;
+	if (g_opts.json) {
+		json_t *o = json_object();
+
+		f = open_memstream(&exec, &len);
+		for (i = 0; f && i < w->n; i++) {
+			if (i)
+				fputc(' ', f);
+			put_unit_word(f, w->v[i]);
+		}
+		if (f)
+			fclose(f);
+		json_object_set_new(o, "service", json_string(spath));
+		json_object_set_new(o, "timer", json_string(tpath));
+		json_object_set_new(o, "on_calendar", json_string(calendar));
+		json_object_set_new(o, "user", json_string(user));
+		json_object_set_new(o, "exec_start", exec ? json_string(exec) : json_null());
+		rc = json_emit(o);
+		goto out;
+	}
+	printf("Wrote %s\n      %s\n", spath, tpath);
+	printf("  runs      ");
+	for (i = 0; i < w->n; i++) {
+		if (i)
+			putchar(' ');
+		put_unit_word(stdout, w->v[i]);
+	}
+	printf("\n  as        %s\n  when      %s (Persistent=true: a missed run happens at the next "
+	       "boot)\n",
+	       user, calendar);
+	if (!g_opts.quiet)
+		printf("\nEnable it (when DIR is not /etc/systemd/system, copy the files there "
+		       "first):\n  systemctl daemon-reload\n  systemctl enable --now " TIMER_NAME
+		       "\n  systemctl list-timers " TIMER_NAME "\n");
+out:
+	free(exec);
+	free(service);
+	free(timer);
+	free(spath);
+	free(tpath);
+	free(user);
+	return rc;
+}
+
+static int print_cron(const struct schedule_args *a, const struct words *w)
+{
+	const char *times = cron_times(a->calendar ? a->calendar : "daily");
+	char *line = NULL, *q;
+	size_t len = 0, i;
+	const char *p;
+	FILE *f;
+	int rc = 0;
+
+	if (!times)
+		return cli_usage_error("--cron takes --on-calendar hourly, daily, weekly or monthly; "
+				       "for other times edit the printed line");
+	f = open_memstream(&line, &len);
+	if (!f)
+		return fail(EX_OSERR, "out of memory");
+	fputs(times, f);
+	for (i = 0; i < w->n; i++) {
+		if (!(q = sh_quote(w->v[i]))) {
+			rc = fail(EX_OSERR, "out of memory");
+			break;
+		}
+		fputc(' ', f);
+		for (p = q; *p; p++) { /* cron turns an unescaped % into a new line */
+			if (*p == '%')
+				fputc('\\', f);
+			fputc(*p, f);
+		}
+		free(q);
+	}
+	if (fclose(f) != 0 && !rc)
+		rc = fail(EX_OSERR, "out of memory");
+	if (rc)
+		goto out;
+	if (g_opts.json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "cron", json_string(line));
+		rc = json_emit(o);
+		goto out;
+	}
+	printf("%s\n", line);
+	if (a->n_to)
+		notice("add the line with 'crontab -e'; remind mails %s itself and prints nothing, so "
+		       "cron mails only its errors",
+		       a->to[0]);
+	else
+		notice("add the line with 'crontab -e'; cron mails what remind prints (only when "
+		       "something is due) to MAILTO");
+out:
+	free(line);
+	return rc;
+}
+
+int cmd_schedule(int argc, char **argv)
+{
+	struct schedule_args a = {
+		.limits = {POLICY_CA_WARN, POLICY_CA_CRIT, POLICY_LEAF_WARN, POLICY_LEAF_CRIT}};
+	struct words w = {{0}, 0};
+	store *st = NULL;
+	char *exe = NULL, *dir = NULL;
+	int rc;
+
+	if ((rc = cli_parse(&argp, argc, argv, "schedule", &a)))
+		goto out;
+	if (a.systemd_dir && a.calendar && (rc = calendar_check(a.calendar)))
+		goto out;
+	/* the timer must not run against nothing: the store has to be there now */
+	if ((rc = store_open(store_dir(), &st)))
+		goto out;
+	exe = realpath("/proc/self/exe", NULL);
+	dir = realpath(store_dir(), NULL);
+	if (!exe || !dir) {
+		rc = fail(EX_OSERR, "cannot find the absolute path of %s: %s",
+			  exe ? store_dir() : "this program", strerror(errno));
+		goto out;
+	}
+	if ((rc = plain_path("program", exe)) || (rc = plain_path("store", dir)))
+		goto out;
+	if (a.sendmail && (rc = plain_path("--sendmail", a.sendmail)))
+		goto out;
+	/* with --mail under cron, the mail is the reminder: stdout would be mailed twice */
+	if ((rc = remind_words(&a, exe, dir, a.cron && a.n_to, &w)))
+		goto out;
+	rc = a.cron ? print_cron(&a, &w) : write_systemd(&a, &w, dir);
+out:
+	words_free(&w);
+	free(exe);
+	free(dir);
+	free(a.to);
+	store_close(st);
+	return rc;
+}
