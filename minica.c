@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{"export", cmd_export, "write a stored certificate again (PEM files, PFX)"},
 	{"list", cmd_list, "one line per issued certificate"},
 	{"show", cmd_show, "everything about one certificate"},
+	{"revoke", cmd_revoke, "revoke certificates (RFC 5280 reasons)"},
+	{"crl", cmd_crl, "write a signed certificate revocation list"},
 	{"ca", cmd_ca, "the CA certificate: show, export"},
 	{"templates", cmd_templates, "list the templates, or show one"},
 };

@@ -76,8 +76,30 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
 
+/* ---- revocation reasons and CRLs (crl.c) ---- */
+#define CRL_NUMBER_KEY "crl.number" /* meta: the last CRL number, decimal */
+#define CRL_DAYS_DEFAULT 30
+#define CRL_DAYS_MAX 3650
+/* 0, or -1 when unknown (*refused NULL) or not accepted (*refused says why) */
+int crl_reason_parse(const char *name, int *code, const char **refused);
+const char *crl_reason_list(void);
+struct crl_result {
+	X509_CRL *crl;
+	uint64_t number;
+	int64_t this_update, next_update;
+	size_t entries;      /* revoked certificates on this CRL */
+	size_t first_listed; /* of which on a CRL for the first time */
+	size_t dropped;      /* expired ones left out (an earlier CRL listed them) */
+};
+/* Builds, numbers, signs and records a CRL in one write transaction; ca unlocked. */
+int crl_issue(const struct ca *ca, long days, int64_t now, struct crl_result *out);
+void crl_result_release(struct crl_result *r);
+int crl_encode(X509_CRL *crl, int der, unsigned char **data, size_t *len);
+
 /* ---- commands of this area ---- */
 int cmd_init(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
 
 #endif

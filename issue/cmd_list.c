@@ -78,9 +78,13 @@ static int visit(const struct store_record *rec, void *vctx)
 	    (rec->status != STORE_VALID || rec->not_after <= c->now ||
 	     rec->not_after > c->now + a->expiring * 86400))
 		return 0;
-	if (c->json)
+	if (c->json) {
 		json_array_append_new(c->json, record_json(rec, c->now, 0));
-	else {
+	} else if (a->status && !strcmp(a->status, "revoked")) {
+		if (c->shown == 0)
+			record_print_revoked_header();
+		record_print_revoked_line(rec);
+	} else {
 		if (c->shown == 0)
 			record_print_header();
 		record_print_line(rec, c->now);

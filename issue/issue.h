@@ -122,6 +122,8 @@ const char *revoke_reason_name(int reason);
 struct json_t *record_json(const struct store_record *rec, int64_t now, int full);
 void record_print_line(const struct store_record *rec, int64_t now);
 void record_print_header(void);
+void record_print_revoked_header(void);
+void record_print_revoked_line(const struct store_record *rec);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
 

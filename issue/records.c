@@ -22,7 +22,9 @@ const char *revoke_reason_name(int reason)
 		"cessationOfOperation", "certificateHold", "(unused)", "removeFromCRL",
 		"privilegeWithdrawn", "aACompromise"};
 
-	if (reason < 0 || reason > 10)
+	if (reason < 0)
+		return "unspecified"; /* RFC 5280: no reason code means unspecified */
+	if (reason > 10)
 		return "";
 	return names[reason];
 }
@@ -42,6 +44,11 @@ json_t *record_json(const struct store_record *rec, int64_t now, int full)
 	json_object_set_new(o, "days_left", json_integer(days_left(rec->not_after, now)));
 	json_object_set_new(o, "template", json_string(rec->template_name));
 	json_object_set_new(o, "names", names);
+	if (rec->status == STORE_REVOKED) {
+		json_object_set_new(o, "revoked_at", json_string(fmt_time_iso(rec->revoked_at, when)));
+		json_object_set_new(o, "revoke_reason",
+				    json_string(revoke_reason_name(rec->revoke_reason)));
+	}
 	if (!full)
 		return o;
 	hex_upper(rec->template_hash, STORE_HASH_LEN, hash);
@@ -50,11 +57,11 @@ json_t *record_json(const struct store_record *rec, int64_t now, int full)
 	json_object_set_new(o, "template_sha256", json_string(hash));
 	json_object_set_new(o, "ca_version", json_integer(rec->ca_version));
 	json_object_set_new(o, "key_kept", json_boolean(rec->key != NULL));
-	if (rec->status == STORE_REVOKED) {
-		json_object_set_new(o, "revoked_at", json_string(fmt_time_iso(rec->revoked_at, when)));
-		json_object_set_new(o, "revoke_reason",
-				    json_string(revoke_reason_name(rec->revoke_reason)));
-	}
+	if (rec->status == STORE_REVOKED)
+		json_object_set_new(o, "crl_listed_at",
+				    rec->crl_listed_at
+					    ? json_string(fmt_time_iso(rec->crl_listed_at, when))
+					    : json_null());
 	if (rec->has_predecessor) {
 		serial_hex(rec->predecessor, serial);
 		json_object_set_new(o, "predecessor", json_string(serial));
@@ -80,6 +87,26 @@ void record_print_line(const struct store_record *rec, int64_t now)
 	serial_hex(rec->serial, serial);
 	printf("%-32s  %-10s  %-23s  %6ld  %-16s  ", serial, record_status(rec, now),
 	       fmt_time(rec->not_after, when), days_left(rec->not_after, now), rec->template_name);
+	for (i = 0; i < rec->n_hosts; i++)
+		printf("%s%s", i ? ", " : "", rec->hosts[i]);
+	putchar('\n');
+}
+
+/* list --status revoked: when and why instead of the days left. */
+void record_print_revoked_header(void)
+{
+	printf("%-32s  %-23s  %-20s  %-23s  %s\n", "SERIAL", "REVOKED", "REASON", "NOT AFTER",
+	       "NAMES");
+}
+
+void record_print_revoked_line(const struct store_record *rec)
+{
+	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], until[TIME_BUF];
+	size_t i;
+
+	serial_hex(rec->serial, serial);
+	printf("%-32s  %-23s  %-20s  %-23s  ", serial, fmt_time(rec->revoked_at, when),
+	       revoke_reason_name(rec->revoke_reason), fmt_time(rec->not_after, until));
 	for (i = 0; i < rec->n_hosts; i++)
 		printf("%s%s", i ? ", " : "", rec->hosts[i]);
 	putchar('\n');

@@ -109,6 +109,9 @@ typedef int (*store_visit_fn)(const struct store_record *rec, void *ctx);
 int store_scan_all(store *st, store_visit_fn fn, void *ctx);
 int store_scan_expiry(store *st, int64_t from, int64_t to, store_visit_fn fn, void *ctx);
 int store_scan_host(store *st, const char *host, store_visit_fn fn, void *ctx);
+int store_scan_revoked(store *st, store_visit_fn fn, void *ctx); /* in serial order */
+/* The same inside a write transaction; fn may update records (not their status). */
+int store_txn_scan_revoked(store_txn *txn, store_visit_fn fn, void *ctx);
 typedef int (*store_audit_fn)(const struct store_audit *a, void *ctx);
 int store_scan_audit(store *st, int64_t since, store_audit_fn fn, void *ctx);
 
