@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,10 +137,15 @@ int cmd_crl(int argc, char **argv)
 	struct crl_result r = {0};
 	struct ca ca = {0};
 	store *st = NULL;
+	char *dir = NULL;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "crl", &a)))
 		goto out;
+	if (a.out && !(dir = strdup(a.out))) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
 	/* everything that can be refused is refused before the store changes */
 	if (!a.out && a.der && g_opts.json) {
 		rc = cli_usage_error("--json without --out puts the CRL in the JSON as PEM: leave out "
@@ -150,13 +156,14 @@ int cmd_crl(int argc, char **argv)
 		rc = fail(EX_USAGE, "DER is binary: give --out FILE (for example minica.crl)");
 		goto out;
 	}
-	if (a.out && (rc = out_check_absent(a.out, a.force)))
+	if (a.out && ((rc = out_check_dir(dirname(dir))) || (rc = out_check_absent(a.out, a.force))))
 		goto out;
 	if ((rc = store_open(store_dir(), &st)) || (rc = ca_load(st, &ca)) ||
 	    (rc = ca_unlock(&ca)) || (rc = crl_issue(&ca, a.days, now_utc(), &r)))
 		goto out;
 	rc = emit(&a, &r);
 out:
+	free(dir);
 	crl_result_release(&r);
 	ca_release(&ca);
 	store_close(st);

@@ -93,6 +93,59 @@ static int visit(const struct store_record *rec, void *vctx)
 	return 0;
 }
 
+struct collected {
+	struct store_record **recs;
+	size_t n, cap;
+};
+
+static int collect(const struct store_record *rec, void *vctx)
+{
+	struct collected *c = vctx;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct store_record **grown = realloc(c->recs, cap * sizeof(*grown));
+
+		if (!grown)
+			return fail(EX_OSERR, "out of memory");
+		c->recs = grown;
+		c->cap = cap;
+	}
+	if (!(c->recs[c->n] = store_record_dup(rec)))
+		return fail(EX_OSERR, "out of memory");
+	c->n++;
+	return 0;
+}
+
+/* The order of the expiry index: notAfter, then serial. */
+static int expiry_order(const void *a, const void *b)
+{
+	const struct store_record *x = *(struct store_record *const *)a;
+	const struct store_record *y = *(struct store_record *const *)b;
+
+	if (x->not_after != y->not_after)
+		return x->not_after < y->not_after ? -1 : 1;
+	return memcmp(x->serial, y->serial, STORE_SERIAL_LEN);
+}
+
+/* --status revoked walks the revocation index (the revoked records only). */
+static int list_revoked(store *st, struct list_ctx *c)
+{
+	struct collected all = {0};
+	size_t i;
+	int rc = store_scan_revoked(st, collect, &all);
+
+	if (rc == 0)
+		qsort(all.recs, all.n, sizeof(*all.recs), expiry_order);
+	for (i = 0; i < all.n; i++) {
+		if (rc == 0)
+			rc = visit(all.recs[i], c);
+		store_record_free(all.recs[i]);
+	}
+	free(all.recs);
+	return rc;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	struct list_args a = {0};
@@ -111,6 +164,8 @@ int cmd_list(int argc, char **argv)
 		rc = store_scan_host(st, host, visit, &c);
 	} else if (a.has_expiring) {
 		rc = store_scan_expiry(st, c.now + 1, c.now + a.expiring * 86400, visit, &c);
+	} else if (a.status && !strcmp(a.status, "revoked")) {
+		rc = list_revoked(st, &c);
 	} else if (a.status && !strcmp(a.status, "expired")) {
 		rc = store_scan_expiry(st, INT64_MIN, c.now, visit, &c);
 	} else {
