@@ -104,12 +104,13 @@ struct crl_build {
 	const struct ca *ca;
 	long days;
 	int64_t now;
-	store_txn *txn;
 	X509_CRL *crl;
 	BIGNUM *bn;
 	ASN1_INTEGER *serial;
 	ASN1_TIME *when;
 	X509_EXTENSION *reason_ext[11]; /* reasonCode entry extensions, made once */
+	unsigned char (*first)[STORE_SERIAL_LEN]; /* listed for the first time */
+	size_t first_cap;
 	struct crl_result *out;
 };
 
@@ -166,7 +167,6 @@ out:
 static int visit_revoked(const struct store_record *rec, void *vctx)
 {
 	struct crl_build *b = vctx;
-	struct store_record listed;
 	int rc;
 
 	if (rec->not_after < b->now && rec->crl_listed_at) {
@@ -178,10 +178,18 @@ static int visit_revoked(const struct store_record *rec, void *vctx)
 	b->out->entries++;
 	if (rec->crl_listed_at)
 		return 0;
-	listed = *rec; /* shallow: store_txn_update only reads it */
-	listed.crl_listed_at = b->now;
-	b->out->first_listed++;
-	return store_txn_update(b->txn, &listed);
+	/* marked after the walk: the walk does not change what it walks */
+	if (b->out->first_listed == b->first_cap) {
+		size_t cap = b->first_cap ? b->first_cap * 2 : 256;
+		void *grown = realloc(b->first, cap * sizeof(*b->first));
+
+		if (!grown)
+			return fail(EX_OSERR, "out of memory");
+		b->first = grown;
+		b->first_cap = cap;
+	}
+	memcpy(b->first[b->out->first_listed++], rec->serial, STORE_SERIAL_LEN);
+	return 0;
 }
 
 static int crl_extensions(struct crl_build *b)
@@ -225,12 +233,12 @@ static int crl_fn(store_txn *txn, void *vctx)
 	struct store_audit a = {0};
 	char detail[256], when[TIME_BUF], num[24];
 	uint64_t previous;
+	size_t i;
 	int rc;
 
 	X509_CRL_free(r->crl);
 	r->crl = NULL;
 	r->entries = r->first_listed = r->dropped = 0;
-	b->txn = txn;
 	if ((rc = number_read(txn, &previous)))
 		return rc;
 	if (previous == UINT64_MAX)
@@ -244,6 +252,9 @@ static int crl_fn(store_txn *txn, void *vctx)
 	if ((rc = crl_header(b)) || (rc = store_txn_scan_revoked(txn, visit_revoked, b)) ||
 	    (rc = crl_extensions(b)))
 		return rc;
+	for (i = 0; i < r->first_listed; i++)
+		if ((rc = store_txn_mark_listed(txn, b->first[i], b->now)))
+			return rc;
 	/* the revoked table is in serial order already; sorting also numbers the entries */
 	if (!X509_CRL_sort(r->crl) ||
 	    !X509_CRL_sign(r->crl, b->ca->key, key_default_digest(b->ca->key)))
@@ -285,6 +296,7 @@ int crl_issue(const struct ca *ca, long days, int64_t now, struct crl_result *ou
 	}
 	for (i = 0; i < sizeof(b.reason_ext) / sizeof(b.reason_ext[0]); i++)
 		X509_EXTENSION_free(b.reason_ext[i]);
+	free(b.first);
 	ASN1_TIME_free(b.when);
 	ASN1_INTEGER_free(b.serial);
 	BN_free(b.bn);

@@ -8,12 +8,17 @@
  *   by_expiry  u64 BE biased notAfter || serial -> "" (ordered: a time range
  *              is one cursor walk, whatever the store's size)
  *   audit      u64 BE sequence -> AuditEntry
- *   revoked    16-byte serial -> "" (every revoked record, so a CRL costs
- *              the number of revocations, not the size of the store)
+ *   revoked    16-byte serial -> i64 BE time of the first CRL that listed
+ *              it, 0 until then (every revoked record, so a CRL costs the
+ *              number of revocations, not the size of the store; and
+ *              marking a record as listed rewrites 8 bytes, not the record)
  *
  * `revoked` came after the first stores were made: a store without it is
  * still read (revocation scans then walk every record), and the first write
- * transaction creates the table and fills it from the records.
+ * transaction creates the table and fills it from the records. Where the
+ * table exists, it holds a revoked record's crl_listed_at: reads take it
+ * from there, and it is written back to the record whenever the record
+ * itself is rewritten.
  *
  * Every change goes through store_write(), which runs a caller's function in
  * one write transaction and re-runs it when the map had to grow, so a
@@ -487,6 +492,7 @@ out:
 
 static int put(store_txn *t, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned int flags,
 	       const char *what);
+static int revoked_put(store_txn *t, const unsigned char *serial, int64_t listed_at);
 
 /*
  * A store made before the revoked table existed gets it in its first write
@@ -496,7 +502,7 @@ static int put(store_txn *t, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned int f
 static int revoked_upgrade(store_txn *t)
 {
 	MDB_cursor *c = NULL;
-	MDB_val k, v, empty = {0, (void *)""};
+	MDB_val k, v;
 	int rc, found = 0;
 
 	if ((rc = open_revoked(t->st, t->txn, 0, &found)))
@@ -513,7 +519,6 @@ static int revoked_upgrade(store_txn *t)
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct store_record *rec = NULL;
-		int revoked;
 
 		if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0) {
 			rc = fail(EX_IOERR, "store %s: a certificate record is damaged (run 'minica "
@@ -521,9 +526,9 @@ static int revoked_upgrade(store_txn *t)
 				  t->st->path);
 			goto out;
 		}
-		revoked = rec->status == STORE_REVOKED;
+		rc = rec->status == STORE_REVOKED ? revoked_put(t, k.mv_data, rec->crl_listed_at) : 0;
 		store_record_free(rec);
-		if (revoked && (rc = put(t, t->st->revoked, &k, &empty, 0, "index revocation")))
+		if (rc)
 			goto out;
 	}
 	rc = rc == MDB_NOTFOUND ? 0 : lmdb_fail(t->st, "walk certificate records", rc);
@@ -689,11 +694,7 @@ static int index_add(store_txn *t, const struct store_record *rec)
 	v.mv_data = (void *)"";
 	if ((rc = put(t, t->st->by_expiry, &k, &v, 0, "index expiry")))
 		return rc;
-	if (rec->status != STORE_REVOKED || !t->revoked_open)
-		return 0;
-	k.mv_size = STORE_SERIAL_LEN;
-	k.mv_data = (void *)rec->serial;
-	return put(t, t->st->revoked, &k, &v, 0, "index revocation");
+	return rec->status == STORE_REVOKED ? revoked_put(t, rec->serial, rec->crl_listed_at) : 0;
 }
 
 static int index_del(store_txn *t, const struct store_record *rec)
@@ -758,8 +759,62 @@ int store_txn_insert(store_txn *t, const struct store_record *rec)
 	return rc ? rc : index_add(t, rec);
 }
 
-int store_txn_get(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
-		  struct store_record **out)
+/* ---- the revoked table: serial -> crl_listed_at ---- */
+
+static int revoked_put(store_txn *t, const unsigned char *serial, int64_t listed_at)
+{
+	unsigned char when[8];
+	MDB_val k = {STORE_SERIAL_LEN, (void *)serial}, v = {sizeof(when), when};
+
+	if (!t->revoked_open)
+		return 0;
+	put_u64(when, (uint64_t)listed_at);
+	return put(t, t->st->revoked, &k, &v, 0, "index revocation");
+}
+
+static int revoked_value(store_txn *t, const MDB_val *v, int64_t *listed_at)
+{
+	if (v->mv_size != 8)
+		return fail(EX_IOERR, "store %s: damaged revocation index (run 'minica store verify')",
+			    t->st->path);
+	*listed_at = (int64_t)get_u64(v->mv_data);
+	return 0;
+}
+
+/* A revoked record's crl_listed_at, from the table when there is one. */
+static int revoked_overlay(store_txn *t, struct store_record *rec)
+{
+	MDB_val k = {STORE_SERIAL_LEN, rec->serial}, v;
+	int rc;
+
+	if (rec->status != STORE_REVOKED || !t->revoked_open)
+		return 0;
+	rc = mdb_get(t->txn, t->st->revoked, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0; /* revoked by a minica older than the table: never listed */
+	if (rc)
+		return lmdb_fail(t->st, "read revocation index", rc);
+	return revoked_value(t, &v, &rec->crl_listed_at);
+}
+
+int store_txn_mark_listed(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+			  int64_t when)
+{
+	struct store_record *rec = NULL;
+	int rc;
+
+	if (t->revoked_open)
+		return revoked_put(t, serial, when);
+	if ((rc = store_txn_get(t, serial, &rec)))
+		return rc;
+	rec->crl_listed_at = when;
+	rc = store_txn_update(t, rec);
+	store_record_free(rec);
+	return rc;
+}
+
+static int get_record(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+		      struct store_record **out)
 {
 	MDB_val k = {STORE_SERIAL_LEN, (void *)serial}, v;
 	char hex[2 * STORE_SERIAL_LEN + 1];
@@ -777,6 +832,18 @@ int store_txn_get(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
 	return 0;
 }
 
+int store_txn_get(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+		  struct store_record **out)
+{
+	int rc = get_record(t, serial, out);
+
+	if (rc == 0 && (rc = revoked_overlay(t, *out)) != 0) {
+		store_record_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Do two versions of a record have the same index entries? */
 static int same_index_keys(const struct store_record *a, const struct store_record *b)
 {
@@ -791,7 +858,7 @@ static int same_index_keys(const struct store_record *a, const struct store_reco
 	return 1;
 }
 
-/* The indexes are rewritten only when their keys change (a CRL marks many records). */
+/* The indexes are rewritten only when their keys change. */
 int store_txn_update(store_txn *t, const struct store_record *rec)
 {
 	struct store_record *old = NULL;
@@ -800,9 +867,12 @@ int store_txn_update(store_txn *t, const struct store_record *rec)
 	if ((rc = store_txn_get(t, rec->serial, &old)))
 		return rc;
 	reindex = !same_index_keys(old, rec);
-	if ((!reindex || (rc = index_del(t, old)) == 0) && (rc = put_record(t, rec, 0)) == 0 &&
-	    reindex)
-		rc = index_add(t, rec);
+	if ((!reindex || (rc = index_del(t, old)) == 0) && (rc = put_record(t, rec, 0)) == 0) {
+		if (reindex)
+			rc = index_add(t, rec);
+		else if (rec->status == STORE_REVOKED && rec->crl_listed_at != old->crl_listed_at)
+			rc = revoked_put(t, rec->serial, rec->crl_listed_at);
+	}
 	store_record_free(old);
 	return rc;
 }
@@ -843,7 +913,7 @@ int store_txn_audit(store_txn *t, const struct store_audit *a)
 
 int store_meta_get(store *st, const char *key, void **val, size_t *len)
 {
-	store_txn t = {st, NULL, 0};
+	store_txn t = {st, NULL, st->has_revoked};
 	int rc;
 
 	*val = NULL;
@@ -914,7 +984,7 @@ int store_ca_count(store *st, uint32_t *count)
 int store_get(store *st, const unsigned char serial[STORE_SERIAL_LEN],
 	      struct store_record **out)
 {
-	store_txn t = {st, NULL, 0};
+	store_txn t = {st, NULL, st->has_revoked};
 	int rc;
 
 	*out = NULL;
@@ -940,7 +1010,7 @@ static int visit_serial(store_txn *t, const unsigned char *serial, store_visit_f
 
 int store_scan_expiry(store *st, int64_t from, int64_t to, store_visit_fn fn, void *ctx)
 {
-	store_txn t = {st, NULL, 0};
+	store_txn t = {st, NULL, st->has_revoked};
 	MDB_cursor *c = NULL;
 	unsigned char start[8 + STORE_SERIAL_LEN];
 	MDB_val k, v;
@@ -1005,9 +1075,13 @@ int store_txn_scan_revoked(store_txn *t, store_visit_fn fn, void *ctx)
 				  t->st->path);
 			goto out;
 		}
-		if (t->revoked_open)
-			rc = store_txn_get(t, k.mv_data, &rec);
-		else if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0)
+		if (t->revoked_open) {
+			int64_t listed_at = 0;
+
+			if ((rc = revoked_value(t, &v, &listed_at)) == 0 &&
+			    (rc = get_record(t, k.mv_data, &rec)) == 0)
+				rec->crl_listed_at = listed_at;
+		} else if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0)
 			rc = fail(EX_IOERR, "store %s: a certificate record is damaged (run 'minica "
 					    "store verify')",
 				  t->st->path);
@@ -1044,7 +1118,7 @@ int store_scan_all(store *st, store_visit_fn fn, void *ctx)
 
 int store_scan_host(store *st, const char *host, store_visit_fn fn, void *ctx)
 {
-	store_txn t = {st, NULL, 0};
+	store_txn t = {st, NULL, st->has_revoked};
 	MDB_cursor *c = NULL;
 	MDB_val k = {strlen(host), (void *)host}, v;
 	int rc;

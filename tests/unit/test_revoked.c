@@ -182,29 +182,34 @@ static void revoked_index(void **state)
 	store_close(st);
 }
 
-/* Updating records from inside the walk of the index (what crl does). */
-struct walk_update {
-	store_txn *txn;
+/* What crl does: walk the index, then mark what it found as listed. */
+struct walk_mark {
+	unsigned char serials[16][STORE_SERIAL_LEN];
 	unsigned int n;
 };
 
-static int walk_update_visit(const struct store_record *r, void *ctx)
+static int walk_mark_visit(const struct store_record *r, void *ctx)
 {
-	struct walk_update *w = ctx;
-	struct store_record copy = *r;
+	struct walk_mark *w = ctx;
 
-	w->n++;
-	copy.crl_listed_at = 1700000200;
-	return store_txn_update(w->txn, &copy);
+	if (w->n == 16)
+		return EX_SOFTWARE;
+	memcpy(w->serials[w->n++], r->serial, STORE_SERIAL_LEN);
+	return 0;
 }
 
-static int walk_update_fn(store_txn *txn, void *ctx)
+static int walk_mark_fn(store_txn *txn, void *ctx)
 {
-	struct walk_update *w = ctx;
+	struct walk_mark *w = ctx;
+	unsigned int i;
+	int rc;
 
-	w->txn = txn;
 	w->n = 0;
-	return store_txn_scan_revoked(txn, walk_update_visit, w);
+	if ((rc = store_txn_scan_revoked(txn, walk_mark_visit, w)))
+		return rc;
+	for (i = 0; i < w->n && rc == 0; i++)
+		rc = store_txn_mark_listed(txn, w->serials[i], 1700000200);
+	return rc;
 }
 
 static int listed_at(const struct store_record *r, void *ctx)
@@ -214,18 +219,47 @@ static int listed_at(const struct store_record *r, void *ctx)
 	return 0;
 }
 
-static void update_while_walking(void **state)
+static int get_fn(store_txn *txn, void *ctx)
+{
+	struct store_record *r = NULL;
+	unsigned char serial[STORE_SERIAL_LEN];
+	int rc;
+
+	serial_of(50, serial);
+	if ((rc = store_txn_get(txn, serial, &r)) == 0) {
+		*(int64_t *)ctx = r->crl_listed_at;
+		store_record_free(r);
+	}
+	return rc;
+}
+
+static void mark_listed(void **state)
 {
 	store *st = NULL;
-	struct walk_update w = {0};
+	struct walk_mark w = {0};
+	struct store_record *r = NULL;
+	unsigned char serial[STORE_SERIAL_LEN];
+	struct store_stats before, after;
+	int64_t in_txn = 0;
 	int wrong = 0;
 
 	(void)state;
 	assert_int_equal(store_open(dir, &st), 0);
-	assert_int_equal(store_write(st, walk_update_fn, &w), 0);
+	assert_int_equal(store_stats_get(st, &before), 0);
+	assert_int_equal(store_write(st, walk_mark_fn, &w), 0);
 	assert_int_equal(w.n, 9);
 	assert_int_equal(store_scan_revoked(st, listed_at, &wrong), 0);
 	assert_int_equal(wrong, 0);
+	/* store_get and store_txn_get see it too */
+	serial_of(50, serial);
+	assert_int_equal(store_get(st, serial, &r), 0);
+	assert_int_equal(r->crl_listed_at, 1700000200);
+	store_record_free(r);
+	assert_int_equal(store_write(st, get_fn, &in_txn), 0);
+	assert_int_equal(in_txn, 1700000200);
+	assert_int_equal(store_stats_get(st, &after), 0);
+	assert_int_equal(after.records, before.records);
+	assert_int_equal(after.expiry_entries, before.expiry_entries);
 	store_close(st);
 }
 
@@ -269,7 +303,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(revoked_index),
-		cmocka_unit_test(update_while_walking),
+		cmocka_unit_test(mark_listed),
 		cmocka_unit_test(reasons),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
