@@ -77,7 +77,8 @@ int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
 
 /* ---- revocation reasons and CRLs (crl.c) ---- */
-#define CRL_NUMBER_KEY "crl.number" /* meta: the last CRL number, decimal */
+#define CRL_NUMBER_KEY "crl.number"           /* meta: the last CRL number, decimal */
+#define CRL_LAST_UPDATE_KEY "crl.last_update" /* meta: its thisUpdate, decimal seconds */
 #define CRL_DAYS_DEFAULT 30
 #define CRL_DAYS_MAX 3650
 /* 0, or -1 when unknown (*refused NULL) or not accepted (*refused says why) */
@@ -89,7 +90,7 @@ struct crl_result {
 	int64_t this_update, next_update;
 	size_t entries;      /* revoked certificates on this CRL */
 	size_t first_listed; /* of which on a CRL for the first time */
-	size_t dropped;      /* expired ones left out (an earlier CRL listed them) */
+	size_t dropped;      /* expired ones left out (listed by a CRL after their notAfter) */
 };
 /* Builds, numbers, signs and records a CRL in one write transaction; ca unlocked. */
 int crl_issue(const struct ca *ca, long days, int64_t now, struct crl_result *out);

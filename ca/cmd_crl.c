@@ -95,7 +95,7 @@ static void report(const struct crl_args *a, const struct crl_result *r, const c
 	printf("  entries      %zu revoked certificates (%zu on a CRL for the first time)\n",
 	       r->entries, r->first_listed);
 	if (r->dropped)
-		printf("  dropped      %zu expired certificates that an earlier CRL listed\n",
+		printf("  dropped      %zu expired certificates (listed after they expired)\n",
 		       r->dropped);
 	if (!g_opts.quiet)
 		printf("\nPublish it where clients fetch it before %s.\n", fmt_time(r->next_update, t2));

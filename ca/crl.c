@@ -5,7 +5,13 @@
  * CRL number in the store's meta table is read and incremented there, and
  * the records listed for the first time are marked (crl_listed_at) in the
  * same commit, so the number, the marks and the signed list always agree.
- * An expired revoked certificate is dropped only after a CRL has listed it.
+ *
+ * RFC 5280 3.3: "An entry MUST NOT be removed from the CRL until it appears
+ * on one regularly scheduled CRL issued beyond the revoked certificate's
+ * validity period." Every CRL lists every revoked certificate that has not
+ * been dropped, so a certificate that a CRL has listed (crl_listed_at set)
+ * has appeared on a CRL beyond its validity as soon as the previous CRL was
+ * issued after its notAfter: only then is it dropped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -67,9 +73,17 @@ const char *crl_reason_list(void)
 	       "privilegeWithdrawn";
 }
 
-/* ---- the CRL number, kept as decimal text in meta "crl.number" ---- */
+/* ---- the CRL number and time of the last CRL: decimal text in meta ---- */
 
-static int number_read(store_txn *txn, uint64_t *out)
+static int meta_write_u64(store_txn *txn, const char *key, uint64_t v)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%" PRIu64, v);
+	return store_txn_meta_put(txn, key, text, strlen(text));
+}
+
+static int meta_read_u64(store_txn *txn, const char *key, uint64_t *out)
 {
 	void *val = NULL;
 	size_t len = 0, i;
@@ -77,7 +91,7 @@ static int number_read(store_txn *txn, uint64_t *out)
 	int rc;
 
 	*out = 0;
-	if ((rc = store_txn_meta_get(txn, CRL_NUMBER_KEY, &val, &len)))
+	if ((rc = store_txn_meta_get(txn, key, &val, &len)))
 		return rc;
 	if (!val)
 		return 0;
@@ -86,14 +100,14 @@ static int number_read(store_txn *txn, uint64_t *out)
 
 		if (c < '0' || c > '9' || n > (UINT64_MAX - 9) / 10) {
 			free(val);
-			return fail(EX_IOERR, "store: the CRL number is damaged (run 'minica store "
-					      "verify')");
+			return fail(EX_IOERR, "store: meta %s is damaged (run 'minica store verify')",
+				    key);
 		}
 		n = n * 10 + (uint64_t)(c - '0');
 	}
 	free(val);
 	if (len == 0)
-		return fail(EX_IOERR, "store: the CRL number is damaged (run 'minica store verify')");
+		return fail(EX_IOERR, "store: meta %s is damaged (run 'minica store verify')", key);
 	*out = n;
 	return 0;
 }
@@ -104,6 +118,7 @@ struct crl_build {
 	const struct ca *ca;
 	long days;
 	int64_t now;
+	int64_t previous_crl; /* thisUpdate of the last CRL, 0 if none */
 	X509_CRL *crl;
 	BIGNUM *bn;
 	ASN1_INTEGER *serial;
@@ -169,7 +184,7 @@ static int visit_revoked(const struct store_record *rec, void *vctx)
 	struct crl_build *b = vctx;
 	int rc;
 
-	if (rec->not_after < b->now && rec->crl_listed_at) {
+	if (rec->crl_listed_at && rec->not_after < b->previous_crl) {
 		b->out->dropped++;
 		return 0;
 	}
@@ -231,16 +246,18 @@ static int crl_fn(store_txn *txn, void *vctx)
 	struct crl_build *b = vctx;
 	struct crl_result *r = b->out;
 	struct store_audit a = {0};
-	char detail[256], when[TIME_BUF], num[24];
-	uint64_t previous;
+	char detail[256], when[TIME_BUF];
+	uint64_t previous, previous_at;
 	size_t i;
 	int rc;
 
 	X509_CRL_free(r->crl);
 	r->crl = NULL;
 	r->entries = r->first_listed = r->dropped = 0;
-	if ((rc = number_read(txn, &previous)))
+	if ((rc = meta_read_u64(txn, CRL_NUMBER_KEY, &previous)) ||
+	    (rc = meta_read_u64(txn, CRL_LAST_UPDATE_KEY, &previous_at)))
 		return rc;
+	b->previous_crl = previous_at > INT64_MAX ? INT64_MAX : (int64_t)previous_at;
 	if (previous == UINT64_MAX)
 		return fail(EX_DATAERR, "store: the CRL number cannot grow any further");
 	r->number = previous + 1;
@@ -259,12 +276,14 @@ static int crl_fn(store_txn *txn, void *vctx)
 	if (!X509_CRL_sort(r->crl) ||
 	    !X509_CRL_sign(r->crl, b->ca->key, key_default_digest(b->ca->key)))
 		return fail_ssl(EX_SOFTWARE, "cannot sign the CRL");
-	snprintf(num, sizeof(num), "%" PRIu64, r->number);
-	if ((rc = store_txn_meta_put(txn, CRL_NUMBER_KEY, num, strlen(num))))
+	if ((rc = meta_write_u64(txn, CRL_NUMBER_KEY, r->number)) ||
+	    (rc = meta_write_u64(txn, CRL_LAST_UPDATE_KEY,
+				 r->this_update > 0 ? (uint64_t)r->this_update : 0)))
 		return rc;
 	snprintf(detail, sizeof(detail),
-		 "number=%s entries=%zu first_listed=%zu dropped_expired=%zu next_update=%s", num,
-		 r->entries, r->first_listed, r->dropped, fmt_time_iso(r->next_update, when));
+		 "number=%" PRIu64 " entries=%zu first_listed=%zu dropped_expired=%zu next_update=%s",
+		 r->number, r->entries, r->first_listed, r->dropped,
+		 fmt_time_iso(r->next_update, when));
 	a.action = (char *)"crl";
 	a.detail = detail;
 	return store_txn_audit(txn, &a);

@@ -111,8 +111,9 @@ run --json --pass-file "$PASS" crl --out "$T/crl7.der" --der
 assert_eq "$(printf '%s' "$out" | jq -r '[.number, .file, .format] | join(" ")')" "7 $T/crl7.der der" "crl --json --out"
 ok "CRL numbers 1 to 7"
 
-# Expiry: a revoked certificate that expires before any CRL listed it stays on the
-# next CRL; once listed, the CRL after its expiry drops it. Time moves with faketime.
+# Expiry (RFC 5280 3.3): an entry leaves the CRL only once it has appeared on a CRL
+# issued after the certificate's notAfter; one that no CRL listed yet is listed even
+# if it has expired. Time moves with faketime.
 at() {
 	offset=$1
 	shift
@@ -121,25 +122,35 @@ at() {
 	rc=$?
 	err=$(cat "$T/.stderr")
 }
-SHORT=$(issue_one mail-short --days 1)
+on_crl() { openssl crl -in "$1" -noout -text | grep -q "Serial Number: $2$"; }
 LISTED=$(issue_one mail-listed --days 1)
 run --pass-file "$PASS" revoke "$LISTED" --reason superseded
 run --pass-file "$PASS" crl --out "$T/crl8.pem"
-assert_contains "$(openssl crl -in "$T/crl8.pem" -noout -text)" "$LISTED" "LISTED on CRL 8"
+on_crl "$T/crl8.pem" "$LISTED" || fail "LISTED is not on CRL 8"
+SHORT=$(issue_one mail-short --days 1)
 run --pass-file "$PASS" revoke "$SHORT" --reason cessationOfOperation
 at '+400d' --pass-file "$PASS" crl --out "$T/crl9.pem"
 assert_rc 0 "crl 400 days later"
-assert_contains "$out" "dropped      1 expired certificates that an earlier CRL listed"
-text=$(openssl crl -in "$T/crl9.pem" -noout -text)
-assert_contains "$text" "Serial Number: $SHORT" "expired but never listed: still on the CRL"
-assert_not_contains "$text" "$LISTED" "expired and listed before: dropped"
-assert_contains "$text" "Serial Number: $BAD" "unexpired revoked certificate stays"
+assert_contains "$out" "entries      4 revoked certificates (1 on a CRL for the first time)"
+assert_not_contains "$out" "dropped"
+on_crl "$T/crl9.pem" "$LISTED" || fail "expired, listed only before its expiry: must stay on CRL 9"
+on_crl "$T/crl9.pem" "$SHORT" || fail "expired and never listed: must be on CRL 9"
+SHORT2=$(issue_one mail-short2 --days 1)
+run --pass-file "$PASS" revoke "$SHORT2" --reason keyCompromise
 at '+401d' --pass-file "$PASS" crl --out "$T/crl10.pem"
 assert_rc 0 "crl 401 days later"
-text=$(openssl crl -in "$T/crl10.pem" -noout -text)
-assert_not_contains "$text" "$SHORT" "SHORT dropped once listed"
-assert_contains "$text" "Serial Number: $BAD" "BAD still listed"
+assert_contains "$out" "dropped      2 expired certificates (listed after they expired)"
+! on_crl "$T/crl10.pem" "$LISTED" || fail "LISTED was on CRL 9, after its expiry: dropped from CRL 10"
+! on_crl "$T/crl10.pem" "$SHORT" || fail "SHORT was on CRL 9, after its expiry: dropped from CRL 10"
+on_crl "$T/crl10.pem" "$SHORT2" || fail "SHORT2 never listed: must be on CRL 10"
+on_crl "$T/crl10.pem" "$BAD" || fail "BAD (not expired) must stay"
 assert_eq "$(crl_number "$T/crl10.pem")" "0x0A" "tenth CRL number"
+at '+402d' --pass-file "$PASS" crl --out "$T/crl11.pem"
+assert_rc 0 "crl 402 days later"
+! on_crl "$T/crl11.pem" "$SHORT2" || fail "SHORT2 was on CRL 10: dropped from CRL 11"
+on_crl "$T/crl11.pem" "$BAD" || fail "BAD must stay on CRL 11"
+v=$(openssl crl -in "$T/crl11.pem" -noout -verify -CAfile "$T/ca.pem" 2>&1)
+assert_eq "$v" "verify OK" "CRL 11 verifies"
 ok "expired revoked certificates"
 
 # A P-384 CA signs its CRL with SHA-384.
@@ -165,10 +176,10 @@ text=$(openssl x509 -in "$T/mail-hub1.crt" -noout -text)
 assert_not_contains "$text" "CRL Distribution Points" "smtp-transport: no CDP"
 assert_not_contains "$text" "Authority Information Access" "smtp-transport: no AIA"
 run --pass-file "$PASS" revoke "$CDP" --reason affiliationChanged
-run --pass-file "$PASS" crl --out "$T/crl11.pem"
-v=$(openssl verify -crl_check -CAfile "$T/ca.pem" -CRLfile "$T/crl11.pem" "$T/mail-cdp.crt" 2>&1)
+run --pass-file "$PASS" crl --out "$T/crl12.pem"
+v=$(openssl verify -crl_check -CAfile "$T/ca.pem" -CRLfile "$T/crl12.pem" "$T/mail-cdp.crt" 2>&1)
 assert_contains "$v" "error 23 at 0 depth lookup: certificate revoked" "revoked leaf with a CDP"
-assert_contains "$(openssl crl -in "$T/crl11.pem" -noout -text)" "Affiliation Changed" "reason"
+assert_contains "$(openssl crl -in "$T/crl12.pem" -noout -text)" "Affiliation Changed" "reason"
 ok "crlDistributionPoints and authorityInfoAccess in templates"
 
 finish
