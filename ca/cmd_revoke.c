@@ -77,8 +77,7 @@ static const struct argp argp = {
 	"SERIAL as minica prints it, as 'openssl x509 -serial' prints it, or with colons. "
 	"Revocation is permanent. Revoking needs the CA passphrase.\n\n"
 	"Examples:\n  minica revoke 1B25825F73A02F001CC4C10F411863B0 --reason keyCompromise\n"
-	"  minica list --status valid --host old-hub --json | jq -r '.[].serial' | "
-	"minica revoke --serials-file - --reason cessationOfOperation --pass-file /root/ca.pass",
+	"  minica revoke --serials-file retired.txt --reason cessationOfOperation",
 	children, NULL, NULL};
 
 struct serials {
