@@ -135,7 +135,7 @@ static int list_revoked(store *st, struct list_ctx *c)
 	size_t i;
 	int rc = store_scan_revoked(st, collect, &all);
 
-	if (rc == 0)
+	if (rc == 0 && all.n > 1)
 		qsort(all.recs, all.n, sizeof(*all.recs), expiry_order);
 	for (i = 0; i < all.n; i++) {
 		if (rc == 0)

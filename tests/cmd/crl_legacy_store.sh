@@ -4,7 +4,7 @@
 # certificates revoked before the upgrade.
 . "$(dirname "$0")/../lib.sh"
 
-make_ca
+make_ca --no-passphrase
 issue_one() {
 	run --pass-file "$PASS" issue --host "$1" --key ec:P-256 --no-pfx --out "$T"
 	assert_rc 0 "issue $1"
