@@ -156,20 +156,29 @@ static void serials_unique(struct serials *s)
 	s->n = kept;
 }
 
+struct revoked {
+	unsigned char serial[STORE_SERIAL_LEN];
+	char **hosts;
+	size_t n_hosts;
+};
+
 struct revoke_ctx {
 	const struct serials *serials;
 	int reason;
 	int64_t now;
-	struct store_record **done; /* the revoked records, for the report */
+	struct revoked *done; /* for the report */
 	size_t n_done;
 };
 
 static void done_reset(struct revoke_ctx *c)
 {
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < c->n_done; i++)
-		store_record_free(c->done[i]);
+	for (i = 0; i < c->n_done; i++) {
+		for (j = 0; j < c->done[i].n_hosts; j++)
+			free(c->done[i].hosts[j]);
+		free(c->done[i].hosts);
+	}
 	c->n_done = 0;
 }
 
@@ -209,7 +218,13 @@ static int revoke_one(store_txn *txn, struct revoke_ctx *c, const unsigned char 
 		store_record_free(rec);
 		return rc;
 	}
-	c->done[c->n_done++] = rec;
+	/* the report needs the names only: a bulk revocation keeps no whole records */
+	memcpy(c->done[c->n_done].serial, serial, STORE_SERIAL_LEN);
+	c->done[c->n_done].hosts = rec->hosts;
+	c->done[c->n_done++].n_hosts = rec->n_hosts;
+	rec->hosts = NULL;
+	rec->n_hosts = 0;
+	store_record_free(rec);
 	return 0;
 }
 
@@ -236,7 +251,7 @@ static int report(const struct revoke_ctx *c, int as_array)
 	if (g_opts.json && !(arr = json_array()))
 		return fail(EX_OSERR, "out of memory");
 	for (i = 0; i < c->n_done; i++) {
-		const struct store_record *rec = c->done[i];
+		const struct revoked *rec = &c->done[i];
 
 		serial_hex(rec->serial, hex);
 		if (arr) {
