@@ -1070,9 +1070,9 @@ int store_txn_scan_revoked(store_txn *t, store_visit_fn fn, void *ctx)
 		struct store_record *rec = NULL;
 
 		if (k.mv_size != STORE_SERIAL_LEN) {
-			rc = fail(EX_IOERR, "store %s: damaged revocation index (run 'minica store "
-					    "verify')",
-				  t->st->path);
+			rc = fail(EX_IOERR, "store %s: damaged %s (run 'minica store verify')",
+				  t->st->path,
+				  t->revoked_open ? "revocation index" : "certificate table");
 			goto out;
 		}
 		if (t->revoked_open) {
@@ -1081,10 +1081,11 @@ int store_txn_scan_revoked(store_txn *t, store_visit_fn fn, void *ctx)
 			if ((rc = revoked_value(t, &v, &listed_at)) == 0 &&
 			    (rc = get_record(t, k.mv_data, &rec)) == 0)
 				rec->crl_listed_at = listed_at;
-		} else if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0)
+		} else if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0) {
 			rc = fail(EX_IOERR, "store %s: a certificate record is damaged (run 'minica "
 					    "store verify')",
 				  t->st->path);
+		}
 		if (rc == 0 && rec->status == STORE_REVOKED)
 			rc = fn(rec, ctx);
 		store_record_free(rec);
