@@ -103,6 +103,16 @@ run list --status valid
 assert_contains "$err" "no certificates match" "no valid certificate left"
 ok "list --status revoked"
 
+# An expired certificate can be revoked (the audit entry says it was expired).
+run --pass-file "$PASS" issue --host mail-old --key ec:P-256 --no-pfx --out "$T" --days 1
+OLD=$(printf '%s\n' "$out" | awk '$1 == "serial" {print $2}')
+out=$(ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	faketime -f '+3d' "$MINICA" --pass-file "$PASS" revoke "$OLD" --reason cessationOfOperation 2>&1 </dev/null)
+rc=$?
+assert_rc 0 "revoke an expired certificate"
+assert_contains "$out" "Revoked $OLD (mail-old, mail-old.corp.example)"
+ok "expired certificate revoked"
+
 # The audit log (read with mdb_dump and openssl asn1parse, not with minica): one
 # 'revoke' entry per certificate, naming the serial, the reason, who and where.
 audit_text() {
@@ -113,10 +123,11 @@ audit_text() {
 	done
 }
 log=$(audit_text)
-assert_eq "$(printf '%s\n' "$log" | grep -c '^[^|]*|[^|]*|revoke|')" "4" "four revoke entries"
+assert_eq "$(printf '%s\n' "$log" | grep -c '^[^|]*|[^|]*|revoke|')" "5" "five revoke entries"
 me=$(id -un)
 assert_match "$log" "^$me\|$(hostname)\|revoke\|reason=keyCompromise was=valid hosts=mail-hub1,mail-hub1.corp.example\|$" "audit of A"
 assert_match "$log" "\|revoke\|reason=superseded was=valid hosts=mail-edge1,mail-edge1.corp.example\|$" "audit of C"
+assert_match "$log" "\|revoke\|reason=cessationOfOperation was=expired hosts=mail-old,mail-old.corp.example\|$" "audit of the expired one"
 dump=$(mdb_dump -s audit "$MINICA_STORE" | tr -d ' \n' | tr 'a-f' 'A-F')
 assert_contains "$dump" "8010$A" "audit names the serial of A"
 ok "audit log"
