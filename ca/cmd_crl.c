@@ -62,7 +62,7 @@ static const struct argp argp = {
 	"Example:\n  minica crl --der --out /var/www/pki/minica.crl --force",
 	children, NULL, NULL};
 
-static void report(const struct crl_args *a, const struct crl_result *r, const char *pem)
+static int report(const struct crl_args *a, const struct crl_result *r, const char *pem)
 {
 	char t1[TIME_BUF], t2[TIME_BUF];
 
@@ -80,13 +80,12 @@ static void report(const struct crl_args *a, const struct crl_result *r, const c
 			json_object_set_new(o, "file", json_string(a->out));
 		else
 			json_object_set_new(o, "crl", json_string(pem));
-		json_emit(o);
-		return;
+		return json_emit(o);
 	}
 	if (!a->out) {
 		notice("CRL number %llu: %zu revoked certificates, next update %s",
 		       (unsigned long long)r->number, r->entries, fmt_time(r->next_update, t2));
-		return;
+		return 0;
 	}
 	printf("CRL number %llu written to %s (%s)\n", (unsigned long long)r->number, a->out,
 	       a->der ? "DER" : "PEM");
@@ -99,6 +98,7 @@ static void report(const struct crl_args *a, const struct crl_result *r, const c
 		       r->dropped);
 	if (!g_opts.quiet)
 		printf("\nPublish it where clients fetch it before %s.\n", fmt_time(r->next_update, t2));
+	return 0;
 }
 
 /* After the commit: the CRL to its file or standard output, then the report. */
@@ -118,15 +118,17 @@ static int emit(const struct crl_args *a, const struct crl_result *r)
 	} else if (g_opts.json) {
 		unsigned char *text = realloc(data, len + 1); /* PEM as a JSON string */
 
-		if (!text)
+		if (!text) {
 			rc = fail(EX_OSERR, "out of memory");
-		else
-			(data = text)[len] = '\0';
+		} else {
+			data = text;
+			data[len] = '\0';
+		}
 	} else if (fwrite(data, 1, len, stdout) != len) {
 		rc = fail(EX_IOERR, "cannot write to standard output: %s", strerror(errno));
 	}
 	if (rc == 0)
-		report(a, r, (const char *)data);
+		rc = report(a, r, (const char *)data);
 	free(data);
 	return rc;
 }
