@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{"list", cmd_list, "one line per issued certificate"},
 	{"show", cmd_show, "everything about one certificate"},
 	{"renew", cmd_renew, "new key and certificate with the same names and template"},
+	{"revoke", cmd_revoke, "revoke certificates (RFC 5280 reasons)"},
+	{"crl", cmd_crl, "write a signed certificate revocation list"},
 	{"ca", cmd_ca, "the CA certificate: show, export, extend"},
 	{"templates", cmd_templates, "list the templates, or show one"},
 	{"check", cmd_check, "expiry state of the CA and certificates (monitoring plugin)"},

@@ -132,6 +132,26 @@ char *mail_default_from(void);            /* user@host, malloc'ed */
 char *mail_message(const char *from, char *const *to, size_t n_to, const char *subject,
 		   const char *status, const char *body); /* RFC 5322 text, malloc'ed */
 int mail_send(const char *command, const char *message); /* no shell; bounded wait */
+/* ---- revocation reasons and CRLs (crl.c) ---- */
+#define CRL_NUMBER_KEY "crl.number"           /* meta: the last CRL number, decimal */
+#define CRL_LAST_UPDATE_KEY "crl.last_update" /* meta: its thisUpdate, decimal seconds */
+#define CRL_DAYS_DEFAULT 30
+#define CRL_DAYS_MAX 3650
+/* 0, or -1 when unknown (*refused NULL) or not accepted (*refused says why) */
+int crl_reason_parse(const char *name, int *code, const char **refused);
+const char *crl_reason_list(void);
+struct crl_result {
+	X509_CRL *crl;
+	uint64_t number;
+	int64_t this_update, next_update;
+	size_t entries;      /* revoked certificates on this CRL */
+	size_t first_listed; /* of which on a CRL for the first time */
+	size_t dropped;      /* expired ones left out (listed by a CRL after their notAfter) */
+};
+/* Builds, numbers, signs and records a CRL in one write transaction; ca unlocked. */
+int crl_issue(const struct ca *ca, long days, int64_t now, struct crl_result *out);
+void crl_result_release(struct crl_result *r);
+int crl_encode(X509_CRL *crl, int der, unsigned char **data, size_t *len);
 
 /* ---- commands of this area ---- */
 int cmd_init(int argc, char **argv);
@@ -140,5 +160,7 @@ int ca_extend(int argc, char **argv); /* 'ca extend', in the ca_commands table *
 int cmd_check(int argc, char **argv);
 int cmd_remind(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_crl(int argc, char **argv);
 
 #endif

@@ -174,9 +174,8 @@ _minica()
 		--key) COMPREPLY=($(compgen -W "$(_minica_key_types "${context[@]}")" -- "$cur")) ;;
 		--status) COMPREPLY=($(compgen -W "valid revoked expired superseded" -- "$cur")) ;;
 		--reason)
-			COMPREPLY=($(compgen -W "unspecified keyCompromise cACompromise
-				affiliationChanged superseded cessationOfOperation certificateHold
-				privilegeWithdrawn aACompromise" -- "$cur"))
+			COMPREPLY=($(compgen -W "unspecified keyCompromise affiliationChanged
+				superseded cessationOfOperation privilegeWithdrawn" -- "$cur"))
 			;;
 		--format) COMPREPLY=($(compgen -W "pem der p7b" -- "$cur")) ;;
 		--role) COMPREPLY=($(compgen -W "hub edge" -- "$cur")) ;;

@@ -65,6 +65,7 @@ struct list_ctx {
 	int64_t now;
 	json_t *json;
 	struct table *table;
+	int revoked_layout; /* --status revoked: when and why instead of the days left */
 	unsigned long shown;
 };
 
@@ -84,20 +85,77 @@ static int visit(const struct store_record *rec, void *vctx)
 		return json_array_append_new(c->json, record_json(rec, c->now, 0))
 			       ? fail(EX_OSERR, "out of memory")
 			       : 0;
+	if (c->revoked_layout)
+		return record_revoked_table_row(c->table, rec);
 	return record_table_row(c->table, rec, c->now);
+}
+
+struct collected {
+	struct store_record **recs;
+	size_t n, cap;
+};
+
+static int collect(const struct store_record *rec, void *vctx)
+{
+	struct collected *c = vctx;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct store_record **grown = realloc(c->recs, cap * sizeof(*grown));
+
+		if (!grown)
+			return fail(EX_OSERR, "out of memory");
+		c->recs = grown;
+		c->cap = cap;
+	}
+	if (!(c->recs[c->n] = store_record_dup(rec)))
+		return fail(EX_OSERR, "out of memory");
+	c->n++;
+	return 0;
+}
+
+/* The order of the expiry index: notAfter, then serial. */
+static int expiry_order(const void *a, const void *b)
+{
+	const struct store_record *x = *(struct store_record *const *)a;
+	const struct store_record *y = *(struct store_record *const *)b;
+
+	if (x->not_after != y->not_after)
+		return x->not_after < y->not_after ? -1 : 1;
+	return memcmp(x->serial, y->serial, STORE_SERIAL_LEN);
+}
+
+/* --status revoked walks the revocation index (the revoked records only). */
+static int list_revoked(store *st, struct list_ctx *c)
+{
+	struct collected all = {0};
+	size_t i;
+	int rc = store_scan_revoked(st, collect, &all);
+
+	if (rc == 0 && all.n > 1)
+		qsort(all.recs, all.n, sizeof(*all.recs), expiry_order);
+	for (i = 0; i < all.n; i++) {
+		if (rc == 0)
+			rc = visit(all.recs[i], c);
+		store_record_free(all.recs[i]);
+	}
+	free(all.recs);
+	return rc;
 }
 
 int cmd_list(int argc, char **argv)
 {
 	struct list_args a = {0};
-	struct list_ctx c = {&a, now_utc(), NULL, NULL, 0};
+	struct list_ctx c = {&a, now_utc(), NULL, NULL, 0, 0};
 	store *st = NULL;
 	char *host = NULL;
 	int rc, is_ip;
 
 	if ((rc = cli_parse(&argp, argc, argv, "list", &a)) || (rc = store_open(store_dir(), &st)))
 		goto out;
-	if (g_opts.json ? !(c.json = json_array()) : !(c.table = record_table_new())) {
+	c.revoked_layout = a.status && !strcmp(a.status, "revoked");
+	if (g_opts.json ? !(c.json = json_array())
+			: !(c.table = c.revoked_layout ? record_revoked_table_new() : record_table_new())) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -107,6 +165,8 @@ int cmd_list(int argc, char **argv)
 		rc = store_scan_host(st, host, visit, &c);
 	} else if (a.has_expiring) {
 		rc = store_scan_expiry(st, c.now + 1, c.now + a.expiring * 86400, visit, &c);
+	} else if (a.status && !strcmp(a.status, "revoked")) {
+		rc = list_revoked(st, &c);
 	} else if (a.status && !strcmp(a.status, "expired")) {
 		rc = store_scan_expiry(st, INT64_MIN, c.now, visit, &c);
 	} else {

@@ -113,9 +113,14 @@ static void print_record(const struct store_record *rec, X509 *cert, int64_t now
 		printf("sha256        %s\n", sha);
 	}
 	printf("CA version    %u\n", rec->ca_version);
-	if (rec->status == STORE_REVOKED)
+	if (rec->status == STORE_REVOKED) {
 		printf("revoked       %s (%s)\n", fmt_time(rec->revoked_at, when),
 		       revoke_reason_name(rec->revoke_reason));
+		if (rec->crl_listed_at)
+			printf("on CRLs since %s\n", fmt_time(rec->crl_listed_at, when));
+		else
+			printf("on CRLs since (not yet: run 'minica crl')\n");
+	}
 	if (rec->has_predecessor) {
 		serial_hex(rec->predecessor, serial);
 		printf("renews        %s\n", serial);

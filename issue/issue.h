@@ -149,10 +149,10 @@ void issuer_release(struct issuer *is);
 const char *record_status(const struct store_record *rec, int64_t now);
 const char *revoke_reason_name(int reason);
 struct json_t *record_json(const struct store_record *rec, int64_t now, int full);
-void record_print_line(const struct store_record *rec, int64_t now);
-void record_print_header(void);
-struct table *record_table_new(void); /* the columns of record_print_line, fitted */
+struct table *record_table_new(void); /* list: serial, status, notAfter, days, template, names */
 int record_table_row(struct table *t, const struct store_record *rec, int64_t now);
+struct table *record_revoked_table_new(void); /* list --status revoked: when and why */
+int record_revoked_table_row(struct table *t, const struct store_record *rec);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
 

@@ -22,7 +22,9 @@ const char *revoke_reason_name(int reason)
 		"cessationOfOperation", "certificateHold", "(unused)", "removeFromCRL",
 		"privilegeWithdrawn", "aACompromise"};
 
-	if (reason < 0 || reason > 10)
+	if (reason < 0)
+		return "unspecified"; /* RFC 5280: no reason code means unspecified */
+	if (reason > 10)
 		return "";
 	return names[reason];
 }
@@ -42,6 +44,11 @@ json_t *record_json(const struct store_record *rec, int64_t now, int full)
 	json_object_set_new(o, "days_left", json_integer(days_left(rec->not_after, now)));
 	json_object_set_new(o, "template", json_string(rec->template_name));
 	json_object_set_new(o, "names", names);
+	if (rec->status == STORE_REVOKED) {
+		json_object_set_new(o, "revoked_at", json_string(fmt_time_iso(rec->revoked_at, when)));
+		json_object_set_new(o, "revoke_reason",
+				    json_string(revoke_reason_name(rec->revoke_reason)));
+	}
 	if (!full)
 		return o;
 	hex_upper(rec->template_hash, STORE_HASH_LEN, hash);
@@ -50,11 +57,11 @@ json_t *record_json(const struct store_record *rec, int64_t now, int full)
 	json_object_set_new(o, "template_sha256", json_string(hash));
 	json_object_set_new(o, "ca_version", json_integer(rec->ca_version));
 	json_object_set_new(o, "key_kept", json_boolean(rec->key != NULL));
-	if (rec->status == STORE_REVOKED) {
-		json_object_set_new(o, "revoked_at", json_string(fmt_time_iso(rec->revoked_at, when)));
-		json_object_set_new(o, "revoke_reason",
-				    json_string(revoke_reason_name(rec->revoke_reason)));
-	}
+	if (rec->status == STORE_REVOKED)
+		json_object_set_new(o, "crl_listed_at",
+				    rec->crl_listed_at
+					    ? json_string(fmt_time_iso(rec->crl_listed_at, when))
+					    : json_null());
 	if (rec->has_predecessor) {
 		serial_hex(rec->predecessor, serial);
 		json_object_set_new(o, "predecessor", json_string(serial));
@@ -64,25 +71,6 @@ json_t *record_json(const struct store_record *rec, int64_t now, int full)
 		json_object_set_new(o, "successor", json_string(serial));
 	}
 	return o;
-}
-
-void record_print_header(void)
-{
-	printf("%-32s  %-10s  %-23s  %6s  %-16s  %s\n", "SERIAL", "STATUS", "NOT AFTER", "DAYS",
-	       "TEMPLATE", "NAMES");
-}
-
-void record_print_line(const struct store_record *rec, int64_t now)
-{
-	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF];
-	size_t i;
-
-	serial_hex(rec->serial, serial);
-	printf("%-32s  %-10s  %-23s  %6ld  %-16s  ", serial, record_status(rec, now),
-	       fmt_time(rec->not_after, when), days_left(rec->not_after, now), rec->template_name);
-	for (i = 0; i < rec->n_hosts; i++)
-		printf("%s%s", i ? ", " : "", rec->hosts[i]);
-	putchar('\n');
 }
 
 struct table *record_table_new(void)
@@ -117,6 +105,41 @@ int record_table_row(struct table *t, const struct store_record *rec, int64_t no
 	cells[3] = days;
 	cells[4] = rec->template_name;
 	cells[5] = names;
+	rc = table_row(t, cells);
+	free(names);
+	return rc;
+}
+
+/* list --status revoked: when and why instead of the days left. */
+struct table *record_revoked_table_new(void)
+{
+	static const char *const headers[] = {"SERIAL", "REVOKED", "REASON", "NOT AFTER", "NAMES"};
+
+	return table_new(headers, 5, ".....");
+}
+
+int record_revoked_table_row(struct table *t, const struct store_record *rec)
+{
+	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], until[TIME_BUF], *names = NULL;
+	const char *cells[5];
+	size_t i, len = 0;
+	FILE *mem = open_memstream(&names, &len);
+	int rc;
+
+	if (!mem)
+		return fail(EX_OSERR, "out of memory");
+	for (i = 0; i < rec->n_hosts; i++)
+		fprintf(mem, "%s%s", i ? ", " : "", rec->hosts[i]);
+	if (fclose(mem) != 0) {
+		free(names);
+		return fail(EX_OSERR, "out of memory");
+	}
+	serial_hex(rec->serial, serial);
+	cells[0] = serial;
+	cells[1] = fmt_time(rec->revoked_at, when);
+	cells[2] = revoke_reason_name(rec->revoke_reason);
+	cells[3] = fmt_time(rec->not_after, until);
+	cells[4] = names;
 	rc = table_row(t, cells);
 	free(names);
 	return rc;

@@ -1,5 +1,5 @@
 /*
- * The LMDB environment. Six named databases:
+ * The LMDB environment. Seven named databases:
  *
  *   meta       "schema" -> u32 BE, plus the CA's settings and its encrypted key
  *   ca         u32 BE version -> CA certificate DER (every version ever used)
@@ -8,6 +8,17 @@
  *   by_expiry  u64 BE biased notAfter || serial -> "" (ordered: a time range
  *              is one cursor walk, whatever the store's size)
  *   audit      u64 BE sequence -> AuditEntry
+ *   revoked    16-byte serial -> i64 BE time of the first CRL that listed
+ *              it, 0 until then (every revoked record, so a CRL costs the
+ *              number of revocations, not the size of the store; and
+ *              marking a record as listed rewrites 8 bytes, not the record)
+ *
+ * `revoked` came after the first stores were made: a store without it is
+ * still read (revocation scans then walk every record), and the first write
+ * transaction creates the table and fills it from the records. Where the
+ * table exists, it holds a revoked record's crl_listed_at: reads take it
+ * from there, and it is written back to the record whenever the record
+ * itself is rewritten.
  *
  * Every change goes through store_write(), which runs a caller's function in
  * one write transaction and re-runs it when the map had to grow, so a
@@ -34,12 +45,17 @@ struct store {
 	char *path;
 	MDB_env *env;
 	MDB_dbi meta, ca, certs, by_host, by_expiry, audit;
+	MDB_dbi revoked;
+	int has_revoked; /* the revoked table exists (committed) */
 };
 
 struct store_txn {
 	store *st;
 	MDB_txn *txn;
+	int revoked_open; /* the revoked table is usable in this transaction */
 };
+
+#define REVOKED_DB "revoked"
 
 static const char *const db_names[] = {"meta", "ca", "certs", "by_host", "by_expiry", "audit"};
 
@@ -182,6 +198,17 @@ static int open_dbs(store *st, MDB_txn *txn, unsigned int create)
 	return 0;
 }
 
+/* The revoked table is optional on open: stores made before it lack it. */
+static int open_revoked(store *st, MDB_txn *txn, unsigned int create, int *found)
+{
+	int rc = mdb_dbi_open(txn, REVOKED_DB, create, &st->revoked);
+
+	*found = rc == 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc ? lmdb_fail(st, "open tables", rc) : 0;
+}
+
 static store *store_alloc(const char *dir)
 {
 	store *st = calloc(1, sizeof(*st));
@@ -243,7 +270,8 @@ int store_open(const char *dir, store **out)
 	if ((rc = private_mode(dir, 1)) || (rc = private_mode(data, 1)) ||
 	    (rc = private_mode(lock, 0)))
 		goto out;
-	if ((rc = env_open(st, 0)) || (rc = read_begin(st, &txn)) || (rc = open_dbs(st, txn, 0)))
+	if ((rc = env_open(st, 0)) || (rc = read_begin(st, &txn)) ||
+	    (rc = open_dbs(st, txn, 0)) || (rc = open_revoked(st, txn, 0, &st->has_revoked)))
 		goto out;
 	rc = mdb_get(txn, st->meta, &key, &val);
 	if (rc == MDB_NOTFOUND) {
@@ -345,7 +373,8 @@ static int create_fn_wrapper(store_txn *t, store_write_fn fn, void *ctx)
 	unsigned char schema[4];
 	int rc;
 
-	if ((rc = open_dbs(t->st, t->txn, MDB_CREATE)))
+	if ((rc = open_dbs(t->st, t->txn, MDB_CREATE)) ||
+	    (rc = open_revoked(t->st, t->txn, MDB_CREATE, &t->revoked_open)))
 		return rc;
 	put_u32(schema, STORE_SCHEMA);
 	if ((rc = store_txn_meta_put(t, "schema", schema, sizeof(schema))))
@@ -412,6 +441,7 @@ int store_create(const char *dir, store_write_fn fn, void *ctx, store **out)
 		}
 		t.st = st;
 		t.txn = txn;
+		t.revoked_open = 0;
 		rc = create_fn_wrapper(&t, fn, ctx);
 		if (rc == 0) {
 			int mrc = mdb_txn_commit(txn);
@@ -460,6 +490,53 @@ out:
 
 /* ---- writing ---- */
 
+static int put(store_txn *t, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned int flags,
+	       const char *what);
+static int revoked_put(store_txn *t, const unsigned char *serial, int64_t listed_at);
+
+/*
+ * A store made before the revoked table existed gets it in its first write
+ * transaction, filled from the records (once, O(records)); the caller's
+ * change then commits together with it.
+ */
+static int revoked_upgrade(store_txn *t)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, found = 0;
+
+	if ((rc = open_revoked(t->st, t->txn, 0, &found)))
+		return rc;
+	t->revoked_open = found;
+	if (found)
+		return 0; /* another process made it */
+	if ((rc = open_revoked(t->st, t->txn, MDB_CREATE, &found)))
+		return rc;
+	t->revoked_open = 1;
+	rc = mdb_cursor_open(t->txn, t->st->certs, &c);
+	if (rc)
+		return lmdb_fail(t->st, "open cursor", rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct store_record *rec = NULL;
+
+		if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0) {
+			rc = fail(EX_IOERR, "store %s: a certificate record is damaged (run 'minica "
+					    "store verify')",
+				  t->st->path);
+			goto out;
+		}
+		rc = rec->status == STORE_REVOKED ? revoked_put(t, k.mv_data, rec->crl_listed_at) : 0;
+		store_record_free(rec);
+		if (rc)
+			goto out;
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : lmdb_fail(t->st, "walk certificate records", rc);
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
 int store_write(store *st, store_write_fn fn, void *ctx)
 {
 	MDB_txn *txn = NULL;
@@ -479,7 +556,10 @@ int store_write(store *st, store_write_fn fn, void *ctx)
 			return lmdb_fail(st, "begin write", rc);
 		t.st = st;
 		t.txn = txn;
-		rc = fn(&t, ctx);
+		t.revoked_open = st->has_revoked;
+		rc = t.revoked_open ? 0 : revoked_upgrade(&t);
+		if (rc == 0)
+			rc = fn(&t, ctx);
 		if (rc == STORE_AGAIN) {
 			mdb_txn_abort(txn);
 			txn = NULL;
@@ -500,6 +580,7 @@ int store_write(store *st, store_write_fn fn, void *ctx)
 		}
 		if (rc)
 			return lmdb_fail(st, "commit", rc);
+		st->has_revoked = 1;
 		return 0;
 	}
 	return fail(EX_TEMPFAIL, "store %s: could not complete the change after %d attempts",
@@ -611,7 +692,9 @@ static int index_add(store_txn *t, const struct store_record *rec)
 	k.mv_data = ek;
 	v.mv_size = 0;
 	v.mv_data = (void *)"";
-	return put(t, t->st->by_expiry, &k, &v, 0, "index expiry");
+	if ((rc = put(t, t->st->by_expiry, &k, &v, 0, "index expiry")))
+		return rc;
+	return rec->status == STORE_REVOKED ? revoked_put(t, rec->serial, rec->crl_listed_at) : 0;
 }
 
 static int index_del(store_txn *t, const struct store_record *rec)
@@ -636,6 +719,13 @@ static int index_del(store_txn *t, const struct store_record *rec)
 	rc = mdb_del(t->txn, t->st->by_expiry, &k, NULL);
 	if (rc && rc != MDB_NOTFOUND)
 		return lmdb_fail(t->st, "unindex expiry", rc);
+	if (rec->status != STORE_REVOKED || !t->revoked_open)
+		return 0;
+	k.mv_size = STORE_SERIAL_LEN;
+	k.mv_data = (void *)rec->serial;
+	rc = mdb_del(t->txn, t->st->revoked, &k, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		return lmdb_fail(t->st, "unindex revocation", rc);
 	return 0;
 }
 
@@ -669,8 +759,62 @@ int store_txn_insert(store_txn *t, const struct store_record *rec)
 	return rc ? rc : index_add(t, rec);
 }
 
-int store_txn_get(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
-		  struct store_record **out)
+/* ---- the revoked table: serial -> crl_listed_at ---- */
+
+static int revoked_put(store_txn *t, const unsigned char *serial, int64_t listed_at)
+{
+	unsigned char when[8];
+	MDB_val k = {STORE_SERIAL_LEN, (void *)serial}, v = {sizeof(when), when};
+
+	if (!t->revoked_open)
+		return 0;
+	put_u64(when, (uint64_t)listed_at);
+	return put(t, t->st->revoked, &k, &v, 0, "index revocation");
+}
+
+static int revoked_value(store_txn *t, const MDB_val *v, int64_t *listed_at)
+{
+	if (v->mv_size != 8)
+		return fail(EX_IOERR, "store %s: damaged revocation index (run 'minica store verify')",
+			    t->st->path);
+	*listed_at = (int64_t)get_u64(v->mv_data);
+	return 0;
+}
+
+/* A revoked record's crl_listed_at, from the table when there is one. */
+static int revoked_overlay(store_txn *t, struct store_record *rec)
+{
+	MDB_val k = {STORE_SERIAL_LEN, rec->serial}, v;
+	int rc;
+
+	if (rec->status != STORE_REVOKED || !t->revoked_open)
+		return 0;
+	rc = mdb_get(t->txn, t->st->revoked, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0; /* revoked by a minica older than the table: never listed */
+	if (rc)
+		return lmdb_fail(t->st, "read revocation index", rc);
+	return revoked_value(t, &v, &rec->crl_listed_at);
+}
+
+int store_txn_mark_listed(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+			  int64_t when)
+{
+	struct store_record *rec = NULL;
+	int rc;
+
+	if (t->revoked_open)
+		return revoked_put(t, serial, when);
+	if ((rc = store_txn_get(t, serial, &rec)))
+		return rc;
+	rec->crl_listed_at = when;
+	rc = store_txn_update(t, rec);
+	store_record_free(rec);
+	return rc;
+}
+
+static int get_record(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+		      struct store_record **out)
 {
 	MDB_val k = {STORE_SERIAL_LEN, (void *)serial}, v;
 	char hex[2 * STORE_SERIAL_LEN + 1];
@@ -688,15 +832,47 @@ int store_txn_get(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
 	return 0;
 }
 
+int store_txn_get(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+		  struct store_record **out)
+{
+	int rc = get_record(t, serial, out);
+
+	if (rc == 0 && (rc = revoked_overlay(t, *out)) != 0) {
+		store_record_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Do two versions of a record have the same index entries? */
+static int same_index_keys(const struct store_record *a, const struct store_record *b)
+{
+	size_t i;
+
+	if (a->not_after != b->not_after || a->n_hosts != b->n_hosts ||
+	    (a->status == STORE_REVOKED) != (b->status == STORE_REVOKED))
+		return 0;
+	for (i = 0; i < a->n_hosts; i++)
+		if (strcmp(a->hosts[i], b->hosts[i]))
+			return 0;
+	return 1;
+}
+
+/* The indexes are rewritten only when their keys change. */
 int store_txn_update(store_txn *t, const struct store_record *rec)
 {
 	struct store_record *old = NULL;
-	int rc;
+	int rc, reindex;
 
 	if ((rc = store_txn_get(t, rec->serial, &old)))
 		return rc;
-	if ((rc = index_del(t, old)) == 0 && (rc = put_record(t, rec, 0)) == 0)
-		rc = index_add(t, rec);
+	reindex = !same_index_keys(old, rec);
+	if ((!reindex || (rc = index_del(t, old)) == 0) && (rc = put_record(t, rec, 0)) == 0) {
+		if (reindex)
+			rc = index_add(t, rec);
+		else if (rec->status == STORE_REVOKED && rec->crl_listed_at != old->crl_listed_at)
+			rc = revoked_put(t, rec->serial, rec->crl_listed_at);
+	}
 	store_record_free(old);
 	return rc;
 }
@@ -737,7 +913,7 @@ int store_txn_audit(store_txn *t, const struct store_audit *a)
 
 int store_meta_get(store *st, const char *key, void **val, size_t *len)
 {
-	store_txn t = {st, NULL};
+	store_txn t = {st, NULL, st->has_revoked};
 	int rc;
 
 	*val = NULL;
@@ -808,7 +984,7 @@ int store_ca_count(store *st, uint32_t *count)
 int store_get(store *st, const unsigned char serial[STORE_SERIAL_LEN],
 	      struct store_record **out)
 {
-	store_txn t = {st, NULL};
+	store_txn t = {st, NULL, st->has_revoked};
 	int rc;
 
 	*out = NULL;
@@ -834,7 +1010,7 @@ static int visit_serial(store_txn *t, const unsigned char *serial, store_visit_f
 
 int store_scan_expiry(store *st, int64_t from, int64_t to, store_visit_fn fn, void *ctx)
 {
-	store_txn t = {st, NULL};
+	store_txn t = {st, NULL, st->has_revoked};
 	MDB_cursor *c = NULL;
 	unsigned char start[8 + STORE_SERIAL_LEN];
 	MDB_val k, v;
@@ -875,6 +1051,67 @@ out:
 	return rc;
 }
 
+/*
+ * Every revoked record: a walk of the revoked table, or of every record in
+ * a store that does not have the table yet. A record whose status is no
+ * longer revoked (changed by a minica that predates the table) is skipped.
+ */
+int store_txn_scan_revoked(store_txn *t, store_visit_fn fn, void *ctx)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(t->txn, t->revoked_open ? t->st->revoked : t->st->certs, &c);
+	if (rc)
+		return lmdb_fail(t->st, "open cursor", rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct store_record *rec = NULL;
+
+		if (k.mv_size != STORE_SERIAL_LEN) {
+			rc = fail(EX_IOERR, "store %s: damaged %s (run 'minica store verify')",
+				  t->st->path,
+				  t->revoked_open ? "revocation index" : "certificate table");
+			goto out;
+		}
+		if (t->revoked_open) {
+			int64_t listed_at = 0;
+
+			if ((rc = revoked_value(t, &v, &listed_at)) == 0 &&
+			    (rc = get_record(t, k.mv_data, &rec)) == 0)
+				rec->crl_listed_at = listed_at;
+		} else if (store_record_decode(v.mv_data, v.mv_size, &rec) != 0) {
+			rc = fail(EX_IOERR, "store %s: a certificate record is damaged (run 'minica "
+					    "store verify')",
+				  t->st->path);
+		}
+		if (rc == 0 && rec->status == STORE_REVOKED)
+			rc = fn(rec, ctx);
+		store_record_free(rec);
+		if (rc) {
+			rc = rc == 1 ? 0 : rc;
+			goto out;
+		}
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : lmdb_fail(t->st, "walk revocations", rc);
+out:
+	mdb_cursor_close(c);
+	return rc;
+}
+
+int store_scan_revoked(store *st, store_visit_fn fn, void *ctx)
+{
+	store_txn t = {st, NULL, st->has_revoked};
+	int rc;
+
+	if ((rc = read_begin(st, &t.txn)))
+		return rc;
+	rc = store_txn_scan_revoked(&t, fn, ctx);
+	mdb_txn_abort(t.txn);
+	return rc;
+}
+
 int store_scan_all(store *st, store_visit_fn fn, void *ctx)
 {
 	return store_scan_expiry(st, INT64_MIN, INT64_MAX, fn, ctx);
@@ -882,7 +1119,7 @@ int store_scan_all(store *st, store_visit_fn fn, void *ctx)
 
 int store_scan_host(store *st, const char *host, store_visit_fn fn, void *ctx)
 {
-	store_txn t = {st, NULL};
+	store_txn t = {st, NULL, st->has_revoked};
 	MDB_cursor *c = NULL;
 	MDB_val k = {strlen(host), (void *)host}, v;
 	int rc;

@@ -96,6 +96,9 @@ int store_txn_update(store_txn *txn, const struct store_record *rec);
 int store_txn_get(store_txn *txn, const unsigned char serial[STORE_SERIAL_LEN],
 		  struct store_record **out);
 int store_txn_audit(store_txn *txn, const struct store_audit *a);
+/* A revoked record's first CRL: 8 bytes in the revocation index, not a record rewrite. */
+int store_txn_mark_listed(store_txn *txn, const unsigned char serial[STORE_SERIAL_LEN],
+			  int64_t when);
 
 /* Reading: each call is one consistent snapshot. *val is malloc'ed. */
 int store_meta_get(store *st, const char *key, void **val, size_t *len); /* *val NULL if absent */
@@ -109,6 +112,9 @@ typedef int (*store_visit_fn)(const struct store_record *rec, void *ctx);
 int store_scan_all(store *st, store_visit_fn fn, void *ctx);
 int store_scan_expiry(store *st, int64_t from, int64_t to, store_visit_fn fn, void *ctx);
 int store_scan_host(store *st, const char *host, store_visit_fn fn, void *ctx);
+int store_scan_revoked(store *st, store_visit_fn fn, void *ctx); /* in serial order */
+/* The same inside a write transaction; fn must not change the store (collect, then change). */
+int store_txn_scan_revoked(store_txn *txn, store_visit_fn fn, void *ctx);
 typedef int (*store_audit_fn)(const struct store_audit *a, void *ctx);
 int store_scan_audit(store *st, int64_t since, store_audit_fn fn, void *ctx);
 
