@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{"show", cmd_show, "everything about one certificate"},
 	{"ca", cmd_ca, "the CA certificate: show, export"},
 	{"templates", cmd_templates, "list the templates, or show one"},
+	{"inventory", cmd_inventory, "report on Exchange certificates (Get-ExchangeCertificate | fl)"},
+	{"runbook", cmd_runbook, "the steps to install a host's certificate on Exchange"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

@@ -156,7 +156,7 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 	for (i = 0; i < 5; i++)
 		if (paths[i])
 			printf("  %-11s %s\n", i == 0 ? "files" : "", paths[i]);
-	if (g_opts.quiet)
+	if (g_opts.quiet || is->brief)
 		return;
 	if (files->pfx) {
 		const char *slash = strrchr(files->pfx, '/');
@@ -244,6 +244,7 @@ int issuer_issue(struct issuer *is, char *const *names, size_t n_names,
 	if ((rc = store_write(is->st, insert_fn, &ictx)))
 		goto out;
 	is->issued++;
+	memcpy(is->last_serial, rec.serial, STORE_SERIAL_LEN);
 	rc = leaf_files_write(&files, leaf, is->ca->cert, key, pfx, pfx_len,
 			      is->pfx_pass ? NULL : password);
 	if (rc) {

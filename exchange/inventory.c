@@ -1,0 +1,964 @@
+/*
+ * Reading what admins paste from their Exchange servers: the output of
+ * 'Get-ExchangeCertificate | Format-List', often inside a whole console
+ * session (prompts, event-log entries, notes in any language).
+ *
+ * A pure function over a byte buffer: no files, no store, no output, so
+ * that a fuzzer can call it. Problems become notes with line numbers; the
+ * caller decides how to show them.
+ *
+ * How the text is read:
+ *  - lines are "property" lines (Name : Value, Name being a .NET property
+ *    name at the start of the line), continuation lines (indented, right
+ *    after a property line: Format-List wraps long values), blank lines and
+ *    anything else (prompts, prose, event text: skipped);
+ *  - a run of property lines is one object; a property that appears twice
+ *    starts a new object (two pasted blocks with the blank line lost);
+ *  - a certificate is an object with a Thumbprint and at least one other
+ *    certificate property;
+ *  - a stray blank line inside a certificate splits it in two: a part
+ *    without a Thumbprint, made only of certificate property names that
+ *    the neighbouring certificate lacks, is joined to it (the next one
+ *    first: Format-List prints Thumbprint last).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exchange.h"
+#include "minica.h"
+
+/* Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'). */
+static const char *const cert_properties[] = {
+	"AccessRules", "Archived", "CertificateDomains", "CertificateRequest", "DnsNameList",
+	"Extensions", "FriendlyName", "Handle", "HasPrivateKey", "IISServices", "Identity",
+	"IsSelfSigned", "IsValid", "Issuer", "IssuerName", "KeyIdentifier", "NotAfter",
+	"NotBefore", "ObjectState", "OriginatingServer", "PrivateKey", "PrivateKeyExportable",
+	"PublicKey", "PublicKeySize", "RawData", "RootCAType", "SendAsTrustedIssuer",
+	"SerialNumber", "ServerName", "Services", "ServicesStringForm", "SignatureAlgorithm",
+	"Status", "Subject", "SubjectKeyIdentifier", "SubjectName", "Thumbprint", "Version",
+};
+
+/* Blank lines allowed between the parts of one certificate. */
+#define MAX_STRAY_BLANKS 2
+/* Longest piece of a value quoted in a note. */
+#define QUOTE_MAX 60
+
+enum line_kind { LINE_BLANK, LINE_PROP, LINE_CONT, LINE_TEXT };
+
+struct prop {
+	char *name;
+	char *value;
+	long line;
+};
+
+struct run {
+	struct prop *props;
+	size_t n, cap;
+	long first, last;     /* line numbers */
+	int blank_gap;        /* only blank lines (at most MAX_STRAY_BLANKS) since the previous run */
+	int dead;             /* merged into another run */
+};
+
+struct parser {
+	struct inventory *inv;
+	struct run *runs;
+	size_t n_runs, cap_runs;
+	int oom;
+};
+
+static int is_cert_property(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cert_properties) / sizeof(cert_properties[0]); i++)
+		if (!strcasecmp(name, cert_properties[i]))
+			return 1;
+	return 0;
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 8;
+	void *q;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	q = realloc(p, n * size);
+	if (q)
+		*cap = n;
+	return q;
+}
+
+/* A value quoted in a note: at most QUOTE_MAX bytes, cut on a UTF-8 boundary. */
+static const char *quote(const char *value, char buf[QUOTE_MAX + 4])
+{
+	size_t len = strlen(value);
+
+	if (len <= QUOTE_MAX)
+		return value;
+	len = QUOTE_MAX;
+	while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+		len--;
+	memcpy(buf, value, len);
+	memcpy(buf + len, "...", 4);
+	return buf;
+}
+
+static void note(struct parser *p, long line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(struct parser *p, long line, const char *fmt, ...)
+{
+	struct inventory *inv = p->inv;
+	struct inv_note *grown;
+	va_list ap;
+	char *text = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	grown = n < 0 ? NULL : grow(inv->notes, &inv->cap_notes, inv->n_notes + 1, sizeof(*grown));
+	if (!grown) {
+		if (n >= 0)
+			free(text);
+		p->oom = 1;
+		return;
+	}
+	inv->notes = grown;
+	inv->notes[inv->n_notes].line = line;
+	inv->notes[inv->n_notes].text = text;
+	inv->n_notes++;
+}
+
+/* ---- decoding ---- */
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	len = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * Text that is neither UTF-8 nor UTF-16 (a console paste saved by an old
+ * Notepad in a legacy code page): keep what is valid, replace each other
+ * byte with U+FFFD, so that the ASCII parts (names, numbers) still read.
+ */
+static char *lossy_utf8(const unsigned char *in, size_t len, size_t *out_len, long *first_bad)
+{
+	char *out = malloc(len * 3 + 1);
+	size_t i = 0, o = 0;
+	long line = 1;
+
+	*first_bad = 0;
+	if (!out)
+		return NULL;
+	if (len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF)
+		i = 3;
+	while (i < len) {
+		size_t n = utf8_seq(in + i, len - i);
+
+		if (in[i] == '\n')
+			line++;
+		if (n == 0 || in[i] == 0) {
+			if (!*first_bad)
+				*first_bad = line;
+			if (in[i] != 0) {
+				memcpy(out + o, "\xEF\xBF\xBD", 3);
+				o += 3;
+			}
+			i++;
+			continue;
+		}
+		memcpy(out + o, in + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
+/* ---- lines ---- */
+
+static int name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/*
+ * "Name : Value" at the start of a line, Name a .NET property name. A drive
+ * letter ("C:\>") or a URL scheme ("http://") is not a property.
+ */
+static enum line_kind classify(char *line, char **name, char **value)
+{
+	char *p = line, *end;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p)
+		return LINE_BLANK;
+	if (p != line)
+		return LINE_CONT;
+	if (!isalpha((unsigned char)*p))
+		return LINE_TEXT;
+	while (name_char(*p))
+		p++;
+	end = p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != ':')
+		return LINE_TEXT;
+	if (p[1] == '\\' || p[1] == '/' || p[1] == ':')
+		return LINE_TEXT;
+	*end = '\0';
+	*name = line;
+	p++;
+	if (*p == ' ')
+		p++;
+	*value = p;
+	return LINE_PROP;
+}
+
+static void rtrim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+/* Control characters from the file never reach a note or the report. */
+static void blank_controls(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+static struct run *new_run(struct parser *p, long line, int blank_gap)
+{
+	struct run *grown = grow(p->runs, &p->cap_runs, p->n_runs + 1, sizeof(*grown));
+
+	if (!grown) {
+		p->oom = 1;
+		return NULL;
+	}
+	p->runs = grown;
+	memset(&p->runs[p->n_runs], 0, sizeof(struct run));
+	p->runs[p->n_runs].first = p->runs[p->n_runs].last = line;
+	p->runs[p->n_runs].blank_gap = blank_gap;
+	return &p->runs[p->n_runs++];
+}
+
+static struct prop *find_prop(const struct run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcasecmp(r->props[i].name, name))
+			return &r->props[i];
+	return NULL;
+}
+
+static int add_prop(struct parser *p, struct run *r, const char *name, const char *value,
+		    long line)
+{
+	struct prop *grown = grow(r->props, &r->cap, r->n + 1, sizeof(*grown));
+
+	if (!grown) {
+		p->oom = 1;
+		return -1;
+	}
+	r->props = grown;
+	r->props[r->n].name = strdup(name);
+	r->props[r->n].value = strdup(value);
+	r->props[r->n].line = line;
+	if (!r->props[r->n].name || !r->props[r->n].value) {
+		free(r->props[r->n].name);
+		free(r->props[r->n].value);
+		p->oom = 1;
+		return -1;
+	}
+	r->n++;
+	r->last = line;
+	return 0;
+}
+
+/*
+ * Format-List wraps a long value at the console width, in the middle of a
+ * word, so a continuation joins without a space. One trailing space on the
+ * wrapped line means the break was between words; more than one is the
+ * padding a console copy adds to every line, which says nothing.
+ */
+static int continue_value(struct parser *p, struct run *r, const char *more, int space,
+			  long line)
+{
+	struct prop *last = &r->props[r->n - 1];
+	size_t a = strlen(last->value), b = strlen(more);
+	char *joined = realloc(last->value, a + b + 2);
+
+	if (!joined) {
+		p->oom = 1;
+		return -1;
+	}
+	if (space && a > 0)
+		joined[a++] = ' ';
+	memcpy(joined + a, more, b + 1);
+	last->value = joined;
+	r->last = line;
+	return 0;
+}
+
+static size_t trailing_blanks(const char *s)
+{
+	size_t n = strlen(s), k = 0;
+
+	while (k < n && (s[n - 1 - k] == ' ' || s[n - 1 - k] == '\t'))
+		k++;
+	return k;
+}
+
+static int split_lines(struct parser *p, char *text)
+{
+	char *line, *next;
+	long lineno = 0, blanks = 0;
+	struct run *cur = NULL;
+	int gap_clean = 0, space_before = 0;
+
+	for (line = text; line && *line; line = next) {
+		char *name = NULL, *value = NULL, *nl = strpbrk(line, "\r\n");
+		size_t trail;
+		enum line_kind kind;
+
+		next = NULL;
+		if (nl) {
+			next = nl + 1 + (nl[0] == '\r' && nl[1] == '\n');
+			*nl = '\0';
+		}
+		lineno++;
+		blank_controls(line);
+		trail = trailing_blanks(line);
+		rtrim(line);
+		kind = classify(line, &name, &value);
+		if (kind == LINE_CONT && !cur)
+			kind = LINE_TEXT;
+		switch (kind) {
+		case LINE_BLANK:
+			blanks++;
+			cur = NULL;
+			break;
+		case LINE_TEXT:
+			cur = NULL;
+			gap_clean = 0;
+			break;
+		case LINE_CONT:
+			line += strspn(line, " \t");
+			if (continue_value(p, cur, line, space_before, lineno))
+				return -1;
+			space_before = trail == 1;
+			break;
+		case LINE_PROP:
+			if (!cur || find_prop(cur, name)) {
+				int adjacent = cur ? 1 : gap_clean && blanks <= MAX_STRAY_BLANKS;
+
+				if (!(cur = new_run(p, lineno, adjacent)))
+					return -1;
+			}
+			if (add_prop(p, cur, name, value, lineno))
+				return -1;
+			space_before = trail == 1;
+			blanks = 0;
+			gap_clean = 1;
+			break;
+		}
+	}
+	p->inv->lines = lineno;
+	return 0;
+}
+
+/* ---- joining the parts of one certificate ---- */
+
+static int has_thumbprint(const struct run *r)
+{
+	return find_prop(r, "Thumbprint") != NULL;
+}
+
+/* Only certificate property names, none of them also in other. */
+static int joinable(const struct run *part, const struct run *other)
+{
+	size_t i;
+
+	if (part->dead || other->dead || has_thumbprint(part) || part->n == 0)
+		return 0;
+	for (i = 0; i < part->n; i++)
+		if (!is_cert_property(part->props[i].name) || find_prop(other, part->props[i].name))
+			return 0;
+	return 1;
+}
+
+static int absorb(struct parser *p, struct run *into, struct run *from, int in_front)
+{
+	struct prop *merged;
+	size_t n = into->n + from->n;
+	long blank = in_front ? from->last + 1 : into->last + 1;
+
+	merged = malloc((n ? n : 1) * sizeof(*merged));
+	if (!merged) {
+		p->oom = 1;
+		return -1;
+	}
+	if (in_front) {
+		memcpy(merged, from->props, from->n * sizeof(*merged));
+		memcpy(merged + from->n, into->props, into->n * sizeof(*merged));
+		into->first = from->first;
+	} else {
+		memcpy(merged, into->props, into->n * sizeof(*merged));
+		memcpy(merged + into->n, from->props, from->n * sizeof(*merged));
+		into->last = from->last;
+	}
+	free(into->props);
+	free(from->props);
+	into->props = merged;
+	into->n = into->cap = n;
+	from->props = NULL;
+	from->n = from->cap = 0;
+	from->dead = 1;
+	note(p, blank, "a blank line inside the certificate at lines %ld-%ld: its parts were joined",
+	     into->first, into->last);
+	return 0;
+}
+
+static int join_parts(struct parser *p)
+{
+	size_t i;
+
+	/* a part before its certificate (the stray blank line came before Thumbprint) */
+	for (i = p->n_runs; i-- > 1;) {
+		struct run *part = &p->runs[i - 1], *cert = &p->runs[i];
+
+		if (cert->blank_gap && has_thumbprint(cert) && joinable(part, cert) &&
+		    absorb(p, cert, part, 1))
+			return -1;
+	}
+	/* a part after it (Thumbprint printed first, as in 'fl Thumbprint,*') */
+	for (i = 1; i < p->n_runs; i++) {
+		struct run *part = &p->runs[i], *cert = NULL;
+		size_t j = i;
+
+		if (!part->blank_gap)
+			continue;
+		while (j > 0 && !cert)
+			if (!p->runs[--j].dead)
+				cert = &p->runs[j];
+		if (cert && has_thumbprint(cert) && joinable(part, cert) &&
+		    absorb(p, cert, part, 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- one certificate's values ---- */
+
+static int istrue(const char *v, int *out)
+{
+	if (!strcasecmp(v, "True"))
+		*out = 1;
+	else if (!strcasecmp(v, "False"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int add_domain(struct parser *p, struct inv_cert *c, const char *name, size_t len)
+{
+	char **grown;
+	size_t i;
+
+	for (i = 0; i < c->n_domains; i++)
+		if (strlen(c->domains[i]) == len && !strncasecmp(c->domains[i], name, len))
+			return 0;
+	grown = realloc(c->domains, (c->n_domains + 1) * sizeof(*grown));
+	if (!grown || !(grown[c->n_domains] = strndup(name, len))) {
+		if (grown)
+			c->domains = grown;
+		p->oom = 1;
+		return -1;
+	}
+	c->domains = grown;
+	c->n_domains++;
+	return 0;
+}
+
+/*
+ * {a, b}, {a,}, {} or a bare "a, b". PowerShell shows at most four items
+ * ($FormatEnumerationLimit) and ends the list with "..." (PowerShell 7: "…").
+ */
+static int parse_domains(struct parser *p, struct inv_cert *c, const struct prop *pr)
+{
+	const char *v = pr->value, *end;
+	size_t len = strlen(v);
+	char q[QUOTE_MAX + 4];
+
+	c->domains_given = 1;
+	if (len > 0 && v[0] == '{') {
+		v++;
+		len--;
+		if (len > 0 && v[len - 1] == '}')
+			len--;
+		else
+			note(p, pr->line, "CertificateDomains '%s': the list has no closing '}'; "
+					  "read what is there",
+			     quote(pr->value, q));
+	}
+	end = v + len;
+	while (v < end) {
+		const char *comma = memchr(v, ',', (size_t)(end - v)), *stop = comma ? comma : end;
+		const char *a = v, *b = stop;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (!comma && b - a >= 3 && !memcmp(b - 3, "...", 3)) {
+			c->domains_cut = 1;
+			b -= 3;
+		} else if (!comma && b - a >= 3 && !memcmp(b - 3, "\xE2\x80\xA6", 3)) {
+			c->domains_cut = 1;
+			b -= 3;
+		}
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a && add_domain(p, c, a, (size_t)(b - a)))
+			return -1;
+		v = comma ? comma + 1 : end;
+	}
+	return 0;
+}
+
+static int services_include_smtp(const char *services)
+{
+	const char *s = services;
+
+	while ((s = strcasestr(s, "SMTP"))) {
+		int before = s == services || !isalnum((unsigned char)s[-1]);
+		int after = !isalnum((unsigned char)s[4]);
+
+		if (before && after)
+			return 1;
+		s += 4;
+	}
+	return 0;
+}
+
+static int set_string(struct parser *p, char **dst, const char *value)
+{
+	free(*dst);
+	if (!(*dst = strdup(value))) {
+		p->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void check_name(struct parser *p, const struct prop *pr)
+{
+	const char *v = pr->value;
+	size_t len = strlen(v);
+	char q[QUOTE_MAX + 4];
+
+	if (len == 0)
+		note(p, pr->line, "%s is empty", pr->name);
+	else if (v[0] == ',' || v[0] == '=' || v[len - 1] == '=' || !strchr(v, '='))
+		note(p, pr->line, "%s '%s' looks truncated (not a distinguished name such as "
+				  "'CN=host, O=org')",
+		     pr->name, quote(v, q));
+}
+
+static void read_date(struct parser *p, struct inv_date *d, const struct prop *pr)
+{
+	const char *why = NULL;
+	char q[QUOTE_MAX + 4];
+
+	d->line = pr->line;
+	if (set_string(p, &d->text, pr->value))
+		return;
+	if (culture_date_parse(pr->value, &d->d, &why) != 0) {
+		note(p, pr->line, "%s '%s': not a date minica can read (%s)", pr->name,
+		     quote(pr->value, q), why);
+		return;
+	}
+	if (!culture_date_orders(&d->d)) {
+		note(p, pr->line, "%s '%s': no such day in the calendar", pr->name,
+		     quote(pr->value, q));
+		return;
+	}
+	d->ok = 1;
+}
+
+static int read_cert(struct parser *p, const struct run *r, struct inv_cert *c)
+{
+	size_t i;
+	char q[QUOTE_MAX + 4];
+	const struct prop *subject = NULL, *issuer = NULL;
+	int self = -1;
+
+	memset(c, 0, sizeof(*c));
+	c->self_signed = -1;
+	c->has_private_key = -1;
+	c->line = r->first;
+	c->end_line = r->last;
+	for (i = 0; i < r->n && !p->oom; i++) {
+		const struct prop *pr = &r->props[i];
+		const char *n = pr->name;
+
+		if (!strcasecmp(n, "Thumbprint")) {
+			char *t;
+			size_t o = 0, j;
+
+			if (set_string(p, &c->thumbprint, pr->value))
+				break;
+			for (t = c->thumbprint, j = 0; t[j]; j++)
+				if (t[j] != ' ')
+					t[o++] = (char)toupper((unsigned char)t[j]);
+			t[o] = '\0';
+			c->thumbprint_ok = o == 40 && strspn(t, "0123456789ABCDEF") == 40;
+			if (!c->thumbprint_ok)
+				note(p, pr->line, "Thumbprint '%s' is not 40 hexadecimal digits (a SHA-1 "
+						  "thumbprint)",
+				     quote(pr->value, q));
+		} else if (!strcasecmp(n, "Subject")) {
+			subject = pr;
+			set_string(p, &c->subject, pr->value);
+			check_name(p, pr);
+		} else if (!strcasecmp(n, "Issuer")) {
+			issuer = pr;
+			set_string(p, &c->issuer, pr->value);
+			check_name(p, pr);
+		} else if (!strcasecmp(n, "Services")) {
+			set_string(p, &c->services, pr->value);
+			c->smtp = services_include_smtp(pr->value);
+		} else if (!strcasecmp(n, "Status")) {
+			set_string(p, &c->status, pr->value);
+		} else if (!strcasecmp(n, "CertificateDomains")) {
+			parse_domains(p, c, pr);
+		} else if (!strcasecmp(n, "IsSelfSigned")) {
+			if (istrue(pr->value, &self))
+				note(p, pr->line, "IsSelfSigned '%s' is neither True nor False",
+				     quote(pr->value, q));
+		} else if (!strcasecmp(n, "HasPrivateKey")) {
+			if (istrue(pr->value, &c->has_private_key))
+				note(p, pr->line, "HasPrivateKey '%s' is neither True nor False",
+				     quote(pr->value, q));
+		} else if (!strcasecmp(n, "NotAfter")) {
+			read_date(p, &c->not_after, pr);
+		} else if (!strcasecmp(n, "NotBefore")) {
+			read_date(p, &c->not_before, pr);
+		}
+	}
+	if (self >= 0) {
+		c->self_signed = self;
+	} else if (subject && issuer && subject->value[0]) {
+		c->self_signed = !strcasecmp(subject->value, issuer->value);
+		c->self_signed_derived = 1;
+	}
+	if (!c->not_after.text)
+		note(p, r->first, "the certificate at lines %ld-%ld has no NotAfter: its verdict is "
+				  "UNKNOWN",
+		     r->first, r->last);
+	return p->oom ? -1 : 0;
+}
+
+/* ---- day/month order ---- */
+
+/* nb + whole years (calendar), or the common fixed lifetimes, within two days. */
+static int typical_validity(int64_t nb, int64_t na)
+{
+	static const int64_t fixed_days[] = {90, 397, 398, 825};
+	int64_t diff = na - nb, slack = 2 * 86400;
+	time_t t = (time_t)nb;
+	struct tm tm;
+	size_t i;
+	int years;
+
+	for (i = 0; i < sizeof(fixed_days) / sizeof(fixed_days[0]); i++)
+		if (diff >= fixed_days[i] * 86400 - slack && diff <= fixed_days[i] * 86400 + slack)
+			return 1;
+	if (!gmtime_r(&t, &tm))
+		return 0;
+	for (years = 1; years <= 30; years++) {
+		struct tm later = tm;
+		int64_t end;
+
+		later.tm_year += years;
+		end = (int64_t)timegm(&later);
+		if (na >= end - slack && na <= end + slack)
+			return 1;
+	}
+	return 0;
+}
+
+static int epoch_in(const struct inv_date *d, unsigned order, int64_t *out)
+{
+	return culture_date_epoch(&d->d, order, out);
+}
+
+/* The order that one unambiguous slashed year-last date shows: d/M or M/d. */
+static unsigned shown_order(const struct inv_date *d)
+{
+	unsigned orders;
+
+	if (!d->ok || d->d.year_first || d->d.sep != '/')
+		return 0;
+	orders = culture_date_orders(&d->d);
+	return orders == DATE_ORDER_DMY || orders == DATE_ORDER_MDY ? orders : 0;
+}
+
+static void resolve_dates(struct parser *p, struct inv_cert *c, unsigned option)
+{
+	struct inv_date *nb = &c->not_before, *na = &c->not_after;
+	int amb_nb = nb->ok && culture_date_ambiguous(&nb->d);
+	int amb_na = na->ok && culture_date_ambiguous(&na->d);
+	unsigned order = DATE_ORDER_DMY, shown;
+	int64_t t_dmy[2] = {0, 0}, t_mdy[2] = {0, 0};
+	char q[QUOTE_MAX + 4];
+
+	if (amb_nb || amb_na) {
+		if (option) {
+			order = option;
+			c->order_how = ORDER_OPTION;
+		} else if ((shown = amb_na ? shown_order(nb) : shown_order(na)) != 0) {
+			order = shown;
+			c->order_how = ORDER_PAIR;
+		} else {
+			/* both readings of the pair: which ones make a certificate? */
+			int ok_dmy = 1, ok_mdy = 1, typ_dmy = 0, typ_mdy = 0;
+
+			epoch_in(na, DATE_ORDER_DMY, &t_dmy[1]);
+			epoch_in(na, DATE_ORDER_MDY, &t_mdy[1]);
+			if (nb->ok) {
+				epoch_in(nb, DATE_ORDER_DMY, &t_dmy[0]);
+				epoch_in(nb, DATE_ORDER_MDY, &t_mdy[0]);
+				ok_dmy = t_dmy[1] > t_dmy[0];
+				ok_mdy = t_mdy[1] > t_mdy[0];
+				typ_dmy = ok_dmy && typical_validity(t_dmy[0], t_dmy[1]);
+				typ_mdy = ok_mdy && typical_validity(t_mdy[0], t_mdy[1]);
+			}
+			if (ok_dmy != ok_mdy || (nb->ok && typ_dmy != typ_mdy)) {
+				order = ok_dmy != ok_mdy ? (ok_dmy ? DATE_ORDER_DMY : DATE_ORDER_MDY)
+							 : (typ_dmy ? DATE_ORDER_DMY : DATE_ORDER_MDY);
+				c->order_how = ORDER_VALIDITY;
+			} else if (amb_na) {
+				order = t_dmy[1] <= t_mdy[1] ? DATE_ORDER_DMY : DATE_ORDER_MDY;
+				c->order_how = ORDER_EARLIER;
+				c->not_after_other = order == DATE_ORDER_DMY ? t_mdy[1] : t_dmy[1];
+				note(p, na->line,
+				     "NotAfter '%s' can be read as d/M/yyyy or M/d/yyyy; the earlier date "
+				     "is used; give --date-order dmy or mdy to choose",
+				     quote(na->text, q));
+			} else {
+				c->order_how = ORDER_EARLIER;
+				note(p, nb->line,
+				     "NotBefore '%s' can be read as d/M/yyyy or M/d/yyyy (the verdict does "
+				     "not depend on it); read as d/M/yyyy; give --date-order dmy or mdy to "
+				     "choose",
+				     quote(nb->text, q));
+			}
+		}
+		c->order = order;
+	}
+	if (nb->ok && epoch_in(nb, order, &nb->t) != 0)
+		nb->ok = 0;
+	if (na->ok && epoch_in(na, order, &na->t) != 0)
+		na->ok = 0;
+}
+
+const char *inventory_order_text(const struct inv_cert *c)
+{
+	switch (c->order_how) {
+	case ORDER_OPTION:
+		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (--date-order mdy)"
+						  : "d/M/yyyy (--date-order dmy)";
+	case ORDER_PAIR:
+		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (the other date can only be M/d)"
+						  : "d/M/yyyy (the other date can only be d/M)";
+	case ORDER_VALIDITY:
+		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (the other reading is not a plausible "
+						    "validity period)"
+						  : "d/M/yyyy (the other reading is not a plausible "
+						    "validity period)";
+	case ORDER_EARLIER:
+		return c->order == DATE_ORDER_MDY ? "ambiguous: M/d/yyyy, the earlier reading"
+						  : "ambiguous: d/M/yyyy, the earlier reading";
+	default:
+		return NULL;
+	}
+}
+
+/* ---- the whole file ---- */
+
+static int by_line(const void *a, const void *b)
+{
+	const struct inv_note *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void free_runs(struct parser *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_runs; i++) {
+		for (j = 0; j < p->runs[i].n; j++) {
+			free(p->runs[i].props[j].name);
+			free(p->runs[i].props[j].value);
+		}
+		free(p->runs[i].props);
+	}
+	free(p->runs);
+}
+
+static int collect_certs(struct parser *p, unsigned option)
+{
+	struct inventory *inv = p->inv;
+	size_t i, j, other_known;
+
+	for (i = 0; i < p->n_runs && !p->oom; i++) {
+		struct run *r = &p->runs[i];
+		struct inv_cert *grown;
+
+		if (r->dead)
+			continue;
+		if (!has_thumbprint(r)) {
+			for (j = 0, other_known = 0; j < r->n; j++)
+				other_known += is_cert_property(r->props[j].name);
+			if (other_known >= 3)
+				note(p, r->first, "lines %ld-%ld look like part of a certificate but have no "
+						  "Thumbprint: skipped",
+				     r->first, r->last);
+			continue;
+		}
+		for (j = 0, other_known = 0; j < r->n; j++)
+			other_known += is_cert_property(r->props[j].name) &&
+				       strcasecmp(r->props[j].name, "Thumbprint");
+		if (other_known == 0) {
+			note(p, find_prop(r, "Thumbprint")->line,
+			     "a Thumbprint line without any other certificate property (event-log "
+			     "text?): skipped");
+			continue;
+		}
+		grown = grow(inv->certs, &inv->cap_certs, inv->n_certs + 1, sizeof(*grown));
+		if (!grown) {
+			p->oom = 1;
+			break;
+		}
+		inv->certs = grown;
+		if (read_cert(p, r, &inv->certs[inv->n_certs])) {
+			inventory_cert_free(&inv->certs[inv->n_certs]);
+			break;
+		}
+		resolve_dates(p, &inv->certs[inv->n_certs], option);
+		inv->n_certs++;
+	}
+	/* the same certificate pasted twice (or installed on two servers) */
+	for (i = 0; i < inv->n_certs && !p->oom; i++) {
+		for (j = 0; j < i; j++) {
+			if (inv->certs[i].thumbprint_ok &&
+			    !strcmp(inv->certs[i].thumbprint, inv->certs[j].thumbprint)) {
+				inv->certs[i].duplicate_of = (long)j + 1;
+				note(p, inv->certs[i].line, "certificate %s is listed again (first at line "
+							    "%ld)",
+				     inv->certs[i].thumbprint, inv->certs[j].line);
+				break;
+			}
+		}
+	}
+	return p->oom ? -1 : 0;
+}
+
+int inventory_parse(const unsigned char *data, size_t len, const struct inventory_options *o,
+		    struct inventory *out)
+{
+	struct parser p = {out, NULL, 0, 0, 0};
+	char *text = NULL;
+	size_t text_len = 0;
+	const char *enc = NULL;
+	long bad_line = 0;
+	unsigned option = o ? o->date_order : 0;
+
+	memset(out, 0, sizeof(*out));
+	if (text_to_utf8(data, len, &text, &text_len, &enc) == 0) {
+		out->encoding = enc;
+	} else {
+		text = lossy_utf8(data, len, &text_len, &bad_line);
+		if (!text)
+			return -1;
+		out->encoding = "unknown (invalid UTF-8)";
+		note(&p, bad_line ? bad_line : 1,
+		     "the file is neither UTF-8 nor UTF-16 (a legacy code page?): unreadable bytes "
+		     "were replaced; save it as UTF-8 or UTF-16");
+	}
+	/* iconv keeps NUL characters: they end no line and hide no text */
+	for (size_t i = 0; i < text_len; i++)
+		if (text[i] == '\0')
+			text[i] = ' ';
+	if (split_lines(&p, text) || join_parts(&p) || collect_certs(&p, option))
+		p.oom = 1;
+	free(text);
+	free_runs(&p);
+	if (out->n_notes > 1)
+		qsort(out->notes, out->n_notes, sizeof(*out->notes), by_line);
+	if (p.oom) {
+		inventory_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void inventory_cert_free(struct inv_cert *c)
+{
+	size_t i;
+
+	free(c->thumbprint);
+	free(c->subject);
+	free(c->issuer);
+	free(c->services);
+	free(c->status);
+	for (i = 0; i < c->n_domains; i++)
+		free(c->domains[i]);
+	free(c->domains);
+	free(c->not_before.text);
+	free(c->not_after.text);
+	memset(c, 0, sizeof(*c));
+}
+
+void inventory_free(struct inventory *inv)
+{
+	size_t i;
+
+	for (i = 0; i < inv->n_certs; i++)
+		inventory_cert_free(&inv->certs[i]);
+	free(inv->certs);
+	for (i = 0; i < inv->n_notes; i++)
+		free(inv->notes[i].text);
+	free(inv->notes);
+	memset(inv, 0, sizeof(*inv));
+}
