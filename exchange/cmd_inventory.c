@@ -493,7 +493,8 @@ static json_t *cert_json(const struct inv_cert *c, const struct assessed *a,
 			 const struct inventory *inv)
 {
 	json_t *o = json_object(), *domains = json_array(), *services = json_array(), *rep;
-	static const char *const how[] = {NULL, "option", "other-date", "validity", "earlier"};
+	static const char *const how[] = {NULL,	   "option",  "other-date",
+					   "validity", "earlier", "undecided"};
 	char when[TIME_BUF];
 	char *cmd;
 	size_t i;
@@ -738,7 +739,7 @@ out:
 
 int cmd_inventory(int argc, char **argv)
 {
-	struct inventory_args a = {.warn = WARN_DEFAULT};
+	struct inventory_args a = {.warn = WARN_DEFAULT, .io.pfx = -1};
 	struct inventory_options po = {0};
 	struct inventory inv = {0};
 	struct assessed *as = NULL;

@@ -117,7 +117,7 @@ static int take_marker(char *s, struct culture_date *d)
 			d->marker = markers[i].text;
 			for (j = 0; j < len; j++)
 				hit[j] = ' ';
-			break;
+			hit += len;
 		}
 	}
 	return found ? 1 : 0;

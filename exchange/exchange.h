@@ -45,7 +45,14 @@ int culture_date_epoch(const struct culture_date *d, unsigned order, int64_t *ou
 
 /* ---- Get-ExchangeCertificate | Format-List output (inventory.c) ---- */
 /* How the day/month order of a certificate's dates was decided. */
-enum inv_order_how { ORDER_NONE = 0, ORDER_OPTION, ORDER_PAIR, ORDER_VALIDITY, ORDER_EARLIER };
+enum inv_order_how {
+	ORDER_NONE = 0,  /* nothing was ambiguous */
+	ORDER_OPTION,    /* --date-order */
+	ORDER_PAIR,      /* the other date can only be read one way */
+	ORDER_VALIDITY,  /* only one reading gives a plausible validity period */
+	ORDER_EARLIER,   /* undecided: NotAfter read as the earlier of its two readings */
+	ORDER_UNDECIDED, /* undecided, only NotBefore ambiguous: read d/M (no verdict depends on it) */
+};
 struct inv_date {
 	char *text;           /* as written; NULL when the property is absent */
 	long line;

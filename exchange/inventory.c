@@ -577,18 +577,25 @@ static int set_string(struct parser *p, char **dst, const char *value)
 	return 0;
 }
 
-static void check_name(struct parser *p, const struct prop *pr)
+/* A distinguished name as Exchange prints it; says what is wrong with it. 1 when fine. */
+static int check_name(struct parser *p, const struct prop *pr)
 {
 	const char *v = pr->value;
 	size_t len = strlen(v);
 	char q[QUOTE_MAX + 4];
 
-	if (len == 0)
+	if (len == 0) {
 		note(p, pr->line, "%s is empty", pr->name);
-	else if (v[0] == ',' || v[0] == '=' || v[len - 1] == '=' || !strchr(v, '='))
+		return 0;
+	}
+	if (v[0] == ',' || v[0] == '=' || v[len - 1] == '=' || v[len - 1] == ',' ||
+	    !strchr(v, '=')) {
 		note(p, pr->line, "%s '%s' looks truncated (not a distinguished name such as "
 				  "'CN=host, O=org')",
 		     pr->name, quote(v, q));
+		return 0;
+	}
+	return 1;
 }
 
 static void read_date(struct parser *p, struct inv_date *d, const struct prop *pr)
@@ -616,8 +623,7 @@ static int read_cert(struct parser *p, const struct run *r, struct inv_cert *c)
 {
 	size_t i;
 	char q[QUOTE_MAX + 4];
-	const struct prop *subject = NULL, *issuer = NULL;
-	int self = -1;
+	int self = -1, subject_ok = 0, issuer_ok = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->self_signed = -1;
@@ -644,13 +650,11 @@ static int read_cert(struct parser *p, const struct run *r, struct inv_cert *c)
 						  "thumbprint)",
 				     quote(pr->value, q));
 		} else if (!strcasecmp(n, "Subject")) {
-			subject = pr;
 			set_string(p, &c->subject, pr->value);
-			check_name(p, pr);
+			subject_ok = check_name(p, pr);
 		} else if (!strcasecmp(n, "Issuer")) {
-			issuer = pr;
 			set_string(p, &c->issuer, pr->value);
-			check_name(p, pr);
+			issuer_ok = check_name(p, pr);
 		} else if (!strcasecmp(n, "Services")) {
 			set_string(p, &c->services, pr->value);
 			c->smtp = services_include_smtp(pr->value);
@@ -674,8 +678,8 @@ static int read_cert(struct parser *p, const struct run *r, struct inv_cert *c)
 	}
 	if (self >= 0) {
 		c->self_signed = self;
-	} else if (subject && issuer && subject->value[0]) {
-		c->self_signed = !strcasecmp(subject->value, issuer->value);
+	} else if (subject_ok && issuer_ok) {
+		c->self_signed = !strcasecmp(c->subject, c->issuer);
 		c->self_signed_derived = 1;
 	}
 	if (!c->not_after.text)
@@ -773,7 +777,7 @@ static void resolve_dates(struct parser *p, struct inv_cert *c, unsigned option)
 				     "is used; give --date-order dmy or mdy to choose",
 				     quote(na->text, q));
 			} else {
-				c->order_how = ORDER_EARLIER;
+				c->order_how = ORDER_UNDECIDED;
 				note(p, nb->line,
 				     "NotBefore '%s' can be read as d/M/yyyy or M/d/yyyy (the verdict does "
 				     "not depend on it); read as d/M/yyyy; give --date-order dmy or mdy to "
@@ -804,8 +808,12 @@ const char *inventory_order_text(const struct inv_cert *c)
 						  : "d/M/yyyy (the other reading is not a plausible "
 						    "validity period)";
 	case ORDER_EARLIER:
-		return c->order == DATE_ORDER_MDY ? "ambiguous: M/d/yyyy, the earlier reading"
-						  : "ambiguous: d/M/yyyy, the earlier reading";
+		return c->order == DATE_ORDER_MDY ? "M/d/yyyy, undecided: the earlier reading of "
+						    "NotAfter (--date-order chooses)"
+						  : "d/M/yyyy, undecided: the earlier reading of "
+						    "NotAfter (--date-order chooses)";
+	case ORDER_UNDECIDED:
+		return "d/M/yyyy, undecided: only NotBefore is ambiguous (--date-order chooses)";
 	default:
 		return NULL;
 	}
