@@ -417,8 +417,8 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 	if (c->duplicate_of)
 		printf("  listed again   the same thumbprint as at line %ld\n",
 		       inv->certs[c->duplicate_of - 1].line);
-	printf("  subject        %s\n", c->subject ? c->subject : "(none)");
-	printf("  issuer         %s\n", c->issuer ? c->issuer : "(none)");
+	printf("  subject        %s\n", !c->subject ? "(none)" : *c->subject ? c->subject : "(empty)");
+	printf("  issuer         %s\n", !c->issuer ? "(none)" : *c->issuer ? c->issuer : "(empty)");
 	printf("  self-signed    %s%s\n",
 	       c->self_signed == 1 ? "yes" : c->self_signed == 0 ? "no" : "unknown",
 	       c->self_signed_derived ? " (Subject = Issuer; no IsSelfSigned line)" : "");
@@ -476,10 +476,13 @@ static void print_report(const char *file, const struct inventory *inv,
 		replace += as[i].replace && !inv->certs[i].duplicate_of;
 	}
 	printf("\n%zu EXPIRED, %zu EXPIRING, %zu OK, %zu UNKNOWN; %zu serve%s SMTP and %s "
-	       "self-signed, expired or expiring%s\n",
+	       "self-signed, expired or expiring",
 	       counts[V_EXPIRED], counts[V_EXPIRING], counts[V_OK], counts[V_UNKNOWN], replace,
-	       replace == 1 ? "s" : "", replace == 1 ? "is" : "are",
-	       replace ? ": 'minica inventory FILE --issue' replaces them" : "");
+	       replace == 1 ? "s" : "", replace == 1 ? "is" : "are");
+	if (replace)
+		printf(": 'minica inventory %s --issue' replaces %s", file,
+		       replace == 1 ? "it" : "them");
+	putchar('\n');
 }
 
 static json_t *date_json(const struct inv_date *d)
