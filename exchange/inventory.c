@@ -9,9 +9,10 @@
  *
  * How the text is read:
  *  - lines are "property" lines (Name : Value, Name being a .NET property
- *    name at the start of the line), continuation lines (indented, right
- *    after a property line: Format-List wraps long values), blank lines and
- *    anything else (prompts, prose, event text: skipped);
+ *    name at the start of the line, or a certificate property indented as
+ *    a whole pasted block may be), continuation lines (indented deeper than
+ *    the property line above them: Format-List wraps long values), blank
+ *    lines and anything else (prompts, prose, event text: skipped);
  *  - a run of property lines is one object; a property that appears twice
  *    starts a new object (two pasted blocks with the blank line lost);
  *  - a certificate is an object with a Thumbprint and at least one other
@@ -59,7 +60,8 @@ struct run {
 	size_t n, cap;
 	long first, last;     /* line numbers */
 	int blank_gap;        /* only blank lines (at most MAX_STRAY_BLANKS) since the previous run */
-	int dead;             /* merged into another run */
+	int dead;             /* merged into another run ... */
+	size_t into;          /* ... this one */
 };
 
 struct parser {
@@ -145,12 +147,17 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 
 	if (p[0] < 0x80)
 		return 1;
-	len = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+	len = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 && p[0] < 0xF0 ? 3
+	      : p[0] >= 0xC2 && p[0] < 0xE0 ? 2 : 0;
 	if (len == 0 || len > n)
 		return 0;
 	for (i = 1; i < len; i++)
 		if ((p[i] & 0xC0) != 0x80)
 			return 0;
+	/* no overlong forms, no surrogates, nothing above U+10FFFF (jansson refuses them) */
+	if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+	    (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+		return 0;
 	return len;
 }
 
@@ -205,25 +212,42 @@ static int name_char(char c)
  * "Name : Value" at the start of a line, Name a .NET property name. A drive
  * letter ("C:\>") or a URL scheme ("http://") is not a property.
  */
-static enum line_kind classify(char *line, char **name, char **value)
+static enum line_kind classify(char *line, char **name, char **value, size_t *indent)
 {
 	char *p = line, *end;
+	int indented;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (!*p)
 		return LINE_BLANK;
-	if (p != line)
-		return LINE_CONT;
+	indented = p != line;
+	*indent = (size_t)(p - line);
+	line = p;
 	if (!isalpha((unsigned char)*p))
-		return LINE_TEXT;
+		return indented ? LINE_CONT : LINE_TEXT;
 	while (name_char(*p))
 		p++;
 	end = p;
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p != ':')
-		return LINE_TEXT;
+		return indented ? LINE_CONT : LINE_TEXT;
+	/*
+	 * An indented "Name : Value" is a block pasted with an indent (a ticket,
+	 * a mail) when Name is a certificate property and the colon stands apart
+	 * as Format-List writes it; else it continues the value above.
+	 */
+	if (indented) {
+		char saved = *end;
+		int known;
+
+		*end = '\0';
+		known = is_cert_property(line);
+		*end = saved;
+		if (!known || end == p || (p[1] != ' ' && p[1] != '\0'))
+			return LINE_CONT;
+	}
 	if (p[1] == '\\' || p[1] == '/' || p[1] == ':')
 		return LINE_TEXT;
 	*end = '\0';
@@ -340,10 +364,11 @@ static int split_lines(struct parser *p, char *text)
 	long lineno = 0, blanks = 0;
 	struct run *cur = NULL;
 	int gap_clean = 0, space_before = 0;
+	size_t prop_indent = 0;
 
 	for (line = text; line && *line; line = next) {
 		char *name = NULL, *value = NULL, *nl = strpbrk(line, "\r\n");
-		size_t trail;
+		size_t trail, indent = 0;
 		enum line_kind kind;
 
 		next = NULL;
@@ -355,8 +380,9 @@ static int split_lines(struct parser *p, char *text)
 		blank_controls(line);
 		trail = trailing_blanks(line);
 		rtrim(line);
-		kind = classify(line, &name, &value);
-		if (kind == LINE_CONT && !cur)
+		kind = classify(line, &name, &value, &indent);
+		/* a continuation is indented deeper than the property it continues */
+		if (kind == LINE_CONT && (!cur || indent <= prop_indent))
 			kind = LINE_TEXT;
 		switch (kind) {
 		case LINE_BLANK:
@@ -382,6 +408,7 @@ static int split_lines(struct parser *p, char *text)
 			}
 			if (add_prop(p, cur, name, value, lineno))
 				return -1;
+			prop_indent = indent;
 			space_before = trail == 1;
 			blanks = 0;
 			gap_clean = 1;
@@ -414,6 +441,7 @@ static int joinable(const struct run *part, const struct run *other)
 
 static int absorb(struct parser *p, struct run *into, struct run *from, int in_front)
 {
+	size_t into_index = (size_t)(into - p->runs);
 	struct prop *merged;
 	size_t n = into->n + from->n;
 	long blank = in_front ? from->last + 1 : into->last + 1;
@@ -439,6 +467,7 @@ static int absorb(struct parser *p, struct run *into, struct run *from, int in_f
 	from->props = NULL;
 	from->n = from->cap = 0;
 	from->dead = 1;
+	from->into = into_index;
 	note(p, blank, "a blank line inside the certificate at lines %ld-%ld: its parts were joined",
 	     into->first, into->last);
 	return 0;
@@ -451,8 +480,11 @@ static int join_parts(struct parser *p)
 	/* a part before its certificate (the stray blank line came before Thumbprint) */
 	for (i = p->n_runs; i-- > 1;) {
 		struct run *part = &p->runs[i - 1], *cert = &p->runs[i];
+		int adjacent = cert->blank_gap;
 
-		if (cert->blank_gap && has_thumbprint(cert) && joinable(part, cert) &&
+		while (cert->dead) /* the next part already joined a certificate further on */
+			cert = &p->runs[cert->into];
+		if (adjacent && has_thumbprint(cert) && joinable(part, cert) &&
 		    absorb(p, cert, part, 1))
 			return -1;
 	}

@@ -429,6 +429,40 @@ static void stray_blank_after_thumbprint(void **state)
 	assert_true(has_note(4, "no Thumbprint"));
 }
 
+static void two_stray_blanks_and_indent(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	/* two blank lines inside one certificate, three parts */
+	parse_text("CertificateDomains : {a}\n"
+		   "\n"
+		   "NotAfter           : 2030-01-01 00:00:00\n"
+		   "Services           : SMTP\n"
+		   "\n"
+		   "Subject            : CN=a\n"
+		   "Thumbprint         : 00112233445566778899AABBCCDDEEFF00112233\n",
+		   0);
+	assert_int_equal(inv.n_certs, 1);
+	assert_int_equal(inv.certs[0].line, 1);
+	assert_int_equal(inv.certs[0].n_domains, 1);
+	assert_true(inv.certs[0].smtp);
+	assert_string_equal(na(0, buf), "2030-01-01 00:00:00");
+	/* a block pasted with an indent (from a ticket), its wrapped value indented further */
+	parse_text("Ticket 4711, from the admin of mail-hub1:\n"
+		   "    CertificateDomains : {mail-hub1, mail-hub1.corp.exa\n"
+		   "                         mple}\n"
+		   "    NotAfter           : 13.12.2008 14:01:11\n"
+		   "    Subject            : CN=mail-hub1\n"
+		   "    Thumbprint         : 00112233445566778899AABBCCDDEEFF00112233\n"
+		   "    Regards: the admin\n",
+		   0);
+	assert_int_equal(inv.n_certs, 1);
+	assert_string_equal(inv.certs[0].domains[1], "mail-hub1.corp.example");
+	assert_string_equal(na(0, buf), "2008-12-13 14:01:11");
+	assert_string_equal(inv.certs[0].thumbprint, "00112233445566778899AABBCCDDEEFF00112233");
+}
+
 static void glued_blocks_and_duplicates(void **state)
 {
 	(void)state;
@@ -504,6 +538,13 @@ static void legacy_code_page(void **state)
 		   0);
 	assert_int_equal(inv.n_certs, 1);
 	assert_true(has_note(1, "neither UTF-8 nor UTF-16"));
+	/* overlong forms and surrogates do not survive into values either */
+	parse_text("\n\nSubject    : CN=\xC0\xAF" "a" "\xE0\x80\xAF\xED\xA0\x80\n"
+		   "Thumbprint : 00112233445566778899AABBCCDDEEFF00112233\n",
+		   0);
+	assert_true(has_note(3, "neither UTF-8 nor UTF-16"));
+	assert_string_equal(inv.certs[0].subject, "CN=\xEF\xBF\xBD\xEF\xBF\xBD" "a"
+		"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 static void empty_and_junk(void **state)
@@ -533,6 +574,7 @@ int main(void)
 		cmocka_unit_test(lists),
 		cmocka_unit_test(console_session),
 		cmocka_unit_test(stray_blank_after_thumbprint),
+		cmocka_unit_test(two_stray_blanks_and_indent),
 		cmocka_unit_test(glued_blocks_and_duplicates),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(self_signed_derived),
