@@ -44,6 +44,8 @@ static const char *const cert_properties[] = {
 
 /* Blank lines allowed between the parts of one certificate. */
 #define MAX_STRAY_BLANKS 2
+/* Exchange's objects have fewer than 60 properties; a longer run is no certificate. */
+#define MAX_PROPS 256
 /* Longest piece of a value quoted in a note. */
 #define QUOTE_MAX 60
 
@@ -400,7 +402,7 @@ static int split_lines(struct parser *p, char *text)
 			space_before = trail == 1;
 			break;
 		case LINE_PROP:
-			if (!cur || find_prop(cur, name)) {
+			if (!cur || cur->n >= MAX_PROPS || find_prop(cur, name)) {
 				int adjacent = cur ? 1 : gap_clean && blanks <= MAX_STRAY_BLANKS;
 
 				if (!(cur = new_run(p, lineno, adjacent)))
@@ -876,6 +878,54 @@ static void free_runs(struct parser *p)
 	free(p->runs);
 }
 
+struct keyed {
+	const char *thumbprint;
+	size_t index;
+};
+
+static int by_thumbprint(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->thumbprint, y->thumbprint);
+
+	return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The same certificate pasted twice (or installed on two servers): sorted, not n^2. */
+static int mark_duplicates(struct parser *p)
+{
+	struct inventory *inv = p->inv;
+	struct keyed *order;
+	size_t i, first = 0;
+
+	if (inv->n_certs < 2)
+		return 0;
+	if (!(order = malloc(inv->n_certs * sizeof(*order)))) {
+		p->oom = 1;
+		return -1;
+	}
+	for (i = 0; i < inv->n_certs; i++) {
+		order[i].thumbprint = inv->certs[i].thumbprint;
+		order[i].index = i;
+	}
+	qsort(order, inv->n_certs, sizeof(*order), by_thumbprint);
+	for (i = 1; i < inv->n_certs; i++) {
+		struct inv_cert *c = &inv->certs[order[i].index];
+
+		if (strcmp(order[i].thumbprint, order[i - 1].thumbprint)) {
+			first = i;
+			continue;
+		}
+		if (!c->thumbprint_ok)
+			continue;
+		c->duplicate_of = (long)order[first].index + 1;
+		note(p, c->line, "certificate %s is listed again (first at line %ld)", c->thumbprint,
+		     inv->certs[order[first].index].line);
+	}
+	free(order);
+	return p->oom ? -1 : 0;
+}
+
 static int collect_certs(struct parser *p, unsigned option)
 {
 	struct inventory *inv = p->inv;
@@ -918,20 +968,7 @@ static int collect_certs(struct parser *p, unsigned option)
 		resolve_dates(p, &inv->certs[inv->n_certs], option);
 		inv->n_certs++;
 	}
-	/* the same certificate pasted twice (or installed on two servers) */
-	for (i = 0; i < inv->n_certs && !p->oom; i++) {
-		for (j = 0; j < i; j++) {
-			if (inv->certs[i].thumbprint_ok &&
-			    !strcmp(inv->certs[i].thumbprint, inv->certs[j].thumbprint)) {
-				inv->certs[i].duplicate_of = (long)j + 1;
-				note(p, inv->certs[i].line, "certificate %s is listed again (first at line "
-							    "%ld)",
-				     inv->certs[i].thumbprint, inv->certs[j].line);
-				break;
-			}
-		}
-	}
-	return p->oom ? -1 : 0;
+	return p->oom ? -1 : mark_duplicates(p);
 }
 
 int inventory_parse(const unsigned char *data, size_t len, const struct inventory_options *o,
