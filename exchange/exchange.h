@@ -102,6 +102,8 @@ int inventory_parse(const unsigned char *data, size_t len, const struct inventor
 		    struct inventory *out);
 void inventory_free(struct inventory *inv);
 void inventory_cert_free(struct inv_cert *c);
+/* date_order.c: decides c's day/month order and sets its dates' t; returns c->order_how. */
+int inventory_resolve_order(struct inv_cert *c, unsigned option);
 /* What was decided about the day/month order, or NULL when nothing was ambiguous. */
 const char *inventory_order_text(const struct inv_cert *c);
 
@@ -136,6 +138,44 @@ int runbook_build(const struct store_record *rec, const struct runbook_options *
 void runbook_print(const struct runbook *rb, FILE *out);
 struct json_t *runbook_json(const struct runbook *rb);
 void runbook_free(struct runbook *rb);
+
+/* ---- what minica makes of each certificate (assess.c) ---- */
+enum inv_verdict { VERDICT_UNKNOWN, VERDICT_EXPIRED, VERDICT_EXPIRING, VERDICT_OK };
+extern const char *const inv_verdict_names[4];
+struct inv_assessed {
+	enum inv_verdict verdict;
+	long days;            /* left (negative: since expiry), when NotAfter was read */
+	int replace;          /* serves SMTP and is self-signed, expired or expiring */
+	char serial[33];      /* issued by this CA: its serial, else "" */
+	char **hosts;         /* for the replacement: CertificateDomains, else the CN */
+	size_t n_hosts;
+	int hosts_from_cn;
+};
+#define INV_CUT_ADVICE "CertificateDomains was cut after four names by Format-List: add the " \
+		       "others (run '$FormatEnumerationLimit = -1' before 'Get-ExchangeCertificate | " \
+		       "fl' to see them all)"
+/* as: inv->n_certs zeroed entries. 0 or EX_OSERR. */
+int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64_t now, long warn);
+void inventory_assessed_free(struct inv_assessed *as, size_t n);
+struct store;
+int inventory_match_store(struct store *st, const struct inventory *inv, struct inv_assessed *as);
+char *inventory_replacement_command(const struct inv_assessed *a); /* NULL: no host name */
+const char *inventory_local_time(int64_t t, char buf[32], int iso); /* the server's clock */
+
+/* ---- showing it (inventory_report.c) ---- */
+void inventory_print_notes(const char *file, const struct inventory *inv);
+void inventory_print_report(const char *file, const struct inventory *inv,
+			    const struct inv_assessed *as, int64_t now, long warn, int store_checked);
+struct json_t *inventory_report_json(const char *file, const struct inventory *inv,
+				     const struct inv_assessed *as, int64_t now, long warn,
+				     int store_checked);
+
+/* ---- inventory --issue (inventory_issue.c) ---- */
+struct issue_options;
+/* report: the JSON report to add "issued" and "runbooks" to, or NULL for text. */
+int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
+		    const struct issue_options *io, const struct runbook_options *ro,
+		    struct json_t *report);
 
 /* ---- commands of this area ---- */
 int cmd_inventory(int argc, char **argv);

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "exchange.h"
+#include "inventory_parser.h"
 #include "minica.h"
 
 /* Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'). */
@@ -42,38 +43,7 @@ static const char *const cert_properties[] = {
 	"Status", "Subject", "SubjectKeyIdentifier", "SubjectName", "Thumbprint", "Version",
 };
 
-/* Blank lines allowed between the parts of one certificate. */
-#define MAX_STRAY_BLANKS 2
-/* Exchange's objects have fewer than 60 properties; a longer run is no certificate. */
-#define MAX_PROPS 256
-/* Longest piece of a value quoted in a note. */
-#define QUOTE_MAX 60
-
-enum line_kind { LINE_BLANK, LINE_PROP, LINE_CONT, LINE_TEXT };
-
-struct prop {
-	char *name;
-	char *value;
-	long line;
-};
-
-struct run {
-	struct prop *props;
-	size_t n, cap;
-	long first, last;     /* line numbers */
-	int blank_gap;        /* only blank lines (at most MAX_STRAY_BLANKS) since the previous run */
-	int dead;             /* merged into another run ... */
-	size_t into;          /* ... this one */
-};
-
-struct parser {
-	struct inventory *inv;
-	struct run *runs;
-	size_t n_runs, cap_runs;
-	int oom;
-};
-
-static int is_cert_property(const char *name)
+int inv_is_cert_property(const char *name)
 {
 	size_t i;
 
@@ -83,7 +53,7 @@ static int is_cert_property(const char *name)
 	return 0;
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
+void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 8;
 	void *q;
@@ -99,7 +69,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 }
 
 /* A value quoted in a note: at most QUOTE_MAX bytes, cut on a UTF-8 boundary. */
-static const char *quote(const char *value, char buf[QUOTE_MAX + 4])
+const char *inv_quote(const char *value, char buf[QUOTE_MAX + 4])
 {
 	size_t len = strlen(value);
 
@@ -113,10 +83,7 @@ static const char *quote(const char *value, char buf[QUOTE_MAX + 4])
 	return buf;
 }
 
-static void note(struct parser *p, long line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void note(struct parser *p, long line, const char *fmt, ...)
+void inv_note(struct parser *p, long line, const char *fmt, ...)
 {
 	struct inventory *inv = p->inv;
 	struct inv_note *grown;
@@ -127,7 +94,7 @@ static void note(struct parser *p, long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	grown = n < 0 ? NULL : grow(inv->notes, &inv->cap_notes, inv->n_notes + 1, sizeof(*grown));
+	grown = n < 0 ? NULL : inv_grow(inv->notes, &inv->cap_notes, inv->n_notes + 1, sizeof(*grown));
 	if (!grown) {
 		if (n >= 0)
 			free(text);
@@ -245,7 +212,7 @@ static enum line_kind classify(char *line, char **name, char **value, size_t *in
 		int known;
 
 		*end = '\0';
-		known = is_cert_property(line);
+		known = inv_is_cert_property(line);
 		*end = saved;
 		if (!known || end == p || (p[1] != ' ' && p[1] != '\0'))
 			return LINE_CONT;
@@ -279,7 +246,7 @@ static void blank_controls(char *s)
 
 static struct run *new_run(struct parser *p, long line, int blank_gap)
 {
-	struct run *grown = grow(p->runs, &p->cap_runs, p->n_runs + 1, sizeof(*grown));
+	struct run *grown = inv_grow(p->runs, &p->cap_runs, p->n_runs + 1, sizeof(*grown));
 
 	if (!grown) {
 		p->oom = 1;
@@ -292,7 +259,7 @@ static struct run *new_run(struct parser *p, long line, int blank_gap)
 	return &p->runs[p->n_runs++];
 }
 
-static struct prop *find_prop(const struct run *r, const char *name)
+struct prop *inv_find_prop(const struct run *r, const char *name)
 {
 	size_t i;
 
@@ -305,7 +272,7 @@ static struct prop *find_prop(const struct run *r, const char *name)
 static int add_prop(struct parser *p, struct run *r, const char *name, const char *value,
 		    long line)
 {
-	struct prop *grown = grow(r->props, &r->cap, r->n + 1, sizeof(*grown));
+	struct prop *grown = inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown));
 
 	if (!grown) {
 		p->oom = 1;
@@ -402,7 +369,7 @@ static int split_lines(struct parser *p, char *text)
 			space_before = trail == 1;
 			break;
 		case LINE_PROP:
-			if (!cur || cur->n >= MAX_PROPS || find_prop(cur, name)) {
+			if (!cur || cur->n >= MAX_PROPS || inv_find_prop(cur, name)) {
 				int adjacent = cur ? 1 : gap_clean && blanks <= MAX_STRAY_BLANKS;
 
 				if (!(cur = new_run(p, lineno, adjacent)))
@@ -423,9 +390,9 @@ static int split_lines(struct parser *p, char *text)
 
 /* ---- joining the parts of one certificate ---- */
 
-static int has_thumbprint(const struct run *r)
+int inv_has_thumbprint(const struct run *r)
 {
-	return find_prop(r, "Thumbprint") != NULL;
+	return inv_find_prop(r, "Thumbprint") != NULL;
 }
 
 /* Only certificate property names, none of them also in other. */
@@ -433,10 +400,10 @@ static int joinable(const struct run *part, const struct run *other)
 {
 	size_t i;
 
-	if (part->dead || other->dead || has_thumbprint(part) || part->n == 0)
+	if (part->dead || other->dead || inv_has_thumbprint(part) || part->n == 0)
 		return 0;
 	for (i = 0; i < part->n; i++)
-		if (!is_cert_property(part->props[i].name) || find_prop(other, part->props[i].name))
+		if (!inv_is_cert_property(part->props[i].name) || inv_find_prop(other, part->props[i].name))
 			return 0;
 	return 1;
 }
@@ -470,7 +437,7 @@ static int absorb(struct parser *p, struct run *into, struct run *from, int in_f
 	from->n = from->cap = 0;
 	from->dead = 1;
 	from->into = into_index;
-	note(p, blank, "a blank line inside the certificate at lines %ld-%ld: its parts were joined",
+	inv_note(p, blank, "a blank line inside the certificate at lines %ld-%ld: its parts were joined",
 	     into->first, into->last);
 	return 0;
 }
@@ -486,7 +453,7 @@ static int join_parts(struct parser *p)
 
 		while (cert->dead) /* the next part already joined a certificate further on */
 			cert = &p->runs[cert->into];
-		if (adjacent && has_thumbprint(cert) && joinable(part, cert) &&
+		if (adjacent && inv_has_thumbprint(cert) && joinable(part, cert) &&
 		    absorb(p, cert, part, 1))
 			return -1;
 	}
@@ -500,357 +467,11 @@ static int join_parts(struct parser *p)
 		while (j > 0 && !cert)
 			if (!p->runs[--j].dead)
 				cert = &p->runs[j];
-		if (cert && has_thumbprint(cert) && joinable(part, cert) &&
+		if (cert && inv_has_thumbprint(cert) && joinable(part, cert) &&
 		    absorb(p, cert, part, 0))
 			return -1;
 	}
 	return 0;
-}
-
-/* ---- one certificate's values ---- */
-
-static int istrue(const char *v, int *out)
-{
-	if (!strcasecmp(v, "True"))
-		*out = 1;
-	else if (!strcasecmp(v, "False"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int add_domain(struct parser *p, struct inv_cert *c, const char *name, size_t len)
-{
-	char **grown;
-	size_t i;
-
-	for (i = 0; i < c->n_domains; i++)
-		if (strlen(c->domains[i]) == len && !strncasecmp(c->domains[i], name, len))
-			return 0;
-	grown = realloc(c->domains, (c->n_domains + 1) * sizeof(*grown));
-	if (!grown || !(grown[c->n_domains] = strndup(name, len))) {
-		if (grown)
-			c->domains = grown;
-		p->oom = 1;
-		return -1;
-	}
-	c->domains = grown;
-	c->n_domains++;
-	return 0;
-}
-
-/*
- * {a, b}, {a,}, {} or a bare "a, b". PowerShell shows at most four items
- * ($FormatEnumerationLimit) and ends the list with "..." (PowerShell 7: "…").
- */
-static int parse_domains(struct parser *p, struct inv_cert *c, const struct prop *pr)
-{
-	const char *v = pr->value, *end;
-	size_t len = strlen(v);
-	char q[QUOTE_MAX + 4];
-
-	c->domains_given = 1;
-	if (len > 0 && v[0] == '{') {
-		v++;
-		len--;
-		if (len > 0 && v[len - 1] == '}')
-			len--;
-		else
-			note(p, pr->line, "CertificateDomains '%s': the list has no closing '}'; "
-					  "read what is there",
-			     quote(pr->value, q));
-	}
-	end = v + len;
-	while (v < end) {
-		const char *comma = memchr(v, ',', (size_t)(end - v)), *stop = comma ? comma : end;
-		const char *a = v, *b = stop;
-
-		while (a < b && (*a == ' ' || *a == '\t'))
-			a++;
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-			b--;
-		if (!comma && b - a >= 3 && !memcmp(b - 3, "...", 3)) {
-			c->domains_cut = 1;
-			b -= 3;
-		} else if (!comma && b - a >= 3 && !memcmp(b - 3, "\xE2\x80\xA6", 3)) {
-			c->domains_cut = 1;
-			b -= 3;
-		}
-		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-			b--;
-		if (b > a && add_domain(p, c, a, (size_t)(b - a)))
-			return -1;
-		v = comma ? comma + 1 : end;
-	}
-	return 0;
-}
-
-static int services_include_smtp(const char *services)
-{
-	const char *s = services;
-
-	while ((s = strcasestr(s, "SMTP"))) {
-		int before = s == services || !isalnum((unsigned char)s[-1]);
-		int after = !isalnum((unsigned char)s[4]);
-
-		if (before && after)
-			return 1;
-		s += 4;
-	}
-	return 0;
-}
-
-static int set_string(struct parser *p, char **dst, const char *value)
-{
-	free(*dst);
-	if (!(*dst = strdup(value))) {
-		p->oom = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* A distinguished name as Exchange prints it; says what is wrong with it. 1 when fine. */
-static int check_name(struct parser *p, const struct prop *pr)
-{
-	const char *v = pr->value;
-	size_t len = strlen(v);
-	char q[QUOTE_MAX + 4];
-
-	if (len == 0) {
-		note(p, pr->line, "%s is empty", pr->name);
-		return 0;
-	}
-	if (v[0] == ',' || v[0] == '=' || v[len - 1] == '=' || v[len - 1] == ',' ||
-	    !strchr(v, '=')) {
-		note(p, pr->line, "%s '%s' looks truncated (not a distinguished name such as "
-				  "'CN=host, O=org')",
-		     pr->name, quote(v, q));
-		return 0;
-	}
-	return 1;
-}
-
-static void read_date(struct parser *p, struct inv_date *d, const struct prop *pr)
-{
-	const char *why = NULL;
-	char q[QUOTE_MAX + 4];
-
-	d->line = pr->line;
-	if (set_string(p, &d->text, pr->value))
-		return;
-	if (culture_date_parse(pr->value, &d->d, &why) != 0) {
-		note(p, pr->line, "%s '%s': not a date minica can read (%s)", pr->name,
-		     quote(pr->value, q), why);
-		return;
-	}
-	if (!culture_date_orders(&d->d)) {
-		note(p, pr->line, "%s '%s': no such day in the calendar", pr->name,
-		     quote(pr->value, q));
-		return;
-	}
-	d->ok = 1;
-}
-
-static int read_cert(struct parser *p, const struct run *r, struct inv_cert *c)
-{
-	size_t i;
-	char q[QUOTE_MAX + 4];
-	int self = -1, subject_ok = 0, issuer_ok = 0;
-
-	memset(c, 0, sizeof(*c));
-	c->self_signed = -1;
-	c->has_private_key = -1;
-	c->line = r->first;
-	c->end_line = r->last;
-	for (i = 0; i < r->n && !p->oom; i++) {
-		const struct prop *pr = &r->props[i];
-		const char *n = pr->name;
-
-		if (!strcasecmp(n, "Thumbprint")) {
-			char *t;
-			size_t o = 0, j;
-
-			if (set_string(p, &c->thumbprint, pr->value))
-				break;
-			for (t = c->thumbprint, j = 0; t[j]; j++)
-				if (t[j] != ' ')
-					t[o++] = (char)toupper((unsigned char)t[j]);
-			t[o] = '\0';
-			c->thumbprint_ok = o == 40 && strspn(t, "0123456789ABCDEF") == 40;
-			if (!c->thumbprint_ok)
-				note(p, pr->line, "Thumbprint '%s' is not 40 hexadecimal digits (a SHA-1 "
-						  "thumbprint)",
-				     quote(pr->value, q));
-		} else if (!strcasecmp(n, "Subject")) {
-			set_string(p, &c->subject, pr->value);
-			subject_ok = check_name(p, pr);
-		} else if (!strcasecmp(n, "Issuer")) {
-			set_string(p, &c->issuer, pr->value);
-			issuer_ok = check_name(p, pr);
-		} else if (!strcasecmp(n, "Services")) {
-			set_string(p, &c->services, pr->value);
-			c->smtp = services_include_smtp(pr->value);
-		} else if (!strcasecmp(n, "Status")) {
-			set_string(p, &c->status, pr->value);
-		} else if (!strcasecmp(n, "CertificateDomains")) {
-			parse_domains(p, c, pr);
-		} else if (!strcasecmp(n, "IsSelfSigned")) {
-			if (istrue(pr->value, &self))
-				note(p, pr->line, "IsSelfSigned '%s' is neither True nor False",
-				     quote(pr->value, q));
-		} else if (!strcasecmp(n, "HasPrivateKey")) {
-			if (istrue(pr->value, &c->has_private_key))
-				note(p, pr->line, "HasPrivateKey '%s' is neither True nor False",
-				     quote(pr->value, q));
-		} else if (!strcasecmp(n, "NotAfter")) {
-			read_date(p, &c->not_after, pr);
-		} else if (!strcasecmp(n, "NotBefore")) {
-			read_date(p, &c->not_before, pr);
-		}
-	}
-	if (self >= 0) {
-		c->self_signed = self;
-	} else if (subject_ok && issuer_ok) {
-		c->self_signed = !strcasecmp(c->subject, c->issuer);
-		c->self_signed_derived = 1;
-	}
-	if (!c->not_after.text)
-		note(p, r->first, "the certificate at lines %ld-%ld has no NotAfter: its verdict is "
-				  "UNKNOWN",
-		     r->first, r->last);
-	return p->oom ? -1 : 0;
-}
-
-/* ---- day/month order ---- */
-
-/* nb + whole years (calendar), or the common fixed lifetimes, within two days. */
-static int typical_validity(int64_t nb, int64_t na)
-{
-	static const int64_t fixed_days[] = {90, 397, 398, 825};
-	int64_t diff = na - nb, slack = 2 * 86400;
-	time_t t = (time_t)nb;
-	struct tm tm;
-	size_t i;
-	int years;
-
-	for (i = 0; i < sizeof(fixed_days) / sizeof(fixed_days[0]); i++)
-		if (diff >= fixed_days[i] * 86400 - slack && diff <= fixed_days[i] * 86400 + slack)
-			return 1;
-	if (!gmtime_r(&t, &tm))
-		return 0;
-	for (years = 1; years <= 30; years++) {
-		struct tm later = tm;
-		int64_t end;
-
-		later.tm_year += years;
-		end = (int64_t)timegm(&later);
-		if (na >= end - slack && na <= end + slack)
-			return 1;
-	}
-	return 0;
-}
-
-static int epoch_in(const struct inv_date *d, unsigned order, int64_t *out)
-{
-	return culture_date_epoch(&d->d, order, out);
-}
-
-/* The order that one unambiguous slashed year-last date shows: d/M or M/d. */
-static unsigned shown_order(const struct inv_date *d)
-{
-	unsigned orders;
-
-	if (!d->ok || d->d.year_first || d->d.sep != '/')
-		return 0;
-	orders = culture_date_orders(&d->d);
-	return orders == DATE_ORDER_DMY || orders == DATE_ORDER_MDY ? orders : 0;
-}
-
-static void resolve_dates(struct parser *p, struct inv_cert *c, unsigned option)
-{
-	struct inv_date *nb = &c->not_before, *na = &c->not_after;
-	int amb_nb = nb->ok && culture_date_ambiguous(&nb->d);
-	int amb_na = na->ok && culture_date_ambiguous(&na->d);
-	unsigned order = DATE_ORDER_DMY, shown;
-	int64_t t_dmy[2] = {0, 0}, t_mdy[2] = {0, 0};
-	char q[QUOTE_MAX + 4];
-
-	if (amb_nb || amb_na) {
-		if (option) {
-			order = option;
-			c->order_how = ORDER_OPTION;
-		} else if ((shown = amb_na ? shown_order(nb) : shown_order(na)) != 0) {
-			order = shown;
-			c->order_how = ORDER_PAIR;
-		} else {
-			/* both readings of the pair: which ones make a certificate? */
-			int ok_dmy = 1, ok_mdy = 1, typ_dmy = 0, typ_mdy = 0;
-
-			epoch_in(na, DATE_ORDER_DMY, &t_dmy[1]);
-			epoch_in(na, DATE_ORDER_MDY, &t_mdy[1]);
-			if (nb->ok) {
-				epoch_in(nb, DATE_ORDER_DMY, &t_dmy[0]);
-				epoch_in(nb, DATE_ORDER_MDY, &t_mdy[0]);
-				ok_dmy = t_dmy[1] > t_dmy[0];
-				ok_mdy = t_mdy[1] > t_mdy[0];
-				typ_dmy = ok_dmy && typical_validity(t_dmy[0], t_dmy[1]);
-				typ_mdy = ok_mdy && typical_validity(t_mdy[0], t_mdy[1]);
-			}
-			if (ok_dmy != ok_mdy || (nb->ok && typ_dmy != typ_mdy)) {
-				order = ok_dmy != ok_mdy ? (ok_dmy ? DATE_ORDER_DMY : DATE_ORDER_MDY)
-							 : (typ_dmy ? DATE_ORDER_DMY : DATE_ORDER_MDY);
-				c->order_how = ORDER_VALIDITY;
-			} else if (amb_na) {
-				order = t_dmy[1] <= t_mdy[1] ? DATE_ORDER_DMY : DATE_ORDER_MDY;
-				c->order_how = ORDER_EARLIER;
-				c->not_after_other = order == DATE_ORDER_DMY ? t_mdy[1] : t_dmy[1];
-				note(p, na->line,
-				     "NotAfter '%s' can be read as d/M/yyyy or M/d/yyyy; the earlier date "
-				     "is used; give --date-order dmy or mdy to choose",
-				     quote(na->text, q));
-			} else {
-				c->order_how = ORDER_UNDECIDED;
-				note(p, nb->line,
-				     "NotBefore '%s' can be read as d/M/yyyy or M/d/yyyy (the verdict does "
-				     "not depend on it); read as d/M/yyyy; give --date-order dmy or mdy to "
-				     "choose",
-				     quote(nb->text, q));
-			}
-		}
-		c->order = order;
-	}
-	if (nb->ok && epoch_in(nb, order, &nb->t) != 0)
-		nb->ok = 0;
-	if (na->ok && epoch_in(na, order, &na->t) != 0)
-		na->ok = 0;
-}
-
-const char *inventory_order_text(const struct inv_cert *c)
-{
-	switch (c->order_how) {
-	case ORDER_OPTION:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (--date-order mdy)"
-						  : "d/M/yyyy (--date-order dmy)";
-	case ORDER_PAIR:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (the other date can only be M/d)"
-						  : "d/M/yyyy (the other date can only be d/M)";
-	case ORDER_VALIDITY:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (the other reading is not a plausible "
-						    "validity period)"
-						  : "d/M/yyyy (the other reading is not a plausible "
-						    "validity period)";
-	case ORDER_EARLIER:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy, undecided: the earlier reading of "
-						    "NotAfter (--date-order chooses)"
-						  : "d/M/yyyy, undecided: the earlier reading of "
-						    "NotAfter (--date-order chooses)";
-	case ORDER_UNDECIDED:
-		return "d/M/yyyy, undecided: only NotBefore is ambiguous (--date-order chooses)";
-	default:
-		return NULL;
-	}
 }
 
 /* ---- the whole file ---- */
@@ -919,7 +540,7 @@ static int mark_duplicates(struct parser *p)
 		if (!c->thumbprint_ok)
 			continue;
 		c->duplicate_of = (long)order[first].index + 1;
-		note(p, c->line, "certificate %s is listed again (first at line %ld)", c->thumbprint,
+		inv_note(p, c->line, "certificate %s is listed again (first at line %ld)", c->thumbprint,
 		     inv->certs[order[first].index].line);
 	}
 	free(order);
@@ -937,35 +558,35 @@ static int collect_certs(struct parser *p, unsigned option)
 
 		if (r->dead)
 			continue;
-		if (!has_thumbprint(r)) {
+		if (!inv_has_thumbprint(r)) {
 			for (j = 0, other_known = 0; j < r->n; j++)
-				other_known += is_cert_property(r->props[j].name);
+				other_known += inv_is_cert_property(r->props[j].name);
 			if (other_known >= 3)
-				note(p, r->first, "lines %ld-%ld look like part of a certificate but have no "
+				inv_note(p, r->first, "lines %ld-%ld look like part of a certificate but have no "
 						  "Thumbprint: skipped",
 				     r->first, r->last);
 			continue;
 		}
 		for (j = 0, other_known = 0; j < r->n; j++)
-			other_known += is_cert_property(r->props[j].name) &&
+			other_known += inv_is_cert_property(r->props[j].name) &&
 				       strcasecmp(r->props[j].name, "Thumbprint");
 		if (other_known == 0) {
-			note(p, find_prop(r, "Thumbprint")->line,
+			inv_note(p, inv_find_prop(r, "Thumbprint")->line,
 			     "a Thumbprint line without any other certificate property (event-log "
 			     "text?): skipped");
 			continue;
 		}
-		grown = grow(inv->certs, &inv->cap_certs, inv->n_certs + 1, sizeof(*grown));
+		grown = inv_grow(inv->certs, &inv->cap_certs, inv->n_certs + 1, sizeof(*grown));
 		if (!grown) {
 			p->oom = 1;
 			break;
 		}
 		inv->certs = grown;
-		if (read_cert(p, r, &inv->certs[inv->n_certs])) {
+		if (inventory_read_cert(p, r, &inv->certs[inv->n_certs])) {
 			inventory_cert_free(&inv->certs[inv->n_certs]);
 			break;
 		}
-		resolve_dates(p, &inv->certs[inv->n_certs], option);
+		inventory_report_order(p, &inv->certs[inv->n_certs], option);
 		inv->n_certs++;
 	}
 	return p->oom ? -1 : mark_duplicates(p);
@@ -989,7 +610,7 @@ int inventory_parse(const unsigned char *data, size_t len, const struct inventor
 		if (!text)
 			return -1;
 		out->encoding = "unknown (invalid UTF-8)";
-		note(&p, bad_line ? bad_line : 1,
+		inv_note(&p, bad_line ? bad_line : 1,
 		     "the file is neither UTF-8 nor UTF-16 (a legacy code page?): unreadable bytes "
 		     "were replaced; save it as UTF-8 or UTF-16");
 	}
