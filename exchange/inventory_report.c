@@ -89,7 +89,8 @@ void inventory_print_report(const char *file, const struct inventory *inv,
 	}
 	printf("\n%zu EXPIRED, %zu EXPIRING, %zu OK, %zu UNKNOWN; %zu serve%s SMTP and %s "
 	       "self-signed, expired or expiring",
-	       counts[VERDICT_EXPIRED], counts[VERDICT_EXPIRING], counts[VERDICT_OK], counts[VERDICT_UNKNOWN], replace,
+	       counts[VERDICT_EXPIRED], counts[VERDICT_EXPIRING], counts[VERDICT_OK],
+	       counts[VERDICT_UNKNOWN], replace,
 	       replace == 1 ? "s" : "", replace == 1 ? "is" : "are");
 	if (replace)
 		printf(": 'minica inventory %s --issue' replaces %s", file,

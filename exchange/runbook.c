@@ -97,7 +97,8 @@ static void command(struct builder *b, const char *fmt, ...)
 	s->commands[s->n_commands++] = c;
 }
 
-static void step_note(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void step_note(struct builder *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void step_note(struct builder *b, const char *fmt, ...)
 {
