@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	{"remind", cmd_remind, "say (or mail) what expires and the command that fixes it"},
 	{"schedule", cmd_schedule, "run remind daily: systemd timer or crontab line"},
 	{"report", cmd_report, "an HTML page or an iCalendar file of every expiry"},
+	{"inventory", cmd_inventory, "report on Exchange certificates (Get-ExchangeCertificate | fl)"},
+	{"runbook", cmd_runbook, "the steps to install a host's certificate on Exchange"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

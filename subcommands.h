@@ -3,6 +3,7 @@
 #define MINICA_SUBCOMMANDS_H
 
 #include "ca/ca.h"
+#include "exchange/exchange.h"
 #include "issue/issue.h"
 #include "report/report.h"
 

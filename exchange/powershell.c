@@ -5,6 +5,8 @@
  * [System.IO.File]::ReadAllBytes (Get-Content -Encoding Byte is gone from
  * newer PowerShell).
  */
+#include <string.h>
+
 #include "exchange.h"
 
 void exchange_import_line(FILE *out, enum exchange_version v, const char *path)
@@ -48,4 +50,50 @@ void exchange_print_install(FILE *out, const char *pfx_name, const char *thumbpr
 	fprintf(out, "\n  Enable-ExchangeCertificate -Thumbprint %s -Services SMTP\n", thumbprint);
 	fprintf(out, "  # answer Yes to replace the default SMTP certificate; on an Edge server "
 		     "then re-create the EdgeSync subscription ('minica runbook --role edge')\n");
+}
+
+/*
+ * On the Hub Transport server (Mailbox server from 2013): the Edge's
+ * subscription file. 2007 reads a -FileName; 2010 added -FileData, fed
+ * from Get-Content -Encoding Byte; 2013 and later read the bytes with
+ * [System.IO.File]::ReadAllBytes.
+ */
+void exchange_edge_import_line(FILE *out, enum exchange_version v, const char *path,
+			       const char *site)
+{
+	switch (v) {
+	case EXCHANGE_2007:
+		fprintf(out, "New-EdgeSubscription -FileName %s -Site \"%s\"", path, site);
+		break;
+	case EXCHANGE_2010:
+		fprintf(out,
+			"New-EdgeSubscription -FileData ([Byte[]]$(Get-Content -Path %s -Encoding Byte "
+			"-ReadCount 0)) -Site \"%s\"",
+			path, site);
+		break;
+	default:
+		fprintf(out,
+			"New-EdgeSubscription -FileData ([System.IO.File]::ReadAllBytes('%s')) "
+			"-Site \"%s\"",
+			path, site);
+		break;
+	}
+}
+
+int exchange_version_parse(const char *text, enum exchange_version *out)
+{
+	static const enum exchange_version known[] = {EXCHANGE_2007, EXCHANGE_2010, EXCHANGE_2013,
+						      EXCHANGE_2016, EXCHANGE_2019};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		char buf[8];
+
+		snprintf(buf, sizeof(buf), "%d", (int)known[i]);
+		if (!strcmp(text, buf)) {
+			*out = known[i];
+			return 0;
+		}
+	}
+	return -1;
 }

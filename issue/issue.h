@@ -135,6 +135,8 @@ struct issuer {
 	long days;
 	struct json_t *json;  /* results, with --json */
 	int issued;
+	int brief;            /* no install hints after the report: the caller prints a runbook */
+	unsigned char last_serial[STORE_SERIAL_LEN]; /* of the last certificate issued */
 };
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o);
 /* One certificate for names; with renews, that record becomes superseded in the same commit. */

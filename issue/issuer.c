@@ -178,7 +178,7 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 	for (i = 0; i < 5; i++)
 		if (paths[i])
 			printf("  %-11s %s\n", i == 0 ? "files" : "", paths[i]);
-	if (g_opts.quiet)
+	if (g_opts.quiet || is->brief)
 		return;
 	if (files->pfx) {
 		const char *slash = strrchr(files->pfx, '/');
@@ -270,6 +270,7 @@ int job_finish(struct issuer *is, struct issue_job *j, int compact)
 	int rc = 0;
 
 	is->issued++;
+	memcpy(is->last_serial, j->rec.serial, STORE_SERIAL_LEN);
 	if (!is->no_files)
 		rc = leaf_files_write(&j->files, j->leaf, is->ca->cert, j->key, j->pfx, j->pfx_len,
 				      is->pfx_pass ? NULL : j->password);
