@@ -39,7 +39,9 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
-DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl \
+             exim4-daemon-light swaks libnet-ssleay-perl \
+             default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules
 
 .PHONY: all build deps deps-test check test unit cmdtest asan demo install clean
 
