@@ -151,7 +151,7 @@ EOF
 }
 
 port=""
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
 	if start_exim "$p"; then
 		port=$p

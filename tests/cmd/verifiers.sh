@@ -154,6 +154,13 @@ $BAD
 EOF
 done
 
+# GnuTLS's "high" profile (128-bit security) wants RSA-3072 or EC: the
+# default RSA-2048 leaf passes "medium" (112-bit) only; the EC leaf passes high.
+high() { certtool --verify --load-ca-certificate "$1" --infile "$2.chain.pem" --verify-profile high 2>&1 | grep 'Chain verification output'; }
+assert_contains "$(high "$T/ca.pem" "$T/rsa/mail-hub1")" "insecure algorithm" "gnutls high profile, RSA-2048"
+assert_contains "$(high "$T/ca.pem" "$T/ec/mail-ec1")" "Verified. The certificate is trusted." "gnutls high profile, EC P-256"
+ok "gnutls profiles: RSA-2048 is medium, EC P-256 under RSA-4096 is high"
+
 # --- Java: one JVM for every case (PFX password files from issue).
 printf '%s\n' "$CASES" "$BAD" | while read -r name ca leaf host; do
 	echo "$name $ca $leaf.pfx $leaf.pfx-password $host"
