@@ -45,8 +45,10 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
-DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium python3-icalendar \
-             bash-completion groff-base man-db
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
+             python3-icalendar bash-completion groff-base man-db \
+             exim4-daemon-light swaks libnet-ssleay-perl \
+             default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules
 
 .PHONY: all build deps deps-test check test unit cmdtest asan demo bench install install-docs dist clean FORCE
 
