@@ -150,4 +150,24 @@ assert_rc 3 "a damaged data.mdb"
 assert_match "$(first_line)" "^MINICA UNKNOWN - store $T/broken: " "status line"
 ok "an unreadable store is UNKNOWN (3)"
 
+# A revoked certificate never alarms, however soon it expires; the command-level
+# counterpart of tests/unit/test_policy.c.
+S5="$T/revoked"
+run --store "$S5" init --name "Revoked CA" --key ec:P-256 --no-passphrase
+assert_rc 0 "init"
+run --store "$S5" --json issue --host mail-soon --key ec:P-256 --days 5 --no-files
+assert_rc 0 "a certificate with 5 days left"
+soon=$(printf '%s' "$out" | jq -r .serial)
+run --store "$S5" check
+assert_rc 2 "5 days left is CRITICAL"
+assert_contains "$out" "mail-soon" "the table names it"
+run --store "$S5" revoke "$soon" --reason cessationOfOperation
+assert_rc 0 "revoke it"
+run --store "$S5" check
+assert_rc 0 "a revoked certificate does not alarm"
+assert_not_contains "$out" "mail-soon" "nor is it listed"
+run --store "$S5" --json check
+assert_eq "$(printf '%s' "$out" | jq -r .status)" "OK" "JSON status"
+ok "revoked certificates never alarm"
+
 finish
