@@ -4,8 +4,8 @@
 # measurement, the first being
 #   crl_100k_seconds 0.84 (target < 2.0)
 #
-# The store is filled with 'issue --hosts-file' (EC CA, ec:P-256 leaves, no
-# PFX) and one 'revoke --serials-file' call (one transaction). Filling is
+# The store is filled with 'issue --hosts-file --no-files' (EC CA, ec:P-256
+# leaves) and one 'revoke --serials-file' call (one transaction). Filling is
 # not what is measured: it runs in /dev/shm when there is one (no fsync
 # cost), and the store is then copied to $TMPDIR (default /tmp, a real
 # disk) where 'crl' is timed: first the CRL that lists every certificate
@@ -33,12 +33,10 @@ chmod 600 "$disk/pass"
 "$MINICA" --store "$fill/store" --pass-file "$disk/pass" -q \
 	init --name "Bench CA" --key ec:P-256 >/dev/null
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) printf "host%d.bench.example\n", i }' > "$fill/hosts"
-mkdir "$fill/out"
 t0=$(now)
 "$MINICA" --store "$fill/store" --pass-file "$disk/pass" -q \
-	issue --hosts-file "$fill/hosts" --key ec:P-256 --no-pfx --out "$fill/out" >/dev/null
+	issue --hosts-file "$fill/hosts" --key ec:P-256 --no-files >/dev/null
 t1=$(now)
-rm -rf "$fill/out"
 "$MINICA" --store "$fill/store" list --json | jq -r '.[].serial' > "$fill/serials"
 t2=$(now)
 "$MINICA" --store "$fill/store" --pass-file "$disk/pass" -q \
