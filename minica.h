@@ -56,6 +56,7 @@ int cli_parse_flags(const struct argp *argp, int argc, char **argv, const char *
 		    void *input, unsigned int flags);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_long(const char *text, const char *option, long min, long max, long *out);
+int cli_list_add(char ***list, size_t *n, char *item); /* repeatable option values */
 const char *store_dir(void);
 struct subcommand {
 	const char *name;

@@ -47,7 +47,6 @@ static const struct argp_option options[] = {
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct init_args *a = state->input;
-	char **grown;
 
 	switch (key) {
 	case OPT_NAME:
@@ -65,12 +64,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->domain = arg;
 		return 0;
 	case OPT_PERMIT:
-		grown = realloc(a->permit, (a->n_permit + 1) * sizeof(char *));
-		if (!grown)
-			return ENOMEM;
-		a->permit = grown;
-		a->permit[a->n_permit++] = arg;
-		return 0;
+		return cli_list_add(&a->permit, &a->n_permit, arg);
 	case OPT_NO_PASS:
 		a->no_passphrase = 1;
 		return 0;

@@ -39,7 +39,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct revoke_args *a = state->input;
 	const char *refused = NULL;
-	char **grown;
 
 	switch (key) {
 	case OPT_REASON:
@@ -55,12 +54,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->serials_file = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		grown = realloc(a->serials, (a->n_serials + 1) * sizeof(char *));
-		if (!grown)
-			return ENOMEM;
-		a->serials = grown;
-		a->serials[a->n_serials++] = arg;
-		return 0;
+		return cli_list_add(&a->serials, &a->n_serials, arg);
 	case ARGP_KEY_END:
 		if (!a->n_serials && !a->serials_file)
 			return cli_usage_error("give the SERIAL of the certificate to revoke"), EINVAL;

@@ -64,7 +64,6 @@ static int calendar_chars_ok(const char *spec)
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct schedule_args *a = state->input;
-	char **grown;
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -93,12 +92,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 					       "admin@corp.example",
 					       printable(arg)),
 			       EINVAL;
-		grown = realloc(a->to, (a->n_to + 1) * sizeof(char *));
-		if (!grown)
-			return ENOMEM;
-		a->to = grown;
-		a->to[a->n_to++] = arg;
-		return 0;
+		return cli_list_add(&a->to, &a->n_to, arg);
 	case OPT_FROM:
 		if (mail_address_check(arg) != 0)
 			return cli_usage_error("--from '%s': give a plain address", printable(arg)),

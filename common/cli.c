@@ -181,3 +181,15 @@ int cli_dispatch(const char *group, const struct subcommand *subs, size_t n, int
 		printable(argv[1]), group);
 	return EX_USAGE;
 }
+
+/* Repeatable options collect their values: 0, or ENOMEM for argp. */
+int cli_list_add(char ***list, size_t *n, char *item)
+{
+	char **grown = realloc(*list, (*n + 1) * sizeof(char *));
+
+	if (!grown)
+		return ENOMEM;
+	*list = grown;
+	grown[(*n)++] = item;
+	return 0;
+}

@@ -67,16 +67,10 @@ static const struct argp_option options[] = {
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct issue_args *a = state->input;
-	char **grown;
 
 	switch (key) {
 	case OPT_HOST:
-		grown = realloc(a->hosts, (a->n_hosts + 1) * sizeof(char *));
-		if (!grown)
-			return ENOMEM;
-		a->hosts = grown;
-		a->hosts[a->n_hosts++] = arg;
-		return 0;
+		return cli_list_add(&a->hosts, &a->n_hosts, arg);
 	case OPT_HOSTS_FILE:
 		a->hosts_file = arg;
 		return 0;

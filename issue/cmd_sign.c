@@ -86,16 +86,10 @@ static int ends_with(const char *s, const char *suffix)
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct sign_args *a = state->input;
-	char **grown;
 
 	switch (key) {
 	case OPT_CSR:
-		grown = realloc(a->csrs, (a->n_csrs + 1) * sizeof(char *));
-		if (!grown)
-			return ENOMEM;
-		a->csrs = grown;
-		a->csrs[a->n_csrs++] = arg;
-		return 0;
+		return cli_list_add(&a->csrs, &a->n_csrs, arg);
 	case OPT_TEMPLATE:
 		a->template_name = arg;
 		return 0;
