@@ -255,7 +255,7 @@ static void lane_label(FILE *f, const char *text)
 	size_t chars = 0, i;
 	char buf[160];
 
-	for (i = 0; text[i] && i < sizeof(buf) - 4; i++) {
+	for (i = 0; i < sizeof(buf) - 4 && text[i]; i++) {
 		if (((unsigned char)text[i] & 0xC0) != 0x80 && ++chars > 32)
 			break;
 		buf[i] = text[i];
