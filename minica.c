@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{"show", cmd_show, "everything about one certificate"},
 	{"ca", cmd_ca, "the CA certificate: show, export"},
 	{"templates", cmd_templates, "list the templates, or show one"},
+	{"store", cmd_store, "the store itself: verify, backup, stats"},
+	{"audit", cmd_audit, "who changed what in the store, and when"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

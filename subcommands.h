@@ -5,4 +5,6 @@
 #include "ca/ca.h"
 #include "issue/issue.h"
 
+int cmd_store(int argc, char **argv); /* store/cmd_store.c */
+
 #endif

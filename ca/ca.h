@@ -76,8 +76,16 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
 
+/*
+ * ---- store verify: the X.509 checks behind store_verify() (verify.c) ----
+ * Each problem is one line passed to problem(); 0 when the walk completed.
+ */
+int ca_verify_store(store *st, void (*problem)(void *ctx, const char *line), void *ctx,
+		    struct store_verify_counts *counts);
+
 /* ---- commands of this area ---- */
 int cmd_init(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -25,21 +25,10 @@
 #include <unistd.h>
 
 #include "minica.h"
-#include "store.h"
+#include "store_internal.h"
 
 #define INITIAL_MAP_SIZE (32UL << 20)
 #define MAX_WRITE_ATTEMPTS 40
-
-struct store {
-	char *path;
-	MDB_env *env;
-	MDB_dbi meta, ca, certs, by_host, by_expiry, audit;
-};
-
-struct store_txn {
-	store *st;
-	MDB_txn *txn;
-};
 
 static const char *const db_names[] = {"meta", "ca", "certs", "by_host", "by_expiry", "audit"};
 
@@ -61,7 +50,7 @@ const char *store_path(const store *st)
 }
 
 /* An LMDB error as one line that says what to do; MDB_MAP_FULL is retried. */
-static int lmdb_fail(const store *st, const char *what, int err)
+int lmdb_fail(const store *st, const char *what, int err)
 {
 	const char *path = st ? st->path : "?";
 
@@ -86,7 +75,7 @@ static void put_u32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
-static uint32_t get_u32(const unsigned char *p)
+uint32_t get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
@@ -97,13 +86,13 @@ static void put_u64(unsigned char *p, uint64_t v)
 	put_u32(p + 4, (uint32_t)v);
 }
 
-static uint64_t get_u64(const unsigned char *p)
+uint64_t get_u64(const unsigned char *p)
 {
 	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
 /* Flip the sign bit so that signed times sort correctly as unsigned bytes. */
-static void expiry_key(unsigned char key[8 + STORE_SERIAL_LEN], int64_t t,
+void expiry_key(unsigned char key[8 + STORE_SERIAL_LEN], int64_t t,
 		       const unsigned char *serial)
 {
 	put_u64(key, (uint64_t)t ^ (1ULL << 63));
@@ -113,7 +102,7 @@ static void expiry_key(unsigned char key[8 + STORE_SERIAL_LEN], int64_t t,
 		memset(key + 8, 0, STORE_SERIAL_LEN);
 }
 
-static int64_t expiry_time(const unsigned char *key)
+int64_t expiry_time(const unsigned char *key)
 {
 	return (int64_t)(get_u64(key) ^ (1ULL << 63));
 }
@@ -203,7 +192,7 @@ void store_close(store *st)
 	free(st);
 }
 
-static int read_begin(store *st, MDB_txn **txn)
+int read_begin(store *st, MDB_txn **txn)
 {
 	int rc, attempt;
 
@@ -217,6 +206,18 @@ static int read_begin(store *st, MDB_txn **txn)
 			break;
 	}
 	return rc ? lmdb_fail(st, "begin read", rc) : 0;
+}
+
+/*
+ * A process killed inside a read transaction leaves its reader slot behind;
+ * while other processes keep the environment open, such a slot pins old
+ * pages (the file grows) and, enough of them, fills the reader table.
+ */
+static int clear_stale_readers(store *st)
+{
+	int dead = 0, rc = mdb_reader_check(st->env, &dead);
+
+	return rc ? lmdb_fail(st, "clear stale readers", rc) : 0;
 }
 
 int store_open(const char *dir, store **out)
@@ -243,7 +244,8 @@ int store_open(const char *dir, store **out)
 	if ((rc = private_mode(dir, 1)) || (rc = private_mode(data, 1)) ||
 	    (rc = private_mode(lock, 0)))
 		goto out;
-	if ((rc = env_open(st, 0)) || (rc = read_begin(st, &txn)) || (rc = open_dbs(st, txn, 0)))
+	if ((rc = env_open(st, 0)) || (rc = clear_stale_readers(st)) || (rc = read_begin(st, &txn)) ||
+	    (rc = open_dbs(st, txn, 0)))
 		goto out;
 	rc = mdb_get(txn, st->meta, &key, &val);
 	if (rc == MDB_NOTFOUND) {
