@@ -39,9 +39,23 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
 DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
-DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl
+DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl strace clang libclang-rt-dev
 
-.PHONY: all build deps deps-test check test unit cmdtest asan demo install clean
+# Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
+# fuzz/corpus/NAME/, kept crash inputs in fuzz/regressions/NAME/. 'make fuzz'
+# fuzzes each for FUZZ_SECONDS; 'make check' replays the kept inputs and
+# fuzzes each for FUZZ_CHECK_SECONDS.
+FUZZ_CC            ?= clang
+FUZZ_BUILD         ?= build-fuzz
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_FLAGS          = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Wno-error \
+                      -fno-omit-frame-pointer
+FUZZ_SRCS          := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS           = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
+
+.PHONY: all build deps deps-test check test unit cmdtest asan fuzz fuzz-check fuzz-build \
+        fuzz-bins demo install clean
 
 all: build
 
@@ -60,6 +74,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB_OBJS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -82,11 +100,26 @@ check:
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-check
 
 # AddressSanitizer + UndefinedBehaviorSanitizer, leak checking on.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS) -O1" \
 		LDFLAGS="$(SAN_FLAGS)" test
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) EXTRA_CFLAGS="$(FUZZ_FLAGS) -O1" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+
+.PRECIOUS: $(BUILD)/fuzz/%.o
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-check: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
 
 demo:
 	@$(MAKE) --no-print-directory deps
@@ -99,4 +132,4 @@ install: build
 	install -m 0644 templates/*.cnf $(DESTDIR)$(DATADIR)/templates/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

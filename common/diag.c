@@ -10,6 +10,9 @@
 #include "minica.h"
 
 static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+	__attribute__((format(printf, 2, 0)));
+
+static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	fputs("minica: ", stderr);
 	if (prefix)
