@@ -66,6 +66,8 @@ int cli_dispatch(const char *group, const struct subcommand *subs, size_t n, int
 int pass_read_file(const char *path, const char *what, char **out, size_t *len);
 int pass_get_ca(int confirm, char **out, size_t *len);
 void pass_free(char *pass, size_t len);
+/* Before any secret enters memory: no core file, not dumpable (idempotent). */
+void secrets_protect(void);
 
 /* common/fileout.c: files written by minica (atomic, never clobbered silently). */
 int out_check_dir(const char *dir);
