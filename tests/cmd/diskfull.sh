@@ -4,15 +4,60 @@
 # once space is freed. The same for files written to a full disk after the
 # commit, and for 'store backup' onto a full disk.
 #
-# Mounting needs CAP_SYS_ADMIN. Without it this test says clearly that it
-# was skipped and why; it never passes without having filled a disk.
+# Mounting needs CAP_SYS_ADMIN. Without it the real test is SKIPPED, and
+# the last line says so and why: it never passes without having filled a
+# disk. A SIMULATION runs everywhere first: an LD_PRELOAD shim
+# (tests/shim/enospc.c) makes writes into the store fail with ENOSPC after
+# 0 to 64 KiB, which drives minica's and LMDB's real error paths.
+SHIM_SRC=$(cd "$(dirname "$0")/../shim" && pwd)/enospc.c
 . "$(dirname "$0")/../lib.sh"
 
+# logical content of a store (the data file itself may hold pages that a
+# failed commit wrote past the last committed one)
+logical() { mdb_dump -a "$1" | sha256sum; }
+
+# ---- simulated: writes into the store fail after a budget ----
+cc -shared -fPIC -O1 -o "$T/enospc.so" "$SHIM_SRC" -ldl ||
+	fail "cannot build the ENOSPC shim"
+SIM="$T/sim"
+run --store "$SIM" init --name "Sim CA" --key ec:P-256 --no-passphrase
+assert_rc 0 "init"
+mkdir "$T/sim-out"
+refused=0
+stored=0
+for budget in 0 1 4096 8192 12288 16384 24576 32768 65536; do
+	before=$(logical "$SIM")
+	out=$(MINICA_ENOSPC_DIR="$SIM" MINICA_ENOSPC_AFTER=$budget LD_PRELOAD="$T/enospc.so" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$MINICA" --store "$SIM" issue --host "sim$budget" --key ec:P-256 --no-pfx \
+		--out "$T/sim-out" 2>"$T/.stderr" </dev/null)
+	rc=$?
+	err=$(cat "$T/.stderr")
+	if [ $rc -eq 0 ]; then
+		stored=$((stored + 1))
+		continue
+	fi
+	refused=$((refused + 1))
+	assert_rc 74 "issue with $budget bytes left (simulated)"
+	assert_eq "$err" "minica: store $SIM: commit: the disk is full (free some space and retry)" \
+		"the message with $budget bytes left"
+	assert_eq "$(logical "$SIM")" "$before" "the store after a refused issue ($budget bytes left)"
+	[ ! -e "$T/sim-out/sim$budget.crt" ] || fail "files written for a refused issue"
+	run --store "$SIM" store verify
+	assert_rc 0 "store verify after a refused issue ($budget bytes left)"
+done
+[ $refused -ge 3 ] || fail "only $refused simulated issues were refused"
+run --store "$SIM" store verify
+assert_match "$out" "records +$stored$" "the issues that fitted are stored"
+ok "simulated ENOSPC after 0-64 KiB: $refused issues refused with 74 and nothing changed, $stored stored, store verify clean"
+
+# ---- real: a filled-up tmpfs ----
 SMALL="$T/small"
 mkdir "$SMALL"
 if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$SMALL" 2>"$T/mount.err"; then
-	echo "$(basename "$0"): SKIPPED: cannot mount a small filesystem to fill up" \
-		"(mount -t tmpfs: $(head -1 "$T/mount.err"); needs root with CAP_SYS_ADMIN)"
+	echo "$(basename "$0"): $TESTS_RUN checks passed (simulated ENOSPC only); real disk-full" \
+		"test SKIPPED: cannot mount a small filesystem (mount -t tmpfs: $(head -1 "$T/mount.err");" \
+		"needs root with CAP_SYS_ADMIN)"
 	exit 0
 fi
 trap 'umount "$SMALL" 2>/dev/null; rm -rf "$T"' EXIT
@@ -27,10 +72,6 @@ for h in before1 before2 before3; do
 	assert_rc 0 "issue $h"
 done
 
-# logical content of the store (the data file itself may hold pages that a
-# failed commit wrote past the last committed one)
-logical() { mdb_dump -a "$S" | sha256sum; }
-
 fill() { dd if=/dev/zero of="$SMALL/filler" bs=4k 2>/dev/null; sync; }
 fill
 avail=$(df -k --output=avail "$SMALL" | tail -1 | tr -d ' ')
@@ -39,7 +80,7 @@ assert_eq "$avail" "0" "free space after filling"
 # LMDB reuses freed pages first, so a few issues may still fit: go on until one does not.
 n=0
 while :; do
-	before=$(logical)
+	before=$(logical "$S")
 	run --store "$S" issue --host "full$n" --key ec:P-256 --no-pfx --out "$T/out"
 	[ "$rc" -ne 0 ] && break
 	n=$((n + 1))
@@ -48,7 +89,7 @@ done
 assert_rc 74 "issue on a full disk"
 assert_eq "$(printf '%s\n' "$err" | grep -c .)" "1" "one line on stderr"
 assert_match "$err" "^minica: store $S: commit: the disk is full \(free some space and retry\)$" "the message"
-assert_eq "$(logical)" "$before" "the failed issue changed nothing in the store"
+assert_eq "$(logical "$S")" "$before" "the failed issue changed nothing in the store"
 [ ! -e "$T/out/full$n.crt" ] || fail "files were written for a certificate that was not stored"
 ok "issue on a full disk: exit 74, '$err' ($n more fitted in freed pages first)"
 
