@@ -6,6 +6,9 @@
 # clean (every record decodes and verifies, every index entry has its
 # record), every certificate file on disk is whole and its serial is in the
 # store (files are written after the commit), and the store still works.
+# Then, deterministically (strace fault injection): killed just before each
+# write of LMDB's commit, before its sync, before the meta page that commits
+# it, and just after the commit; the issue is then all there or not at all.
 . "$(dirname "$0")/../lib.sh"
 
 KILLS=${CRASH_KILLS:-100}
@@ -100,6 +103,50 @@ if [ -n "$orphan" ]; then
 	assert_rc 0 "export of a record whose files were lost"
 	openssl verify -CAfile "$T/ca.pem" "$T"/again/*.crt >/dev/null || fail "re-exported certificate"
 fi
+# ---- killed before each write of the commit, and right after it ----
+command -v strace >/dev/null || fail "strace is missing (make deps-test installs it)"
+# LeakSanitizer cannot work under ptrace
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+mkdir "$T/inj"
+# kill_at NAME SYSCALL N: run issue for host NAME, killed on entry to the Nth SYSCALL
+# (the call is not made); sets $status
+kill_at() {
+	status=0
+	strace -o /dev/null -e trace="$2" -e inject="$2":error=EIO:signal=KILL:when="$3" \
+		"$MINICA" -q issue --host "$1" --key ec:P-256 --no-pfx --out "$T/inj" \
+		>/dev/null 2>"$T/inj.err" || status=$?
+}
+in_store() { "$MINICA" --json list --host "$1" | jq length; }
+# LMDB writes single pages with pwrite, runs of pages with writev, the meta
+# page (which commits) last with pwrite: kill before each of them in turn
+writes=0
+for call in pwrite64 writev; do
+	n=1
+	while :; do
+		kill_at "inj-$call-$n" $call $n
+		[ $status -eq 137 ] || break
+		run store verify
+		assert_rc 0 "store verify after a kill before $call $n of the commit"
+		assert_eq "$(in_store "inj-$call-$n")" "0" "killed before $call $n: not stored"
+		n=$((n + 1))
+		[ $n -lt 50 ] || fail "more than 50 calls to $call in one commit"
+	done
+	assert_eq "$status" "0" "issue with no kill: $(cat "$T/inj.err")"
+	assert_eq "$(in_store "inj-$call-$n")" "1" "the issue that was not killed is stored"
+	writes=$((writes + n - 1))
+done
+[ $writes -ge 3 ] || fail "only $writes writes in a commit"
+kill_at inj-sync fdatasync 1
+assert_eq "$status" "137" "killed before the sync of the commit"
+assert_eq "$(in_store inj-sync)" "0" "killed before the sync: not stored"
+kill_at inj-after renameat2 1
+assert_eq "$status" "137" "killed after the commit, before the first file is in place"
+assert_eq "$(in_store inj-after)" "1" "killed after the commit: stored"
+[ ! -e "$T/inj/inj-after.crt" ] || fail "a certificate file in place without its rename"
+run store verify
+assert_rc 0 "store verify after the deterministic kills"
+ok "killed before each of the $writes writes of a commit (the last is the meta page) and before its sync: nothing stored; killed after it: stored, store verify clean"
+
 run issue --host after-the-crashes --key ec:P-256 --no-pfx --out "$T/out"
 assert_rc 0 "issue after the crashes"
 run store verify
