@@ -89,6 +89,7 @@ int asn1_time_epoch(const struct asn1_string_st *t, int64_t *out);
 /* common/jsonout.c: prints and releases a jansson value. */
 struct json_t;
 int json_emit(struct json_t *value);
+struct json_t *json_text(const char *s); /* json_string, or \xNN for bytes that are not UTF-8 */
 
 /*
  * common/text.c: UTF-8 (BOM optional) or UTF-16 LE/BE (BOM optional, told by

@@ -84,12 +84,12 @@ static int visit(const struct store_audit *a, void *vctx)
 		json_object_set_new(o, "seq", json_integer(a->seq));
 		json_object_set_new(o, "time", json_string(fmt_time_iso(a->time, when)));
 		json_object_set_new(o, "uid", json_integer(a->uid));
-		json_object_set_new(o, "user", json_string(a->user));
-		json_object_set_new(o, "host", json_string(a->host));
+		json_object_set_new(o, "user", json_text(a->user));
+		json_object_set_new(o, "host", json_text(a->host));
 		json_object_set_new(o, "pid", json_integer(a->pid));
-		json_object_set_new(o, "action", json_string(a->action));
+		json_object_set_new(o, "action", json_text(a->action));
 		json_object_set_new(o, "serial", a->has_serial ? json_string(serial) : json_null());
-		json_object_set_new(o, "detail", json_string(a->detail));
+		json_object_set_new(o, "detail", json_text(a->detail));
 		if (json_array_append_new(c->json, o) != 0)
 			return fail(EX_OSERR, "out of memory");
 		return 0;

@@ -60,7 +60,7 @@ static void collect(void *ctx, const char *line)
 {
 	struct problems *p = ctx;
 
-	if (json_array_append_new(p->list, json_string(line)) != 0)
+	if (json_array_append_new(p->list, json_text(line)) != 0)
 		p->oom = 1;
 }
 
@@ -88,7 +88,7 @@ static int store_verify_cmd(int argc, char **argv)
 	if (g_opts.json) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "store", json_string(store_path(st)));
+		json_object_set_new(o, "store", json_text(store_path(st)));
 		json_object_set_new(o, "ok", json_boolean(n == 0));
 		json_object_set_new(o, "records", json_integer((json_int_t)c.records));
 		json_object_set_new(o, "hosts", json_integer((json_int_t)c.hosts));
@@ -180,8 +180,8 @@ static int store_backup_cmd(int argc, char **argv)
 	if (g_opts.json) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "store", json_string(store_path(st)));
-		json_object_set_new(o, "file", json_string(a.file));
+		json_object_set_new(o, "store", json_text(store_path(st)));
+		json_object_set_new(o, "file", json_text(a.file));
 		json_object_set_new(o, "records", json_integer((json_int_t)info.records));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)info.bytes));
 		rc = json_emit(o);
@@ -222,7 +222,7 @@ static int store_stats_cmd(int argc, char **argv)
 	if (g_opts.json) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "store", json_string(store_path(st)));
+		json_object_set_new(o, "store", json_text(store_path(st)));
 		json_object_set_new(o, "records", json_integer((json_int_t)s.records));
 		json_object_set_new(o, "host_entries", json_integer((json_int_t)s.hosts));
 		json_object_set_new(o, "expiry_entries", json_integer((json_int_t)s.expiry_entries));

@@ -190,6 +190,11 @@ expect_damage "an expiry entry removed" "record $serial1: not in the expiry inde
 { cat "$T/clean.lines"; echo "by_host $(hex ghost.corp.example) 0102030405060708090a0b0c0d0e0f10"; } | load_lines "$T/bad"
 expect_damage "a host entry without a record" "by_host 'ghost.corp.example' -> 0102030405060708090A0B0C0D0E0F10: no such record"
 
+{ cat "$T/clean.lines"; echo "by_host 67686f737466ff 0102030405060708090a0b0c0d0e0f10"; } | load_lines "$T/bad"
+expect_damage "a host entry that is not UTF-8" "by_host 'ghostf.xFF' -> 0102030405060708090A0B0C0D0E0F10: no such record"
+run --json --store "$T/bad" store verify
+assert_contains "$(printf '%s' "$out" | jq -r '.problems[0]')" "'ghostf\\xFF'" "JSON keeps the byte as \\xFF"
+
 awk -v s="$s1" '$1 == "by_expiry" && substr($2, 17) == s { $2 = "7f" substr($2, 3) } { print }' \
 	"$T/clean.lines" | load_lines "$T/bad"
 expect_damage "an expiry entry with another time" "by_expiry .* -> $serial1: the record's notAfter is"
