@@ -44,7 +44,8 @@ DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl strace clang libc
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
 # fuzz/corpus/NAME/, kept crash inputs in fuzz/regressions/NAME/. 'make fuzz'
 # fuzzes each for FUZZ_SECONDS; 'make check' replays the kept inputs and
-# fuzzes each for FUZZ_CHECK_SECONDS.
+# fuzzes each for FUZZ_CHECK_SECONDS. clang warns about things gcc does not:
+# the -Werror gate is the gcc build, the fuzz build hunts run-time bugs.
 FUZZ_CC            ?= clang
 FUZZ_BUILD         ?= build-fuzz
 FUZZ_SECONDS       ?= 60
