@@ -74,6 +74,7 @@ int out_check_dir(const char *dir);
 int out_check_absent(const char *path, int force);
 int out_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		     int force);
+int out_rename(const char *tmp, const char *path, int force); /* a finished temp file into place */
 char *path_join(const char *dir, const char *name);
 
 /* common/timefmt.c: times are int64 seconds since the epoch, UTC. */

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,20 +91,17 @@ out:
 
 int store_backup(store *st, const char *path, int force, struct store_backup_info *info)
 {
-	char *tmp = NULL, *copy = NULL;
+	char *tmp = NULL;
 	struct stat sb;
-	int fd = -1, dfd, rc;
+	int fd = -1, rc;
 	size_t len = strlen(path) + 16;
 
 	memset(info, 0, sizeof(*info));
 	if ((rc = out_check_absent(path, force)))
 		return rc;
 	tmp = malloc(len);
-	copy = strdup(path);
-	if (!tmp || !copy) {
-		rc = fail(EX_OSERR, "out of memory");
-		goto out;
-	}
+	if (!tmp)
+		return fail(EX_OSERR, "out of memory");
 	snprintf(tmp, len, "%s.tmp-XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC); /* O_EXCL, mode 0600 */
 	if (fd < 0) {
@@ -116,29 +112,23 @@ int store_backup(store *st, const char *path, int force, struct store_backup_inf
 	}
 	if ((rc = copy_into(st, fd, path)))
 		goto out;
-	if (fstat(fd, &sb) != 0 || close(fd) != 0) {
-		fd = -1;
+	if (fstat(fd, &sb) != 0) {
 		rc = fail(io_code(errno), "backup %s: %s", path, strerror(errno));
 		goto out;
 	}
+	rc = close(fd);
 	fd = -1;
+	if (rc != 0) {
+		rc = fail(io_code(errno), "backup %s: %s", path, strerror(errno));
+		goto out;
+	}
 	info->bytes = (uint64_t)sb.st_size;
 	if ((rc = check_copy(tmp, path, info)))
 		goto out;
-	if (force ? rename(tmp, path) : renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE)) {
-		rc = errno == EEXIST
-			     ? fail(EX_CANTCREAT, "%s already exists (use --force to replace it)", path)
-			     : fail(io_code(errno), "backup %s: cannot create: %s", path, strerror(errno));
+	if ((rc = out_rename(tmp, path, force)))
 		goto out;
-	}
 	free(tmp);
 	tmp = NULL;
-	/* the rename is durable once the directory is synced */
-	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -146,6 +136,5 @@ out:
 		unlink(tmp);
 		free(tmp);
 	}
-	free(copy);
 	return rc;
 }
