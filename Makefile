@@ -48,9 +48,25 @@ DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
-             default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules
+             default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
+             strace clang libclang-rt-dev
 
-.PHONY: all build deps deps-test check test unit cmdtest asan demo bench install install-docs dist clean FORCE
+# Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
+# fuzz/corpus/NAME/, kept crash inputs in fuzz/regressions/NAME/. 'make fuzz'
+# fuzzes each for FUZZ_SECONDS; 'make check' replays the kept inputs and
+# fuzzes each for FUZZ_CHECK_SECONDS. clang warns about things gcc does not:
+# the -Werror gate is the gcc build, the fuzz build hunts run-time bugs.
+FUZZ_CC            ?= clang
+FUZZ_BUILD         ?= build-fuzz
+FUZZ_SECONDS       ?= 60
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_FLAGS          = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Wno-error \
+                      -fno-omit-frame-pointer
+FUZZ_SRCS          := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS           = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
+
+.PHONY: all build deps deps-test check test unit cmdtest asan fuzz fuzz-check fuzz-build \
+        fuzz-bins demo bench install install-docs dist clean FORCE
 
 all: build
 
@@ -69,6 +85,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB_OBJS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -99,6 +119,7 @@ check:
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-check
 
 # AddressSanitizer + UndefinedBehaviorSanitizer, leak checking on.
 asan:
@@ -115,6 +136,20 @@ $(BUILD)/keygen_rate: bench/keygen_rate.c
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) EXTRA_CFLAGS="$(FUZZ_FLAGS) -O1" \
+		LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+
+.PRECIOUS: $(BUILD)/fuzz/%.o
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-check: fuzz-build
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
 
 demo:
 	@$(MAKE) --no-print-directory deps
@@ -139,4 +174,4 @@ dist:
 	@echo "  DIST    minica-$(VERSION).tar.gz"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

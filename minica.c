@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	{"report", cmd_report, "an HTML page or an iCalendar file of every expiry"},
 	{"inventory", cmd_inventory, "report on Exchange certificates (Get-ExchangeCertificate | fl)"},
 	{"runbook", cmd_runbook, "the steps to install a host's certificate on Exchange"},
+	{"store", cmd_store, "the store itself: verify, backup, stats"},
+	{"audit", cmd_audit, "who changed what in the store, and when"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

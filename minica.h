@@ -70,12 +70,15 @@ int cli_dispatch(const char *group, const struct subcommand *subs, size_t n, int
 int pass_read_file(const char *path, const char *what, char **out, size_t *len);
 int pass_get_ca(int confirm, char **out, size_t *len);
 void pass_free(char *pass, size_t len);
+/* Before any secret enters memory: no core file, not dumpable (idempotent). */
+void secrets_protect(void);
 
 /* common/fileout.c: files written by minica (atomic, never clobbered silently). */
 int out_check_dir(const char *dir);
 int out_check_absent(const char *path, int force);
 int out_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		     int force);
+int out_rename(const char *tmp, const char *path, int force); /* a finished temp file into place */
 char *path_join(const char *dir, const char *name);
 
 /* common/timefmt.c: times are int64 seconds since the epoch, UTC. */
@@ -91,6 +94,7 @@ int asn1_time_epoch(const struct asn1_string_st *t, int64_t *out);
 /* common/jsonout.c: prints and releases a jansson value. */
 struct json_t;
 int json_emit(struct json_t *value);
+struct json_t *json_text(const char *s); /* json_string, or \xNN for bytes that are not UTF-8 */
 
 /*
  * common/text.c: UTF-8 (BOM optional) or UTF-16 LE/BE (BOM optional, told by

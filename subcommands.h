@@ -7,4 +7,6 @@
 #include "issue/issue.h"
 #include "report/report.h"
 
+int cmd_store(int argc, char **argv); /* store/cmd_store.c */
+
 #endif

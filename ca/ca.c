@@ -11,8 +11,6 @@
 #include <openssl/kdf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include "ca.h"
 #include "minica.h"
@@ -89,15 +87,6 @@ out:
 	return rc;
 }
 
-static void forbid_core_dumps(void)
-{
-	struct rlimit none = {0, 0};
-
-	/* a core file would hold the CA key in clear */
-	(void)setrlimit(RLIMIT_CORE, &none);
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 static int derive_wrap_pass(struct ca *ca)
 {
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
@@ -137,7 +126,7 @@ int ca_unlock(struct ca *ca)
 
 	if (ca->key)
 		return 0;
-	forbid_core_dumps();
+	secrets_protect(); /* before the key is decrypted */
 	if ((rc = store_meta_get(ca->st, "ca.key", &blob, &len)))
 		goto out;
 	if (!blob) {

@@ -152,6 +152,12 @@ struct crl_result {
 int crl_issue(const struct ca *ca, long days, int64_t now, struct crl_result *out);
 void crl_result_release(struct crl_result *r);
 int crl_encode(X509_CRL *crl, int der, unsigned char **data, size_t *len);
+/*
+ * ---- store verify: the X.509 checks behind store_verify() (verify.c) ----
+ * Each problem is one line passed to problem(); 0 when the walk completed.
+ */
+int ca_verify_store(store *st, void (*problem)(void *ctx, const char *line), void *ctx,
+		    struct store_verify_counts *counts);
 
 /* ---- commands of this area ---- */
 int cmd_init(int argc, char **argv);
@@ -162,5 +168,6 @@ int cmd_remind(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -48,6 +48,7 @@ int keyspec_generate(const struct keyspec *spec, EVP_PKEY **out)
 {
 	char name[16];
 
+	secrets_protect(); /* a private key is about to exist */
 	*out = spec->is_ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", spec->curve)
 			   : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)spec->bits);
 	if (!*out)

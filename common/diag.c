@@ -27,6 +27,9 @@ void diag_context(const char *fmt, ...)
 /* The last error line of this thread, without "minica: " (diag_last). */
 static _Thread_local char last_message[512];
 
+static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix,
+		  int remember) __attribute__((format(printf, 2, 0)));
+
 /* One write per line, so lines from worker threads never interleave. */
 static void vemit(const char *prefix, const char *fmt, va_list ap, const char *suffix,
 		  int remember)

@@ -63,22 +63,47 @@ static int io_code(int err)
 	return (err == ENOSPC || err == EDQUOT || err == EIO) ? EX_IOERR : EX_CANTCREAT;
 }
 
-int out_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int force)
+/*
+ * A finished temporary file to its place: without force an existing file is
+ * never replaced, even one that appeared since it was checked
+ * (RENAME_NOREPLACE); then the directory is synced, because the rename
+ * itself is durable only once it is. On failure tmp is left to the caller.
+ */
+int out_rename(const char *tmp, const char *path, int force)
 {
-	char *copy = NULL, *tmp = NULL, *dir;
-	const unsigned char *p = data;
-	int fd = -1, dfd = -1, rc = 0;
-	size_t done = 0;
+	char *copy = strdup(path);
+	int dfd;
 
-	copy = strdup(path);
 	if (!copy)
 		return fail(EX_OSERR, "out of memory");
-	dir = dirname(copy);
-	tmp = malloc(strlen(path) + 16);
-	if (!tmp) {
-		rc = fail(EX_OSERR, "out of memory");
-		goto out;
+	if (force ? rename(tmp, path) : renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+						 RENAME_NOREPLACE)) {
+		int err = errno;
+
+		free(copy);
+		return err == EEXIST
+			       ? fail(EX_CANTCREAT, "%s already exists (use --force to replace it)", path)
+			       : fail(io_code(err), "cannot create %s: %s", path, strerror(err));
 	}
+	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(copy);
+	return 0;
+}
+
+int out_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int force)
+{
+	char *tmp = NULL;
+	const unsigned char *p = data;
+	int fd = -1, rc = 0;
+	size_t done = 0;
+
+	tmp = malloc(strlen(path) + 16);
+	if (!tmp)
+		return fail(EX_OSERR, "out of memory");
 	snprintf(tmp, strlen(path) + 16, "%s.tmp-XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
@@ -112,21 +137,10 @@ int out_write_atomic(const char *path, const void *data, size_t len, mode_t mode
 		goto out;
 	}
 	fd = -1;
-	if (force ? rename(tmp, path) : renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
-						 RENAME_NOREPLACE)) {
-		rc = errno == EEXIST
-			     ? fail(EX_CANTCREAT, "%s already exists (use --force to replace it)", path)
-			     : fail(io_code(errno), "cannot create %s: %s", path, strerror(errno));
+	if ((rc = out_rename(tmp, path, force)))
 		goto out;
-	}
 	free(tmp);
 	tmp = NULL;
-	/* The rename itself is durable only once the directory is synced. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -134,6 +148,5 @@ out:
 		unlink(tmp);
 		free(tmp);
 	}
-	free(copy);
 	return rc;
 }

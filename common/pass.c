@@ -9,6 +9,8 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +18,23 @@
 
 #define PASS_MAX 1024
 #define PASS_FILE_MAX (64 * 1024)
+
+/*
+ * A core file would hold passphrases and keys in clear. A process that is
+ * not dumpable also cannot be traced or read through /proc/PID/mem by other
+ * processes of the same user. Neither call can fail for a lowered limit.
+ */
+void secrets_protect(void)
+{
+	static int done;
+	struct rlimit none = {0, 0};
+
+	if (done)
+		return;
+	done = 1;
+	(void)setrlimit(RLIMIT_CORE, &none);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 void pass_free(char *pass, size_t len)
 {
@@ -33,6 +52,7 @@ int pass_read_file(const char *path, const char *what, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
+	secrets_protect();
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = fail(errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "%s %s: %s", what, path,
@@ -85,9 +105,11 @@ out:
 
 static int pass_prompt(int confirm, char **out, size_t *len)
 {
-	char *buf = OPENSSL_zalloc(PASS_MAX + 1);
+	char *buf = NULL;
 	int rc = 0, r;
 
+	secrets_protect();
+	buf = OPENSSL_zalloc(PASS_MAX + 1);
 	if (!buf)
 		return fail(EX_OSERR, "out of memory");
 	r = EVP_read_pw_string_min(buf, confirm ? 8 : 1, PASS_MAX,

@@ -2,6 +2,7 @@
  * Time: minica keeps int64 seconds since the epoch (UTC) in its records and
  * leaves calendar arithmetic to OpenSSL (ASN1_TIME_diff, OPENSSL_gmtime).
  */
+#include <limits.h>
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <string.h>
@@ -40,11 +41,14 @@ const char *fmt_time_iso(int64_t t, char buf[TIME_BUF])
 
 long days_left(int64_t not_after, int64_t now)
 {
-	int64_t diff = not_after - now;
+	int64_t diff;
 
+	/* times come from records on disk: any value must give an answer, not overflow */
+	if (__builtin_sub_overflow(not_after, now, &diff))
+		return not_after < now ? LONG_MIN : LONG_MAX;
 	/* floor, so that a certificate expired 1 second ago has -1 days left */
 	if (diff < 0)
-		return (long)(-((-diff + 86399) / 86400));
+		return (long)(diff / 86400 - (diff % 86400 != 0));
 	return (long)(diff / 86400);
 }
 

@@ -36,26 +36,10 @@
 #include <unistd.h>
 
 #include "minica.h"
-#include "store.h"
+#include "store_internal.h"
 
 #define INITIAL_MAP_SIZE (32UL << 20)
 #define MAX_WRITE_ATTEMPTS 40
-
-struct store {
-	char *path;
-	MDB_env *env;
-	MDB_dbi meta, ca, certs, by_host, by_expiry, audit;
-	MDB_dbi revoked;
-	int has_revoked; /* the revoked table exists (committed) */
-};
-
-struct store_txn {
-	store *st;
-	MDB_txn *txn;
-	int revoked_open; /* the revoked table is usable in this transaction */
-};
-
-#define REVOKED_DB "revoked"
 
 static const char *const db_names[] = {"meta", "ca", "certs", "by_host", "by_expiry", "audit"};
 
@@ -77,7 +61,7 @@ const char *store_path(const store *st)
 }
 
 /* An LMDB error as one line that says what to do; MDB_MAP_FULL is retried. */
-static int lmdb_fail(const store *st, const char *what, int err)
+int lmdb_fail(const store *st, const char *what, int err)
 {
 	const char *path = st ? st->path : "?";
 
@@ -102,7 +86,7 @@ static void put_u32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
-static uint32_t get_u32(const unsigned char *p)
+uint32_t get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
@@ -113,13 +97,13 @@ static void put_u64(unsigned char *p, uint64_t v)
 	put_u32(p + 4, (uint32_t)v);
 }
 
-static uint64_t get_u64(const unsigned char *p)
+uint64_t get_u64(const unsigned char *p)
 {
 	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
 /* Flip the sign bit so that signed times sort correctly as unsigned bytes. */
-static void expiry_key(unsigned char key[8 + STORE_SERIAL_LEN], int64_t t,
+void expiry_key(unsigned char key[8 + STORE_SERIAL_LEN], int64_t t,
 		       const unsigned char *serial)
 {
 	put_u64(key, (uint64_t)t ^ (1ULL << 63));
@@ -129,7 +113,7 @@ static void expiry_key(unsigned char key[8 + STORE_SERIAL_LEN], int64_t t,
 		memset(key + 8, 0, STORE_SERIAL_LEN);
 }
 
-static int64_t expiry_time(const unsigned char *key)
+int64_t expiry_time(const unsigned char *key)
 {
 	return (int64_t)(get_u64(key) ^ (1ULL << 63));
 }
@@ -230,7 +214,7 @@ void store_close(store *st)
 	free(st);
 }
 
-static int read_begin(store *st, MDB_txn **txn)
+int read_begin(store *st, MDB_txn **txn)
 {
 	int rc, attempt;
 
@@ -244,6 +228,18 @@ static int read_begin(store *st, MDB_txn **txn)
 			break;
 	}
 	return rc ? lmdb_fail(st, "begin read", rc) : 0;
+}
+
+/*
+ * A process killed inside a read transaction leaves its reader slot behind;
+ * while other processes keep the environment open, such a slot pins old
+ * pages (the file grows) and, enough of them, fills the reader table.
+ */
+static int clear_stale_readers(store *st)
+{
+	int dead = 0, rc = mdb_reader_check(st->env, &dead);
+
+	return rc ? lmdb_fail(st, "clear stale readers", rc) : 0;
 }
 
 int store_open(const char *dir, store **out)
@@ -270,7 +266,7 @@ int store_open(const char *dir, store **out)
 	if ((rc = private_mode(dir, 1)) || (rc = private_mode(data, 1)) ||
 	    (rc = private_mode(lock, 0)))
 		goto out;
-	if ((rc = env_open(st, 0)) || (rc = read_begin(st, &txn)) ||
+	if ((rc = env_open(st, 0)) || (rc = clear_stale_readers(st)) || (rc = read_begin(st, &txn)) ||
 	    (rc = open_dbs(st, txn, 0)) || (rc = open_revoked(st, txn, 0, &st->has_revoked)))
 		goto out;
 	rc = mdb_get(txn, st->meta, &key, &val);

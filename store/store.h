@@ -124,4 +124,41 @@ struct store_stats {
 };
 int store_stats_get(store *st, struct store_stats *out);
 
+/*
+ * store/verify.c: the whole store checked in one snapshot. Every record
+ * decodes and matches its key; every by_host and by_expiry entry points at a
+ * record whose fields match; every record is indexed under all its hosts and
+ * its notAfter; renewal links point at records; audit entries decode in
+ * sequence; the schema and the CA key are there. What only X.509 code can
+ * judge (certificates, signatures, the key's format) goes to the hooks,
+ * which the CA certificates reach first, then the CA key, then each record.
+ * Each problem is one line passed to problem(); the walk goes on after it.
+ * Returns 0 when the walk completed (problems or not), else an exit code
+ * after one diagnostic (the store could not be read at all).
+ */
+struct store_verify_counts {
+	uint64_t records, hosts, host_entries, expiry_entries, ca_versions, audit_entries;
+};
+struct store_verify_hooks {
+	void (*problem)(void *ctx, const char *line);
+	void (*ca_cert)(void *ctx, uint32_t version, const unsigned char *der, size_t len);
+	void (*ca_key)(void *ctx, const unsigned char *blob, size_t len, const char *protection);
+	void (*record)(void *ctx, const struct store_record *rec);
+	void *ctx;
+};
+int store_verify(store *st, const struct store_verify_hooks *hooks,
+		 struct store_verify_counts *counts);
+
+/*
+ * store/backup.c: a consistent, compacted copy of the environment taken in
+ * one read transaction (writers go on meanwhile) into FILE, a single LMDB
+ * data file: restore it as DIR/data.mdb of a new 0700 directory. Written to
+ * a temporary file, synced, opened again to check it, then renamed into
+ * place; an existing FILE is replaced only with force.
+ */
+struct store_backup_info {
+	uint64_t records, bytes;
+};
+int store_backup(store *st, const char *path, int force, struct store_backup_info *info);
+
 #endif
