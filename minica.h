@@ -46,6 +46,8 @@ const char *printable(const char *text); /* for echoing user input in one line *
 const char *diag_last(void); /* text of the last fail()/fail_ssl() line, "" if none */
 /* Prefix this thread's next diagnostics with a context, e.g. "hosts file F line 7"; NULL clears. */
 void diag_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* End this thread's next error lines with what to do about them; NULL clears. */
+void diag_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* common/cli.c: argp glue shared by the commands. */
 extern const struct argp common_argp;

@@ -24,6 +24,21 @@ void diag_context(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What to do about the errors of a step, said at the end of their line, per thread. */
+static _Thread_local char hint[512];
+
+void diag_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	hint[0] = '\0';
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(hint, sizeof(hint), fmt, ap);
+	va_end(ap);
+}
+
 /* The last error line of this thread, without "minica: " (diag_last). */
 static _Thread_local char last_message[512];
 
@@ -44,6 +59,8 @@ static void vemit(const char *prefix, const char *fmt, va_list ap, const char *s
 		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (n >= 0 && (size_t)n < sizeof(line) && suffix && *suffix)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", suffix);
+	if (n >= 0 && (size_t)n < sizeof(line) && remember && hint[0])
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "; %s", hint);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line) - 1)

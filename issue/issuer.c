@@ -267,22 +267,23 @@ int job_build(struct issuer *is, const struct template *tpl, struct issue_job *j
 /* After the commit: the files, then the report. */
 int job_finish(struct issuer *is, struct issue_job *j, int compact)
 {
+	char serial[2 * STORE_SERIAL_LEN + 1];
 	int rc = 0;
 
 	is->issued++;
 	memcpy(is->last_serial, j->rec.serial, STORE_SERIAL_LEN);
-	if (!is->no_files)
+	serial_hex(j->rec.serial, serial);
+	if (!is->no_files) {
+		/* a file that cannot be written is one line that also says how to recover */
+		diag_hint("%s is stored (serial %s): write its files again with 'minica export "
+			  "--serial %s --pem DIR --pfx FILE'",
+			  j->hosts.names[0], serial, serial);
 		rc = leaf_files_write(&j->files, j->leaf, is->ca->cert, j->key, j->pfx, j->pfx_len,
 				      is->pfx_pass ? NULL : j->password);
-	if (rc) {
-		char serial[2 * STORE_SERIAL_LEN + 1];
-
-		serial_hex(j->rec.serial, serial);
-		return fail(rc, "%s: the certificate is stored (serial %s) but its files are "
-				"incomplete; write them again with 'minica export --serial %s --pem "
-				"DIR --pfx FILE'",
-			    j->hosts.names[0], serial, serial);
+		diag_hint(NULL);
 	}
+	if (rc)
+		return rc;
 	hosts_note_qualified(&j->hosts, is->ca);
 	report(is, j->leaf, &j->hosts, &j->files, j->key, j->renews, compact);
 	return 0;

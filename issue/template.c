@@ -369,6 +369,33 @@ out:
 	return rc;
 }
 
+/*
+ * A template is one file: each certificate records its SHA-256, which says
+ * nothing about a file it would include (and an include of /dev/zero would
+ * never end).
+ */
+static int refuse_includes(const struct template *t)
+{
+	const char *p = t->text, *end = t->text + t->text_len;
+	long line = 1;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t)(end - p) >= 8 && !strncmp(p, ".include", 8))
+			return fail(EX_DATAERR, "template %s line %ld: .include is not allowed: a template "
+						"is one file, whose SHA-256 each certificate records",
+				    t->path, line);
+		if (!eol)
+			break;
+		p = eol + 1;
+		line++;
+	}
+	return 0;
+}
+
 int template_load(const char *name, struct template **out)
 {
 	struct template *t = calloc(1, sizeof(*t));
@@ -394,6 +421,8 @@ int template_load(const char *name, struct template **out)
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
+	if ((rc = refuse_includes(t)))
+		goto out;
 	if (NCONF_load_bio(t->conf, bio, &errline) <= 0) {
 		if (errline > 0)
 			rc = fail_ssl(EX_DATAERR, "template %s line %ld: syntax error", t->path,

@@ -127,7 +127,8 @@ fill
 run --store "$T/store2" issue --host late --key ec:P-256 --no-pfx --out "$SMALL/out"
 assert_rc 74 "issue with a full output directory"
 assert_match "$err" "No space left on device" "says why"
-assert_match "$err" "the certificate is stored \(serial [0-9A-F]{32}\) but its files are incomplete; write them again with 'minica export --serial" "says how to recover"
+assert_match "$err" "No space left on device; late is stored \(serial [0-9A-F]{32}\): write its files again with 'minica export --serial" "says how to recover, on the same line"
+assert_eq "$(printf '%s\n' "$err" | grep -c .)" "1" "one line on stderr"
 [ -z "$(ls "$SMALL/out" | grep tmp-)" ] || fail "temporary files left in the full directory"
 serial=$(printf '%s\n' "$err" | sed -n 's/.*(serial \([0-9A-F]*\)).*/\1/p' | head -1)
 rm -f "$SMALL/filler"
