@@ -130,6 +130,13 @@ assert_match "$log" "\|revoke\|reason=superseded was=valid hosts=mail-edge1,mail
 assert_match "$log" "\|revoke\|reason=cessationOfOperation was=expired hosts=mail-old,mail-old.corp.example\|$" "audit of the expired one"
 dump=$(mdb_dump -s audit "$MINICA_STORE" | tr -d ' \n' | tr 'a-f' 'A-F')
 assert_contains "$dump" "8010$A" "audit names the serial of A"
+# and 'minica audit' tells the same story
+run --json audit
+assert_rc 0 "minica audit"
+assert_eq "$(printf '%s' "$out" | jq '[.[] | select(.action == "revoke")] | length')" "5" "audit: five revokes"
+assert_eq "$(printf '%s' "$out" | jq -r --arg s "$A" '.[] | select(.action == "revoke" and .serial == $s) | .detail')" \
+	"reason=keyCompromise was=valid hosts=mail-hub1,mail-hub1.corp.example" "audit: A's entry"
+assert_eq "$(printf '%s' "$out" | jq -r --arg s "$A" '.[] | select(.action == "revoke" and .serial == $s) | .user')" "$me" "audit: who"
 ok "audit log"
 
 # Revoking signs nothing but asks for the passphrase: it is the CA operator's act.
