@@ -104,6 +104,7 @@ struct json_t *json_text(const char *s); /* json_string, or \xNN for bytes that 
  */
 int text_to_utf8(const unsigned char *in, size_t len, char **out, size_t *out_len,
 		 const char **encoding);
+char *text_join(char *const *items, size_t n, const char *sep); /* malloc'ed */
 
 /*
  * common/table.c: human tables whose columns fit their data (see the file).

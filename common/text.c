@@ -80,3 +80,28 @@ out:
 	free(buf);
 	return rc;
 }
+
+/* "a, b, c": the names of a certificate on one line; malloc'ed, NULL when out of memory. */
+char *text_join(char *const *items, size_t n, const char *sep)
+{
+	size_t len = 1, seplen = strlen(sep), i, o = 0;
+	char *out;
+
+	for (i = 0; i < n; i++)
+		len += strlen(items[i]) + (i ? seplen : 0);
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(items[i]);
+
+		if (i) {
+			memcpy(out + o, sep, seplen);
+			o += seplen;
+		}
+		memcpy(out + o, items[i], l);
+		o += l;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -83,20 +83,13 @@ struct table *record_table_new(void)
 
 int record_table_row(struct table *t, const struct store_record *rec, int64_t now)
 {
-	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], days[24], *names = NULL;
+	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], days[24];
+	char *names = text_join(rec->hosts, rec->n_hosts, ", ");
 	const char *cells[6];
-	size_t i, len = 0;
-	FILE *mem = open_memstream(&names, &len);
 	int rc;
 
-	if (!mem)
+	if (!names)
 		return fail(EX_OSERR, "out of memory");
-	for (i = 0; i < rec->n_hosts; i++)
-		fprintf(mem, "%s%s", i ? ", " : "", rec->hosts[i]);
-	if (fclose(mem) != 0) {
-		free(names);
-		return fail(EX_OSERR, "out of memory");
-	}
 	serial_hex(rec->serial, serial);
 	snprintf(days, sizeof(days), "%ld", days_left(rec->not_after, now));
 	cells[0] = serial;
@@ -120,20 +113,13 @@ struct table *record_revoked_table_new(void)
 
 int record_revoked_table_row(struct table *t, const struct store_record *rec)
 {
-	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], until[TIME_BUF], *names = NULL;
+	char serial[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], until[TIME_BUF];
+	char *names = text_join(rec->hosts, rec->n_hosts, ", ");
 	const char *cells[5];
-	size_t i, len = 0;
-	FILE *mem = open_memstream(&names, &len);
 	int rc;
 
-	if (!mem)
+	if (!names)
 		return fail(EX_OSERR, "out of memory");
-	for (i = 0; i < rec->n_hosts; i++)
-		fprintf(mem, "%s%s", i ? ", " : "", rec->hosts[i]);
-	if (fclose(mem) != 0) {
-		free(names);
-		return fail(EX_OSERR, "out of memory");
-	}
 	serial_hex(rec->serial, serial);
 	cells[0] = serial;
 	cells[1] = fmt_time(rec->revoked_at, when);

@@ -150,19 +150,12 @@ static void cert_event(struct ics_writer *w, const struct report *r, const struc
 {
 	const struct store_record *rec = c->rec;
 	char when[TIME_BUF], stamp[TIME_BUF], start[TIME_BUF], uid[80];
-	char *names = NULL, *summary = NULL, *desc = NULL, *what = NULL;
-	size_t i, len = 0;
-	FILE *mem = open_memstream(&names, &len);
+	char *names = text_join(rec->hosts, rec->n_hosts, ", ");
+	char *summary = NULL, *desc = NULL, *what = NULL;
 
-	if (!mem) {
+	if (!names) {
 		w->error = 1;
 		return;
-	}
-	for (i = 0; i < rec->n_hosts; i++)
-		fprintf(mem, "%s%s", i ? ", " : "", rec->hosts[i]);
-	if (fclose(mem) != 0) {
-		w->error = 1;
-		goto out;
 	}
 	snprintf(uid, sizeof(uid), "%s@minica", c->serial);
 	if (asprintf(&summary, "Certificate expires: %s",
