@@ -42,18 +42,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &a->limits;
 		return 0;
 	case OPT_MAIL:
-		if (mail_address_check(arg) != 0)
-			return cli_usage_error("--mail '%s': give a plain address such as "
-					       "admin@corp.example",
-					       printable(arg)),
-			       EINVAL;
+		if (mail_address_arg("--mail", arg))
+			return EINVAL;
 		return cli_list_add(&a->to, &a->n_to, arg);
 	case OPT_FROM:
-		if (mail_address_check(arg) != 0)
-			return cli_usage_error("--from '%s': give a plain address such as "
-					       "minica@corp.example",
-					       printable(arg)),
-			       EINVAL;
+		if (mail_address_arg("--from", arg))
+			return EINVAL;
 		a->from = arg;
 		return 0;
 	case OPT_SENDMAIL:

@@ -336,3 +336,13 @@ out:
 	free(buf);
 	return rc;
 }
+
+/* --mail and --from of remind and schedule: 0, or EINVAL for argp after one line. */
+int mail_address_arg(const char *option, const char *arg)
+{
+	if (mail_address_check(arg) == 0)
+		return 0;
+	cli_usage_error("%s '%s': give a plain address such as %s", option, printable(arg),
+			strcmp(option, "--from") ? "admin@corp.example" : "minica@corp.example");
+	return EINVAL;
+}

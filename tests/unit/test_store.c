@@ -16,35 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-static char dir[256];
+#include "unit_store.h"
 
-static int setup(void **state)
-{
-	char tmpl[] = "/tmp/minica-unit.XXXXXX";
-
-	(void)state;
-	if (!mkdtemp(tmpl))
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/store", tmpl);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strrchr(dir, '/') - dir), dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int init_fn(store_txn *txn, void *ctx)
-{
-	static const unsigned char ca[] = {0x30, 0x00};
-
-	(void)ctx;
-	return store_txn_ca_add(txn, ca, sizeof(ca), NULL);
-}
 
 static void make_record(struct store_record *r, unsigned int i, int64_t not_after, char **hosts,
 			size_t n_hosts, unsigned char *cert, size_t cert_len)
