@@ -21,22 +21,8 @@ chmod 600 "$B/pass"
 ROWS="$B/rows"
 : > "$ROWS"
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+. bench/lib.sh
 row() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$ROWS"; echo "  $1: $2 ($3)" >&2; }
-# median of the wall times (ms) of N runs of a command
-median_ms() {
-	n=$1
-	shift
-	i=0
-	: > "$B/times"
-	while [ $i -lt "$n" ]; do
-		t0=$(ms)
-		"$@" >/dev/null 2>&1 || { echo "bench: command failed: $*" >&2; exit 1; }
-		echo $(( $(ms) - t0 )) >> "$B/times"
-		i=$((i + 1))
-	done
-	sort -n "$B/times" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
 
 echo "minica bench on $(uname -m), $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(openssl version | cut -d' ' -f1-2)" >&2
 
@@ -63,31 +49,7 @@ mkdir "$B/oca"
 openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -v2 aes-256-cbc -passout file:"$B/pass" -out "$B/oca/ca.key"
 openssl req -new -x509 -key "$B/oca/ca.key" -passin file:"$B/pass" -subj "/CN=openssl ca bench" -days 7300 -out "$B/oca/ca.pem" 2>/dev/null
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$B/leaf.key" -subj "/CN=mail-one-more" -out "$B/leaf.csr" 2>/dev/null
-cat > "$B/oca/ca.cnf" <<EOF2
-[ca]
-default_ca = bench
-[bench]
-dir = $B/oca
-database = \$dir/index.txt
-new_certs_dir = \$dir/new
-certificate = \$dir/ca.pem
-private_key = \$dir/ca.key
-rand_serial = yes
-default_md = sha256
-default_days = 1825
-policy = any
-unique_subject = no
-x509_extensions = leaf
-[any]
-commonName = supplied
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth, clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF2
-mkdir "$B/oca/new"
+oca_setup "$B/oca" "$B/oca/ca.pem" "$B/oca/ca.key"
 oca_one() {
 	rm -f "$B/oca/new/"*
 	openssl ca -batch -config "$B/oca/ca.cnf" -passin file:"$B/pass" -in "$B/leaf.csr" -out "$B/oca/out.pem" -notext

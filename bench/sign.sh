@@ -7,20 +7,7 @@ MINICA=$1
 B=$2/sign
 mkdir -p "$B"
 PASS="$2/pass"
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-median_ms() {
-	n=$1
-	shift
-	: > "$B/times"
-	i=0
-	while [ $i -lt "$n" ]; do
-		t0=$(ms)
-		"$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
-		echo $(( $(ms) - t0 )) >> "$B/times"
-		i=$((i + 1))
-	done
-	sort -n "$B/times" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+. "$(dirname "$0")/lib.sh"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 for key in ec:P-256 rsa:4096; do
@@ -42,32 +29,7 @@ for key in ec:P-256 rsa:4096; do
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$B/leaf.key" \
 		-subj "/CN=mail-sign.corp.example" -out "$B/leaf.csr" 2>/dev/null
 	for kdf in none 2048 600k; do
-		mkdir -p "$B/oca-$kdf/new"
-		: > "$B/oca-$kdf/index.txt"
-		cat > "$B/oca-$kdf/ca.cnf" <<EOF2
-[ca]
-default_ca = bench
-[bench]
-dir = $B/oca-$kdf
-database = \$dir/index.txt
-new_certs_dir = \$dir/new
-certificate = $B/ca.pem
-private_key = $B/ca.key.$kdf
-rand_serial = yes
-default_md = sha256
-default_days = 1825
-policy = any
-unique_subject = no
-x509_extensions = leaf
-[any]
-commonName = supplied
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth, clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF2
+		oca_setup "$B/oca-$kdf" "$B/ca.pem" "$B/ca.key.$kdf"
 	done
 	m=$(median_ms 9 "$MINICA" --store "$S" --pass-file "$PASS" -q sign --csr "$B/leaf.csr" --out "$B/m.crt" --force)
 	o=$(median_ms 9 openssl ca -batch -config "$B/oca-2048/ca.cnf" -passin file:"$PASS" -in "$B/leaf.csr" -out "$B/o.crt" -notext)
