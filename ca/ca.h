@@ -128,7 +128,13 @@ void policy_report_unknown(const char *why); /* the UNKNOWN status line (or JSON
 /* ---- mail for remind (sendmail.c) ---- */
 #define MAIL_DEFAULT_COMMAND "/usr/sbin/sendmail -t -oi"
 int mail_address_check(const char *addr); /* 0 for a plain local@domain, else -1 */
-int mail_address_arg(const char *option, const char *arg); /* argp: 0, or EINVAL after a line */
+/* --mail (repeatable), --from and --sendmail of remind and schedule: an argp child */
+struct mail_options {
+	char **to;
+	size_t n_to;
+	const char *from, *sendmail;
+};
+extern const struct argp mail_argp; /* input: struct mail_options */
 char *mail_default_from(void);            /* user@host, malloc'ed */
 char *mail_message(const char *from, char *const *to, size_t n_to, const char *subject,
 		   const char *status, const char *body); /* RFC 5322 text, malloc'ed */

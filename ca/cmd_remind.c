@@ -13,24 +13,9 @@
 #include "issue/issue.h"
 #include "minica.h"
 
-enum { OPT_MAIL = 0x200, OPT_FROM, OPT_SENDMAIL };
-
 struct remind_args {
 	struct policy_limits limits;
-	char **to;
-	size_t n_to;
-	const char *from;
-	const char *sendmail;
-};
-
-static const struct argp_option options[] = {
-	{"mail", OPT_MAIL, "ADDR", 0, "Also mail the reminder to ADDR (repeatable)", 1},
-	{"from", OPT_FROM, "ADDR", 0, "Sender address (default: this user at this host)", 1},
-	{"sendmail", OPT_SENDMAIL, "CMD", 0,
-	 "Mail command, split at blanks and run without a shell; it reads the message with its "
-	 "headers on stdin (default '" MAIL_DEFAULT_COMMAND "')",
-	 1},
-	{0}
+	struct mail_options mail;
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
@@ -40,36 +25,22 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->limits;
-		return 0;
-	case OPT_MAIL:
-		if (mail_address_arg("--mail", arg))
-			return EINVAL;
-		return cli_list_add(&a->to, &a->n_to, arg);
-	case OPT_FROM:
-		if (mail_address_arg("--from", arg))
-			return EINVAL;
-		a->from = arg;
-		return 0;
-	case OPT_SENDMAIL:
-		if (!arg[strspn(arg, " \t")])
-			return cli_usage_error("--sendmail: give a command"), EINVAL;
-		a->sendmail = arg;
+		state->child_inputs[1] = &a->mail;
 		return 0;
 	case ARGP_KEY_ARG:
 		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
-	case ARGP_KEY_END:
-		if ((a->from || a->sendmail) && !a->n_to)
-			return cli_usage_error("--from and --sendmail need --mail ADDR"), EINVAL;
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
 static const struct argp_child children[] = {
-	{&policy_argp, 0, "Thresholds (as for check):", 2}, COMMON_CHILD, {0}};
+	{&policy_argp, 0, "Thresholds (as for check):", 2},
+	{&mail_argp, 0, "Mail:", 1},
+	COMMON_CHILD,
+	{0}};
 static const struct argp argp = {
-	options, parse, NULL,
+	NULL, parse, NULL,
 	"Remind about what expires: the evaluation of 'check', with the command that fixes "
 	"each problem; with --mail, also as a mail.\v"
 	"Prints nothing and mails nothing when everything is OK. Never needs the passphrase. "
@@ -162,7 +133,7 @@ static char *reminder_text(const struct policy_report *r)
 static int send_reminder(const struct remind_args *a, const struct policy_report *r,
 			 const char *body)
 {
-	char *from = a->from ? strdup(a->from) : mail_default_from(), *summary = policy_summary(r);
+	char *from = a->mail.from ? strdup(a->mail.from) : mail_default_from(), *summary = policy_summary(r);
 	char *subject = NULL, *message = NULL;
 	int rc;
 
@@ -172,12 +143,12 @@ static int send_reminder(const struct remind_args *a, const struct policy_report
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
-	message = mail_message(from, a->to, a->n_to, subject, policy_state_name(r->status), body);
+	message = mail_message(from, a->mail.to, a->mail.n_to, subject, policy_state_name(r->status), body);
 	if (!message) {
 		rc = fail(EX_OSERR, "cannot build the reminder mail");
 		goto out;
 	}
-	rc = mail_send(a->sendmail ? a->sendmail : MAIL_DEFAULT_COMMAND, message);
+	rc = mail_send(a->mail.sendmail ? a->mail.sendmail : MAIL_DEFAULT_COMMAND, message);
 out:
 	free(message);
 	free(subject);
@@ -216,7 +187,7 @@ int cmd_remind(int argc, char **argv)
 		}
 		if (!g_opts.json && !g_opts.quiet)
 			fputs(body, stdout);
-		if (a.n_to && (rc = send_reminder(&a, &r, body))) {
+		if (a.mail.n_to && (rc = send_reminder(&a, &r, body))) {
 			if (g_opts.json) /* the reminder was not delivered: UNKNOWN */
 				policy_report_unknown(diag_last());
 			goto out;
@@ -225,8 +196,8 @@ int cmd_remind(int argc, char **argv)
 	if (json) {
 		json_t *mailed = json_array();
 
-		for (i = 0; r.status != MON_OK && i < a.n_to; i++)
-			json_array_append_new(mailed, json_string(a.to[i]));
+		for (i = 0; r.status != MON_OK && i < a.mail.n_to; i++)
+			json_array_append_new(mailed, json_string(a.mail.to[i]));
 		json_object_set_new(json, "mailed_to", mailed);
 		json_object_set_new(json, "reminder", body ? json_string(body) : json_null());
 		rc = json_emit(json);
@@ -238,7 +209,7 @@ int cmd_remind(int argc, char **argv)
 out:
 	json_decref(json);
 	free(body);
-	free(a.to);
+	free(a.mail.to);
 	policy_release(&r);
 	ca_release(&ca);
 	store_close(st);

@@ -23,17 +23,14 @@
 #define TIMER_NAME "minica-remind.timer"
 #define CALENDAR_MAX 128
 
-enum { OPT_SYSTEMD = 0x200, OPT_CRON, OPT_ON_CALENDAR, OPT_MAIL, OPT_FROM, OPT_SENDMAIL,
-       OPT_FORCE };
+enum { OPT_SYSTEMD = 0x200, OPT_CRON, OPT_ON_CALENDAR, OPT_FORCE };
 
 struct schedule_args {
 	struct policy_limits limits;
 	const char *systemd_dir;
 	int cron, force;
 	const char *calendar;
-	char **to;
-	size_t n_to;
-	const char *from, *sendmail;
+	struct mail_options mail; /* passed on to remind */
 };
 
 static const struct argp_option options[] = {
@@ -45,9 +42,6 @@ static const struct argp_option options[] = {
 	 "weekly or monthly",
 	 1},
 	{"force", OPT_FORCE, NULL, 0, "Replace existing unit files", 1},
-	{"mail", OPT_MAIL, "ADDR", 0, "remind mails ADDR (repeatable)", 2},
-	{"from", OPT_FROM, "ADDR", 0, "remind's sender address", 2},
-	{"sendmail", OPT_SENDMAIL, "CMD", 0, "remind's mail command", 2},
 	{0}
 };
 
@@ -68,6 +62,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->limits;
+		state->child_inputs[1] = &a->mail;
 		return 0;
 	case OPT_SYSTEMD:
 		a->systemd_dir = arg;
@@ -86,25 +81,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_FORCE:
 		a->force = 1;
 		return 0;
-	case OPT_MAIL:
-		if (mail_address_arg("--mail", arg))
-			return EINVAL;
-		return cli_list_add(&a->to, &a->n_to, arg);
-	case OPT_FROM:
-		if (mail_address_arg("--from", arg))
-			return EINVAL;
-		a->from = arg;
-		return 0;
-	case OPT_SENDMAIL:
-		a->sendmail = arg;
-		return 0;
 	case ARGP_KEY_ARG:
 		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
 	case ARGP_KEY_END:
 		if (!a->systemd_dir == !a->cron)
 			return cli_usage_error("give either --systemd DIR or --cron"), EINVAL;
-		if ((a->from || a->sendmail) && !a->n_to)
-			return cli_usage_error("--from and --sendmail need --mail ADDR"), EINVAL;
 		if (a->cron && a->force)
 			return cli_usage_error("--force is for --systemd (--cron writes no file)"),
 			       EINVAL;
@@ -115,7 +96,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_child children[] = {
-	{&policy_argp, 0, "Thresholds passed on to remind:", 3}, COMMON_CHILD, {0}};
+	{&policy_argp, 0, "Thresholds passed on to remind:", 3},
+	{&mail_argp, 0, "Mail, passed on to remind:", 2},
+	COMMON_CHILD,
+	{0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Run 'minica remind' regularly: write a systemd service and timer, or print a crontab "
@@ -236,12 +220,12 @@ static int remind_words(const struct schedule_args *a, const char *exe, const ch
 	    (rc = add_word(w, "%s", dir)) || (quiet && (rc = add_word(w, "-q"))) ||
 	    (rc = add_word(w, "remind")))
 		return rc;
-	for (i = 0; i < a->n_to; i++)
-		if ((rc = add_word(w, "--mail")) || (rc = add_word(w, "%s", a->to[i])))
+	for (i = 0; i < a->mail.n_to; i++)
+		if ((rc = add_word(w, "--mail")) || (rc = add_word(w, "%s", a->mail.to[i])))
 			return rc;
-	if (a->from && ((rc = add_word(w, "--from")) || (rc = add_word(w, "%s", a->from))))
+	if (a->mail.from && ((rc = add_word(w, "--from")) || (rc = add_word(w, "%s", a->mail.from))))
 		return rc;
-	if (a->sendmail && ((rc = add_word(w, "--sendmail")) || (rc = add_word(w, "%s", a->sendmail))))
+	if (a->mail.sendmail && ((rc = add_word(w, "--sendmail")) || (rc = add_word(w, "%s", a->mail.sendmail))))
 		return rc;
 	if (a->limits.ca_warn != defaults.ca_warn &&
 	    (rc = add_word(w, "--warn=%ld", a->limits.ca_warn)))
@@ -482,10 +466,10 @@ static int print_cron(const struct schedule_args *a, const struct words *w)
 		goto out;
 	}
 	printf("%s\n", line);
-	if (a->n_to)
+	if (a->mail.n_to)
 		notice("add the line with 'crontab -e'; remind mails %s itself and prints nothing, so "
 		       "cron mails only its errors",
-		       a->to[0]);
+		       a->mail.to[0]);
 	else
 		notice("add the line with 'crontab -e'; cron mails what remind prints (only when "
 		       "something is due) to MAILTO");
@@ -519,17 +503,17 @@ int cmd_schedule(int argc, char **argv)
 	}
 	if ((rc = plain_path("program", exe)) || (rc = plain_path("store", dir)))
 		goto out;
-	if (a.sendmail && (rc = plain_path("--sendmail", a.sendmail)))
+	if (a.mail.sendmail && (rc = plain_path("--sendmail", a.mail.sendmail)))
 		goto out;
 	/* with --mail under cron, the mail is the reminder: stdout would be mailed twice */
-	if ((rc = remind_words(&a, exe, dir, a.cron && a.n_to, &w)))
+	if ((rc = remind_words(&a, exe, dir, a.cron && a.mail.n_to, &w)))
 		goto out;
 	rc = a.cron ? print_cron(&a, &w) : write_systemd(&a, &w, dir);
 out:
 	words_free(&w);
 	free(exe);
 	free(dir);
-	free(a.to);
+	free(a.mail.to);
 	store_close(st);
 	return rc;
 }

@@ -337,8 +337,8 @@ out:
 	return rc;
 }
 
-/* --mail and --from of remind and schedule: 0, or EINVAL for argp after one line. */
-int mail_address_arg(const char *option, const char *arg)
+/* --mail and --from: 0, or EINVAL for argp after one line. */
+static int mail_address_arg(const char *option, const char *arg)
 {
 	if (mail_address_check(arg) == 0)
 		return 0;
@@ -346,3 +346,45 @@ int mail_address_arg(const char *option, const char *arg)
 			strcmp(option, "--from") ? "admin@corp.example" : "minica@corp.example");
 	return EINVAL;
 }
+
+enum { OPT_MAIL = 0x300, OPT_FROM, OPT_SENDMAIL };
+
+static const struct argp_option mail_options_list[] = {
+	{"mail", OPT_MAIL, "ADDR", 0, "Mail the reminder to ADDR (repeatable)", 0},
+	{"from", OPT_FROM, "ADDR", 0, "Sender address (default: this user at this host)", 0},
+	{"sendmail", OPT_SENDMAIL, "CMD", 0,
+	 "Mail command, split at blanks and run without a shell; it reads the message with its "
+	 "headers on stdin (default '" MAIL_DEFAULT_COMMAND "')",
+	 0},
+	{0}
+};
+
+static error_t mail_parse(int key, char *arg, struct argp_state *state)
+{
+	struct mail_options *m = state->input;
+
+	switch (key) {
+	case OPT_MAIL:
+		if (mail_address_arg("--mail", arg))
+			return EINVAL;
+		return cli_list_add(&m->to, &m->n_to, arg);
+	case OPT_FROM:
+		if (mail_address_arg("--from", arg))
+			return EINVAL;
+		m->from = arg;
+		return 0;
+	case OPT_SENDMAIL:
+		if (!arg[strspn(arg, " \t")])
+			return cli_usage_error("--sendmail: give a command"), EINVAL;
+		m->sendmail = arg;
+		return 0;
+	case ARGP_KEY_END:
+		if ((m->from || m->sendmail) && !m->n_to)
+			return cli_usage_error("--from and --sendmail need --mail ADDR"), EINVAL;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp mail_argp = {mail_options_list, mail_parse, NULL, NULL, NULL, NULL, NULL};
