@@ -69,13 +69,16 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, (char *)current_name);
 		putchar('\n');
 		exit(0);
-	case 'V':
+	case 'V': {
 		/* a build from a tarball without a revision prints the release alone */
-		if (*MINICA_REVISION && strcmp(MINICA_REVISION, "unknown"))
-			printf("minica %s (git %s)\n", MINICA_VERSION, MINICA_REVISION);
+		static const char revision[] = MINICA_REVISION;
+
+		if (revision[0] && strcmp(revision, "unknown"))
+			printf("minica %s (git %s)\n", MINICA_VERSION, revision);
 		else
 			printf("minica %s\n", MINICA_VERSION);
 		exit(0);
+	}
 	case OPT_USAGE:
 		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, (char *)current_name);
 		exit(0);
