@@ -54,6 +54,18 @@ int x509_add_key_ids(X509 *cert, X509 *issuer);
 char *x509_name_text(const X509_NAME *name); /* RFC 2253, malloc'ed */
 int64_t add_years(int64_t t, int years);
 
+/* ---- name constraints (nameconstraints.c) ---- */
+struct ip_range {
+	unsigned char addr[16], mask[16];
+	int len; /* 4 (IPv4) or 16 (IPv6) */
+};
+#define IP_RANGE_TEXT 96
+/* CIDR or a bare address; 0, or -1 with *why set (no message printed) */
+int ip_range_parse(const char *text, struct ip_range *out, const char **why);
+const char *ip_range_text(const struct ip_range *r, char buf[IP_RANGE_TEXT]);
+/* The nameConstraints value in openssl.cnf syntax; no IP range: every address excluded */
+int nc_config(char *const *dns, size_t n_dns, const struct ip_range *ip, size_t n_ip, char **out);
+
 /* ---- the CA of a store (ca.c) ---- */
 struct ca {
 	store *st;
@@ -63,11 +75,21 @@ struct ca {
 	EVP_PKEY *key;        /* set by ca_unlock */
 	unsigned char wrap_pass[65]; /* hex; protects kept leaf keys (ca_unlock) */
 	char *domain;         /* default DNS domain, NULL when none */
+	int constrained;      /* the certificate has nameConstraints */
 	char **permitted;     /* DNS nameConstraints permitted subtrees */
 	size_t n_permitted;
+	struct ip_range *ip_permitted, *ip_excluded; /* iPAddress subtrees */
+	size_t n_ip_permitted, n_ip_excluded;
 	int key_protected;    /* 0 when created with --no-passphrase */
 };
 int ca_load(store *st, struct ca *ca);
+int ca_load_name_constraints(struct ca *ca); /* nameconstraints.c, called by ca_load */
+void ca_name_constraints_free(struct ca *ca);
+/* 0 when the CA may certify this IP address (text form), else EX_DATAERR after a message */
+int ca_ip_check(const struct ca *ca, const char *ip);
+/* DNS constraints but nothing about IP addresses: a CA created before --permit-ip */
+int ca_ip_unconstrained(const struct ca *ca);
+const char *ca_ip_unconstrained_fix(void); /* what that means and what to do, one sentence */
 int ca_unlock(struct ca *ca);
 void ca_release(struct ca *ca);
 int ca_wrap_leaf_key(const struct ca *ca, EVP_PKEY *key, unsigned char **der, size_t *len);
@@ -102,6 +124,7 @@ struct policy_report {
 	long ca_days;
 	int ca_state;
 	int ca_clamps;            /* the CA ends before a certificate of the longest template */
+	int ip_unconstrained;     /* DNS name constraints, nothing about IP addresses */
 	char *longest_template;   /* NULL when no template was found */
 	long longest_days;
 	struct policy_leaf *leaves; /* WARNING or CRITICAL, soonest first */

@@ -19,14 +19,15 @@ enum {
 	OPT_YEARS,
 	OPT_DOMAIN,
 	OPT_PERMIT,
+	OPT_PERMIT_IP,
 	OPT_NO_PASS,
 };
 
 struct init_args {
 	const char *name, *org, *key, *domain;
 	long years;
-	char **permit;
-	size_t n_permit;
+	char **permit, **permit_ip;
+	size_t n_permit, n_permit_ip;
 	int no_passphrase;
 };
 
@@ -39,6 +40,9 @@ static const struct argp_option options[] = {
 	 "Default DNS domain: a short host name also gets NAME.DOMAIN", 2},
 	{"permit-dns", OPT_PERMIT, "SUFFIX", 0,
 	 "Restrict the CA to names under SUFFIX (critical nameConstraints); repeatable", 2},
+	{"permit-ip", OPT_PERMIT_IP, "CIDR", 0,
+	 "Under name constraints, allow IP addresses in CIDR (192.168.0.0/16, 2001:db8::/32); "
+	 "repeatable. Without it a name-constrained CA excludes every IP address", 2},
 	{"no-passphrase", OPT_NO_PASS, NULL, 0,
 	 "Store the CA key unencrypted, protected only by file permissions", 3},
 	{0}
@@ -65,6 +69,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_PERMIT:
 		return cli_list_add(&a->permit, &a->n_permit, arg);
+	case OPT_PERMIT_IP:
+		return cli_list_add(&a->permit_ip, &a->n_permit_ip, arg);
 	case OPT_NO_PASS:
 		a->no_passphrase = 1;
 		return 0;
@@ -130,15 +136,14 @@ static int check_dns_suffix(const char *what, const char *in, char **out)
 	return 0;
 }
 
-static int build_ca_cert(const struct init_args *a, char **permit, EVP_PKEY *key,
-			 X509 **out)
+static int build_ca_cert(const struct init_args *a, char **permit, const struct ip_range *ip,
+			 EVP_PKEY *key, X509 **out)
 {
 	X509 *cert = X509_new();
 	X509_NAME *name = X509_get_subject_name(cert);
 	X509V3_CTX ctx;
 	unsigned char serial[STORE_SERIAL_LEN];
 	char *nc = NULL;
-	size_t i, len = 32;
 	int64_t now = now_utc();
 	int rc;
 
@@ -161,20 +166,9 @@ static int build_ca_cert(const struct init_args *a, char **permit, EVP_PKEY *key
 	if ((rc = x509_add_ext(cert, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) ||
 	    (rc = x509_add_ext(cert, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")))
 		goto out;
-	if (a->n_permit) {
-		for (i = 0; i < a->n_permit; i++)
-			len += strlen(permit[i]) + 16;
-		nc = malloc(len);
-		if (!nc) {
-			rc = fail(EX_OSERR, "out of memory");
-			goto out;
-		}
-		strcpy(nc, "critical");
-		for (i = 0; i < a->n_permit; i++) {
-			strcat(nc, ",permitted;DNS:");
-			strcat(nc, permit[i]);
-		}
-		if ((rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
+	if (a->n_permit || a->n_permit_ip) {
+		if ((rc = nc_config(permit, a->n_permit, ip, a->n_permit_ip, &nc)) ||
+		    (rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
 			goto out;
 	}
 	if ((rc = x509_add_key_ids(cert, cert)))
@@ -248,6 +242,8 @@ int cmd_init(int argc, char **argv)
 	struct keyspec spec;
 	struct init_ctx ictx = {0};
 	char **permit = NULL, *domain = NULL, *pass = NULL, detail[512];
+	struct ip_range *ip = NULL;
+	const char *why;
 	size_t i, passlen = 0;
 	unsigned char *key_blob = NULL, *cert_der = NULL;
 	size_t key_len = 0, cert_len = 0;
@@ -283,6 +279,17 @@ int cmd_init(int argc, char **argv)
 	for (i = 0; i < a.n_permit; i++)
 		if ((rc = check_dns_suffix("--permit-dns", a.permit[i], &permit[i])))
 			goto out;
+	ip = calloc(a.n_permit_ip + 1, sizeof(*ip));
+	if (!ip) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < a.n_permit_ip; i++) {
+		if (ip_range_parse(a.permit_ip[i], &ip[i], &why)) {
+			rc = cli_usage_error("--permit-ip '%s': %s", printable(a.permit_ip[i]), why);
+			goto out;
+		}
+	}
 	if (domain && a.n_permit && !domain_permitted(domain, permit, a.n_permit)) {
 		rc = fail(EX_DATAERR, "--domain %s is outside --permit-dns: every qualified name would "
 				      "be refused",
@@ -300,7 +307,7 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	if (!spec.is_ec && !g_opts.quiet && isatty(2))
 		fprintf(stderr, "minica: generating an RSA-%d key...\n", spec.bits);
-	if ((rc = keyspec_generate(&spec, &key)) || (rc = build_ca_cert(&a, permit, key, &cert)))
+	if ((rc = keyspec_generate(&spec, &key)) || (rc = build_ca_cert(&a, permit, ip, key, &cert)))
 		goto out;
 	/* the KDF runs here, outside any write transaction */
 	if (a.no_passphrase)
@@ -328,8 +335,10 @@ out:
 	for (i = 0; permit && i < a.n_permit; i++)
 		free(permit[i]);
 	free(permit);
+	free(ip);
 	free(domain);
 	free(a.permit);
+	free(a.permit_ip);
 	pass_free(pass, passlen);
 	secret_free(key_blob, key_len);
 	free(cert_der);

@@ -110,6 +110,7 @@ static int evaluate_ca(const struct ca *ca, struct policy_report *r)
 	r->ca_version = ca->version;
 	r->ca_days = days_left(r->ca_not_after, r->now);
 	r->ca_state = state_for(r->ca_not_after, r->now, r->limits.ca_warn, r->limits.ca_crit);
+	r->ip_unconstrained = ca_ip_unconstrained(ca);
 	if ((rc = template_each(visit_template, &lc))) {
 		free(lc.name);
 		return rc;
@@ -464,6 +465,9 @@ json_t *policy_json(const struct policy_report *r)
 			    r->longest_template ? json_string(r->longest_template) : json_null());
 	json_object_set_new(ca, "longest_template_days", json_integer(r->longest_days));
 	json_object_set_new(ca, "clamps_new_certificates", json_boolean(r->ca_clamps));
+	json_object_set_new(ca, "ip_unconstrained", json_boolean(r->ip_unconstrained));
+	json_object_set_new(ca, "ip_note",
+			    r->ip_unconstrained ? json_string(ca_ip_unconstrained_fix()) : json_null());
 	json_object_set_new(ca, "fix", r->ca_state != MON_OK && fix ? json_string(fix) : json_null());
 	json_object_set_new(o, "ca", ca);
 	for (i = 0; i < r->n_leaves; i++)
