@@ -25,17 +25,6 @@ static const struct argp show_argp = {
 	NULL, no_args, NULL, "Show the CA certificate and the store's settings.", children,
 	NULL, NULL};
 
-static json_t *ip_json(const struct ip_range *r, size_t n)
-{
-	json_t *a = json_array();
-	char buf[IP_RANGE_TEXT];
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_string(ip_range_text(&r[i], buf)));
-	return a;
-}
-
 static int excludes_all(const struct ca *ca)
 {
 	static const unsigned char zero[16];
@@ -117,9 +106,7 @@ static int ca_show(int argc, char **argv)
 				    json_string(ca.key_protected ? "passphrase" : "none"));
 		json_object_set_new(o, "domain", ca.domain ? json_string(ca.domain) : json_null());
 		json_object_set_new(o, "permitted_dns", perm);
-		json_object_set_new(o, "permitted_ip", ip_json(ca.ip_permitted, ca.n_ip_permitted));
-		json_object_set_new(o, "excluded_ip", ip_json(ca.ip_excluded, ca.n_ip_excluded));
-		json_object_set_new(o, "ip_unconstrained", json_boolean(ca_ip_unconstrained(&ca)));
+
 		json_object_set_new(o, "version", json_integer(ca.version));
 		json_object_set_new(o, "versions", json_integer(ca.n_versions));
 		json_object_set_new(o, "certificates", json_integer((json_int_t)stats.records));

@@ -465,9 +465,6 @@ json_t *policy_json(const struct policy_report *r)
 			    r->longest_template ? json_string(r->longest_template) : json_null());
 	json_object_set_new(ca, "longest_template_days", json_integer(r->longest_days));
 	json_object_set_new(ca, "clamps_new_certificates", json_boolean(r->ca_clamps));
-	json_object_set_new(ca, "ip_unconstrained", json_boolean(r->ip_unconstrained));
-	json_object_set_new(ca, "ip_note",
-			    r->ip_unconstrained ? json_string(ca_ip_unconstrained_fix()) : json_null());
 	json_object_set_new(ca, "fix", r->ca_state != MON_OK && fix ? json_string(fix) : json_null());
 	json_object_set_new(o, "ca", ca);
 	for (i = 0; i < r->n_leaves; i++)

@@ -62,7 +62,7 @@ expect_error 65 "subjectAltName: set by minica from the host names" $I --host ma
 printf '[template]\n[extensions]\nkeyUsage = critical, sparkle\n' > "$T/badvalue.cnf"
 expect_error 65 "line 3: \[extensions\] keyUsage:" $I --host mail-hub1 --template "$T/badvalue.cnf"
 printf '[template]\n  .include /dev/zero\n[extensions]\nbasicConstraints = CA:FALSE\n' > "$T/include.cnf"
-expect_error 65 "template $T/include.cnf line 2: .include is not allowed" $I --host mail-hub1 --template "$T/include.cnf"
+expect_error 65 "template $T/include.cnf line 2: directives \(.include, .pragma\) are not allowed" $I --host mail-hub1 --template "$T/include.cnf"
 printf '[template]\ndescription = no extensions\n' > "$T/noext.cnf"
 expect_error 65 "no \[extensions\] section" $I --host mail-hub1 --template "$T/noext.cnf"
 
