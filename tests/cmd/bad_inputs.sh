@@ -12,6 +12,7 @@ expect_error 64 "unrecognized option '--bogus'" init --name X --bogus
 expect_error 64 "unknown command 'frobnicate'" frobnicate
 expect_error 64 "--years '0': must be between 1 and 100" --pass-file "$PASS" init --name X --years 0
 printf 'short\n' > "$T/shortpass"
+chmod 600 "$T/shortpass"
 expect_error 65 "at least 8 characters" --pass-file "$T/shortpass" init --name X
 expect_error 66 "passphrase file $T/missing: No such file" --pass-file "$T/missing" init --name X
 expect_error 65 "outside --permit-dns" --pass-file "$PASS" init --name X --domain other.example --permit-dns corp.example
@@ -80,6 +81,7 @@ expect_error 64 "--status 'gone': one of" list --status gone
 
 # Passphrase and permissions.
 printf 'not the passphrase\n' > "$T/wrong"
+chmod 600 "$T/wrong"
 expect_error 77 "wrong CA passphrase for store" --pass-file "$T/wrong" issue --host mail-hub1 --out "$T/out"
 expect_error 64 "the CA passphrase is needed and there is no terminal" issue --host mail-hub1 --out "$T/out"
 MINICA_PASS_FILE="$T/wrong"
