@@ -143,7 +143,6 @@ char *policy_fix_ca(const struct policy_report *r);
 char *policy_fix_leaf(const struct policy_report *r, const struct policy_leaf *leaf);
 struct json_t *policy_json(const struct policy_report *r);
 int policy_exit_code(int rc); /* any other exit code of check/remind becomes UNKNOWN */
-char *sh_quote(const char *word); /* one /bin/sh word, malloc'ed */
 /* cmd_check.c: --warn --crit --leaf-warn --leaf-crit as an argp child (input: policy_limits) */
 extern const struct argp policy_argp;
 void policy_report_unknown(const char *why); /* the UNKNOWN status line (or JSON) on stdout */

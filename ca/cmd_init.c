@@ -228,10 +228,17 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		printf("  not after   %s\n", fmt_time(na, when));
 		if (a->domain)
 			printf("  domain      %s\n", a->domain);
-		if (!g_opts.quiet)
-			printf("\nNext: minica issue --host mail-hub1\n"
-			       "      minica ca export --der --out minica-ca.cer   "
-			       "(for 'certutil -addstore -f Root')\n");
+		if (!g_opts.quiet) {
+			/* as check's fix lines: a command that works as printed */
+			const char *source = store_dir_source();
+			char *q = source && !strcmp(source, "--store") ? sh_quote(dir) : NULL;
+
+			printf("\nNext: minica%s%s issue --host mail-hub1\n"
+			       "      minica%s%s ca export --der --out minica-ca.cer   "
+			       "(for 'certutil -addstore -f Root')\n",
+			       q ? " --store " : "", q ? q : "", q ? " --store " : "", q ? q : "");
+			free(q);
+		}
 	}
 	free(subject);
 }

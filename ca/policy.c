@@ -292,40 +292,6 @@ static const char *plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
-/*
- * One word for /bin/sh: as it is when it holds only safe characters, else
- * in single quotes (a ' inside becomes '\'').
- */
-char *sh_quote(const char *word)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789/._-+:@,=";
-	size_t len = 2, i;
-	const char *p;
-	char *out;
-
-	if (*word && strspn(word, safe) == strlen(word))
-		return strdup(word);
-	for (p = word; *p; p++)
-		len += *p == '\'' ? 4 : 1;
-	out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	i = 0;
-	out[i++] = '\'';
-	for (p = word; *p; p++) {
-		if (*p == '\'') {
-			memcpy(out + i, "'\\''", 4);
-			i += 4;
-		} else {
-			out[i++] = *p;
-		}
-	}
-	out[i++] = '\'';
-	out[i] = '\0';
-	return out;
-}
-
 /* The arguments that name this store, so that a printed command works as printed. */
 static char *store_arg(const struct policy_report *r)
 {

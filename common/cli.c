@@ -137,17 +137,11 @@ int parse_long(const char *text, const char *option, long min, long max, long *o
 	return 0;
 }
 
-const char *store_dir(void)
+const char *store_default_dir(void)
 {
 	static char buf[4096];
-	const char *env;
+	const char *env = getenv("XDG_DATA_HOME");
 
-	if (g_opts.store_dir && *g_opts.store_dir)
-		return g_opts.store_dir;
-	env = getenv("MINICA_STORE");
-	if (env && *env)
-		return env;
-	env = getenv("XDG_DATA_HOME");
 	if (env && *env) {
 		snprintf(buf, sizeof(buf), "%s/minica", env);
 		return buf;
@@ -155,6 +149,28 @@ const char *store_dir(void)
 	env = getenv("HOME");
 	snprintf(buf, sizeof(buf), "%s/.local/share/minica", env && *env ? env : ".");
 	return buf;
+}
+
+const char *store_dir_source(void)
+{
+	const char *env = getenv("MINICA_STORE");
+
+	if (g_opts.store_dir && *g_opts.store_dir)
+		return "--store";
+	if (env && *env)
+		return "$MINICA_STORE";
+	return NULL;
+}
+
+const char *store_dir(void)
+{
+	const char *env = getenv("MINICA_STORE");
+
+	if (g_opts.store_dir && *g_opts.store_dir)
+		return g_opts.store_dir;
+	if (env && *env)
+		return env;
+	return store_default_dir();
 }
 
 /* "minica ca show ...": the second word picks the subcommand. */

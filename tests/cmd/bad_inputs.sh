@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 # Before any store exists.
-expect_error 66 "not initialised \(run 'minica init" --pass-file "$PASS" issue --host mail-hub1
+expect_error 66 "not initialised: no such directory \(from \\\$MINICA_STORE" --pass-file "$PASS" issue --host mail-hub1
 expect_error 66 "not initialised" list
 expect_error 64 "--name CN is required" --pass-file "$PASS" init
 expect_error 64 "--key 'dsa:1024': a CA key is" --pass-file "$PASS" init --name X --key dsa:1024

@@ -3,7 +3,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 
-expect_error 66 "not initialised \(run 'minica init" sign --csr /dev/null
+expect_error 66 "not initialised: no such directory" sign --csr /dev/null
 make_ca --domain corp.example --no-passphrase
 mkdir "$T/req" "$T/out"
 S="sign --out $T/out/x.crt"
