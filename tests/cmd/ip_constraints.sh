@@ -27,11 +27,19 @@ forge() {
 }
 
 # ---- --permit-dns alone: every IP address excluded ----
+# nc_ca NAME INIT-ARGS...: a --no-passphrase CA in $T/NAME, its certificate in
+# $T/NAME.pem, its nameConstraints as openssl prints them in $nc
+nc_ca() {
+	name=$1
+	shift
+	run --store "$T/$name" init --name "CA $name" --key ec:P-256 --no-passphrase "$@"
+	assert_rc 0 "init $*"
+	"$MINICA" --store "$T/$name" ca export > "$T/$name.pem" || fail "ca export $name"
+	nc=$(openssl x509 -in "$T/$name.pem" -noout -ext nameConstraints)
+}
+
 S1="$T/s1"
-run --store "$S1" init --name "DNS only" --key ec:P-256 --permit-dns corp.example --domain corp.example --no-passphrase
-assert_rc 0 "init --permit-dns"
-"$MINICA" --store "$S1" ca export > "$T/s1.pem" || fail "ca export"
-nc=$(openssl x509 -in "$T/s1.pem" -noout -ext nameConstraints)
+nc_ca s1 --permit-dns corp.example --domain corp.example
 assert_contains "$nc" "critical" "nameConstraints critical"
 assert_contains "$nc" "DNS:corp.example" "DNS subtree"
 assert_contains "$nc" "Excluded:" "excluded subtrees"
@@ -62,11 +70,7 @@ ok "openssl verify -verify_ip refuses a leaf with an IP address"
 
 # ---- --permit-ip: the ranges given, IPv4 and IPv6 ----
 S2="$T/s2"
-run --store "$S2" init --name "With IP" --key ec:P-256 --permit-dns corp.example \
-	--permit-ip 192.168.0.0/16 --permit-ip 2001:db8::/32 --permit-ip 10.1.2.3 --no-passphrase
-assert_rc 0 "init --permit-ip"
-"$MINICA" --store "$S2" ca export > "$T/s2.pem" || fail "ca export"
-nc=$(openssl x509 -in "$T/s2.pem" -noout -ext nameConstraints)
+nc_ca s2 --permit-dns corp.example --permit-ip 192.168.0.0/16 --permit-ip 2001:db8::/32 --permit-ip 10.1.2.3
 assert_contains "$nc" "IP:192.168.0.0/255.255.0.0" "IPv4 range"
 assert_contains "$nc" "IP:2001:DB8:0:0:0:0:0:0/FFFF:FFFF:0:0:0:0:0:0" "IPv6 range"
 assert_contains "$nc" "IP:10.1.2.3/255.255.255.255" "a single address"
