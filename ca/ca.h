@@ -80,6 +80,7 @@ struct ca {
 	size_t n_permitted;
 	struct ip_range *ip_permitted, *ip_excluded; /* iPAddress subtrees */
 	size_t n_ip_permitted, n_ip_excluded;
+	int nc_other;         /* subtrees of other kinds (excluded DNS, e-mail, ...) */
 	int key_protected;    /* 0 when created with --no-passphrase */
 };
 int ca_load(store *st, struct ca *ca);

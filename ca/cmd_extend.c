@@ -15,17 +15,24 @@
 
 #define BACKDATE_SECONDS 3600 /* as for every certificate minica signs */
 
-enum { OPT_YEARS = 0x100, OPT_UNTIL };
+enum { OPT_YEARS = 0x100, OPT_UNTIL, OPT_PERMIT_IP, OPT_NO_IP };
 
 struct extend_args {
 	long years;
 	const char *until_text;
 	int64_t until;
+	char **permit_ip; /* IP constraints for a CA made without them */
+	size_t n_permit_ip;
+	int no_ip;
 };
 
 static const struct argp_option options[] = {
 	{"years", OPT_YEARS, "N", 0, "New notAfter: N calendar years from now (1-100)", 0},
 	{"until", OPT_UNTIL, "YYYY-MM-DD", 0, "New notAfter: that day, 00:00:00 UTC", 0},
+	{"permit-ip", OPT_PERMIT_IP, "CIDR", 0,
+	 "For a CA with --permit-dns but no IP constraints: add them, allowing CIDR; repeatable", 1},
+	{"no-ip", OPT_NO_IP, NULL, 0,
+	 "For a CA with --permit-dns but no IP constraints: add them, excluding every address", 1},
 	{0}
 };
 
@@ -44,11 +51,20 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (a->until <= now_utc())
 			return cli_usage_error("--until %s: that is in the past", printable(arg)), EINVAL;
 		return 0;
+	case OPT_PERMIT_IP:
+		return cli_list_add(&a->permit_ip, &a->n_permit_ip, arg);
+	case OPT_NO_IP:
+		a->no_ip = 1;
+		return 0;
 	case ARGP_KEY_ARG:
 		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
 	case ARGP_KEY_END:
 		if (!a->years == !a->until_text)
 			return cli_usage_error("give either --years N or --until YYYY-MM-DD"), EINVAL;
+		if (a->no_ip && a->n_permit_ip)
+			return cli_usage_error("--no-ip excludes every IP address: give it or "
+					       "--permit-ip, not both"),
+			       EINVAL;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -65,8 +81,11 @@ static const struct argp argp = {
 	"  minica ca extend --years 10\n  minica ca export --der --out minica-ca.cer",
 	children, NULL, NULL};
 
-/* A copy of the CA certificate: same key, names and extensions; new serial and validity. */
-static int build_extended(const struct ca *ca, int64_t not_after, X509 **out)
+/*
+ * A copy of the CA certificate: same key, names and extensions; new serial and
+ * validity. With nc (a nameConstraints value), that one replaces the old.
+ */
+static int build_extended(const struct ca *ca, int64_t not_after, const char *nc, X509 **out)
 {
 	X509 *old = ca->cert, *cert = X509_new();
 	unsigned char serial[STORE_SERIAL_LEN];
@@ -87,7 +106,16 @@ static int build_extended(const struct ca *ca, int64_t not_after, X509 **out)
 		goto out;
 	/* the extensions as they are, SKI and AKI included, in the same order */
 	for (i = 0; i < n; i++) {
-		if (!X509_add_ext(cert, X509_get_ext(old, i), -1)) {
+		X509_EXTENSION *ext = X509_get_ext(old, i);
+		X509V3_CTX ctx;
+
+		if (nc && OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_name_constraints) {
+			X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+			if ((rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
+				goto out;
+			continue;
+		}
+		if (!X509_add_ext(cert, ext, -1)) {
 			rc = fail_ssl(EX_SOFTWARE, "cannot copy the CA certificate's extensions");
 			goto out;
 		}
@@ -197,6 +225,10 @@ int ca_extend(int argc, char **argv)
 	size_t len = 0;
 	int64_t not_before = 0, not_after = 0, target;
 	char when[TIME_BUF], was[TIME_BUF], detail[256], sh[2 * STORE_SERIAL_LEN + 1];
+	char *nc = NULL;
+	struct ip_range *ip = NULL;
+	const char *why;
+	size_t i;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "ca extend", &a)) ||
@@ -207,6 +239,29 @@ int ca_extend(int argc, char **argv)
 			  store_path(st));
 		goto out;
 	}
+	if (a.no_ip || a.n_permit_ip) {
+		/* only for a CA minica made with --permit-dns before it constrained IP addresses */
+		if (!ca_ip_unconstrained(&ca) || ca.nc_other) {
+			rc = fail(EX_DATAERR, "--%s: only a CA with DNS name constraints and none for IP "
+					      "addresses gets IP constraints added (see 'minica ca show')",
+				  a.no_ip ? "no-ip" : "permit-ip");
+			goto out;
+		}
+		ip = calloc(a.n_permit_ip + 1, sizeof(*ip));
+		if (!ip) {
+			rc = fail(EX_OSERR, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < a.n_permit_ip; i++) {
+			if (ip_range_parse(a.permit_ip[i], &ip[i], &why)) {
+				rc = cli_usage_error("--permit-ip '%s': %s", printable(a.permit_ip[i]),
+						     why);
+				goto out;
+			}
+		}
+		if ((rc = nc_config(ca.permitted, ca.n_permitted, ip, a.n_permit_ip, &nc)))
+			goto out;
+	}
 	target = a.until_text ? a.until : add_years(now_utc(), (int)a.years);
 	if (target <= not_after) {
 		rc = fail(EX_DATAERR, "the CA is valid until %s; %s would end it on %s: extending "
@@ -216,7 +271,7 @@ int ca_extend(int argc, char **argv)
 		goto out;
 	}
 	/* the passphrase KDF and the signature happen before the write transaction */
-	if ((rc = ca_unlock(&ca)) || (rc = build_extended(&ca, target, &cert)) ||
+	if ((rc = ca_unlock(&ca)) || (rc = build_extended(&ca, target, nc, &cert)) ||
 	    (rc = x509_to_der(cert, &der, &len)))
 		goto out;
 	if (serial_get(cert, serial) != 0) {
@@ -224,8 +279,9 @@ int ca_extend(int argc, char **argv)
 		goto out;
 	}
 	serial_hex(serial, sh);
-	snprintf(detail, sizeof(detail), "version=%u serial=%s not_after=%s previous_not_after=%s",
-		 ca.version + 1, sh, fmt_time_iso(target, when), fmt_time_iso(not_after, was));
+	snprintf(detail, sizeof(detail), "version=%u serial=%s not_after=%s previous_not_after=%s%s",
+		 ca.version + 1, sh, fmt_time_iso(target, when), fmt_time_iso(not_after, was),
+		 nc ? " ip-constraints-added" : "");
 	ectx.der = der;
 	ectx.len = len;
 	ectx.expected = ca.version + 1;
@@ -235,6 +291,9 @@ int ca_extend(int argc, char **argv)
 		goto out;
 	report(&ca, cert, ca.version + 1);
 out:
+	free(nc);
+	free(ip);
+	free(a.permit_ip);
 	free(der);
 	X509_free(cert);
 	ca_release(&ca);

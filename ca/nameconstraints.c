@@ -192,12 +192,16 @@ int ca_load_name_constraints(struct ca *ca)
 			rc = add_dns(ca, sub->base->d.dNSName);
 		else if (sub->base->type == GEN_IPADD)
 			rc = add_ip(&ca->ip_permitted, &ca->n_ip_permitted, sub->base->d.iPAddress);
+		else
+			ca->nc_other = 1;
 	}
 	for (i = 0; !rc && i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); i++) {
 		GENERAL_SUBTREE *sub = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, i);
 
 		if (sub->base->type == GEN_IPADD)
 			rc = add_ip(&ca->ip_excluded, &ca->n_ip_excluded, sub->base->d.iPAddress);
+		else
+			ca->nc_other = 1;
 	}
 	NAME_CONSTRAINTS_free(nc);
 	return rc;
@@ -213,9 +217,12 @@ const char *ca_ip_unconstrained_fix(void)
 	return "IP addresses are not constrained by this CA certificate (it was created with "
 	       "--permit-dns before minica constrained them): a verifier that trusts it accepts any "
 	       "IP address in a certificate signed with its key. minica refuses IP addresses under "
-	       "it; to constrain them for every verifier, create a new CA (minica --store NEW init "
-	       "--permit-dns SUFFIX [--permit-ip CIDR]), re-issue, and replace this CA in every trust "
-	       "store ('ca extend' keeps the constraints as they are)";
+	       "it; to constrain them for every verifier, re-sign the CA certificate with IP "
+	       "constraints ('minica ca extend --years N --no-ip', or --permit-ip CIDR) and replace "
+	       "the old CA certificate in every trust store (every leaf keeps verifying), or create "
+	       "a new CA (minica --store NEW init --permit-dns SUFFIX [--permit-ip CIDR]) and "
+	       "re-issue: as long as a trust store holds the old CA certificate, it accepts any IP "
+	       "address";
 }
 
 /* Why the CA's certificate refuses this address, or NULL when it may be certified. */

@@ -165,4 +165,32 @@ run --store "$S1" check
 assert_not_contains "$out" "IP addresses are not constrained" "a new CA is not reported"
 ok "a CA without IP constraints is reported, and minica refuses IP addresses under it"
 
+# ---- the fix without a new CA: re-sign with IP constraints, same key and subject ----
+mkdir -p "$T/s4out"
+run --store "$S4" issue --host mail.corp.example --out "$T/s4out" --no-pfx
+assert_rc 0 "a leaf before the re-signing"
+expect_error 65 "--no-ip: only a CA with DNS name constraints and none for IP addresses gets IP constraints added" \
+	--store "$S2" ca extend --years 40 --no-ip
+expect_error 64 "give it or --permit-ip, not both" --store "$S4" ca extend --years 40 --no-ip --permit-ip 10.0.0.0/8
+expect_error 64 "--permit-ip '10.0.0.1/8': the address has bits set" --store "$S4" ca extend --years 40 --permit-ip 10.0.0.1/8
+run --store "$S4" ca extend --years 40 --no-ip
+assert_rc 0 "ca extend --no-ip"
+"$MINICA" --store "$S4" ca export > "$T/s4x.pem" || fail "ca export"
+nc=$(openssl x509 -in "$T/s4x.pem" -noout -ext nameConstraints)
+assert_contains "$nc" "DNS:corp.example" "DNS subtree kept"
+assert_contains "$nc" "IP:0.0.0.0/0.0.0.0" "IPv4 excluded after ca extend --no-ip"
+assert_eq "$(openssl x509 -in "$T/s4x.pem" -noout -subject -pubkey)" \
+	"$(openssl x509 -inform DER -in "$T/old.der" -noout -subject -pubkey)" "same subject and key"
+openssl verify -CAfile "$T/s4x.pem" "$T/s4out/mail.corp.example.crt" >/dev/null ||
+	fail "a leaf issued before does not verify against the re-signed CA"
+forge "$S4" "$T/s4x.pem" s4leaf "DNS:mail.corp.example,IP:8.8.8.8"
+vout=$(openssl verify -CAfile "$T/s4x.pem" -verify_ip 8.8.8.8 "$T/s4leaf.crt" 2>&1) &&
+	fail "the re-signed CA accepted 8.8.8.8"
+assert_contains "$vout" "excluded subtree violation" "openssl refuses the IP address after the re-signing"
+run --store "$S4" ca show
+assert_contains "$out" "ip ranges    (none: every IP address is excluded)" "ca show after the re-signing"
+run --store "$S4" check
+assert_not_contains "$out" "IP addresses are not constrained" "check after the re-signing"
+ok "ca extend --no-ip adds IP constraints to an old CA"
+
 finish
