@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "subcommands.h"
 
 struct command {

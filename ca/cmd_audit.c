@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum { OPT_SINCE = 0x100 };
 

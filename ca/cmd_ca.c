@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 static const struct argp_child children[] = {COMMON_CHILD, {0}};
 

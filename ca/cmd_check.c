@@ -11,7 +11,7 @@
 
 #include "ca.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum { OPT_WARN = 0x100, OPT_CRIT, OPT_LEAF_WARN, OPT_LEAF_CRIT };
 

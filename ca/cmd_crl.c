@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum { OPT_OUT = 0x100, OPT_DAYS, OPT_DER, OPT_FORCE };
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define BACKDATE_SECONDS 3600 /* as for every certificate minica signs */
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum {
 	OPT_NAME = 0x100,

@@ -11,7 +11,7 @@
 
 #include "ca.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 struct remind_args {
 	struct policy_limits limits;

@@ -14,7 +14,7 @@
 
 #include "ca.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum { OPT_REASON = 0x100, OPT_SERIALS_FILE };
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define SERVICE_NAME "minica-remind.service"
 #define TIMER_NAME "minica-remind.timer"

@@ -15,7 +15,7 @@
 
 #include "ca.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define DAY 86400
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define MAIL_TIMEOUT 120 /* seconds */
 #define MAIL_MAX_ARGS 32

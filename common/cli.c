@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 enum {
 	OPT_STORE = 0x1000,

@@ -13,7 +13,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define INPUT_MAX (64L * 1024 * 1024)
 #define WARN_DEFAULT 60 /* as 'check' */

@@ -10,7 +10,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum { OPT_HOST = 0x100, OPT_SERIAL, OPT_ROLE, OPT_EXCHANGE, OPT_PFX, OPT_SITE };
 

@@ -30,7 +30,7 @@
 
 #include "exchange.h"
 #include "inventory_parser.h"
-#include "minica.h"
+#include "common/common.h"
 
 /* Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'). */
 static const char *const cert_properties[] = {

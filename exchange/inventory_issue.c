@@ -9,7 +9,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 /*
  * Each SMTP certificate that is self-signed, expired or expiring gets a

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum {
 	OPT_SERIAL = 0x100,

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum {
 	OPT_HOST = 0x100,

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum { OPT_HOST = 0x100, OPT_PEM };
 

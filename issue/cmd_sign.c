@@ -20,7 +20,7 @@
 
 #include "exchange/exchange.h"
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 enum {
 	OPT_CSR = 0x100,

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 static const struct argp_child children[] = {COMMON_CHILD, {0}};
 

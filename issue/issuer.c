@@ -12,7 +12,7 @@
 #include "exchange/exchange.h"
 #include "issue.h"
 #include "issue_job.h"
-#include "minica.h"
+#include "common/common.h"
 
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o)
 {

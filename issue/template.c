@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define TEMPLATE_MAX_BYTES (256 * 1024)
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 #include "report.h"
 
 enum { OPT_HTML = 0x100, OPT_ICS, OPT_WARN, OPT_CA_WARN, OPT_FORCE };

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ca/ca.h"
-#include "minica.h"
+#include "common/common.h"
 #include "subcommands.h"
 
 static const struct argp_child children[] = {COMMON_CHILD, {0}};

@@ -35,7 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "store_internal.h"
 
 #define INITIAL_MAP_SIZE (32UL << 20)

@@ -2,8 +2,8 @@
  * minica: declarations shared by every part of the program: global options,
  * diagnostics, the command-line helpers and small utilities.
  */
-#ifndef MINICA_H
-#define MINICA_H
+#ifndef MINICA_COMMON_H
+#define MINICA_COMMON_H
 
 #include <argp.h>
 #include <stdarg.h>
