@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "common/common.h"
-#include "subcommands.h"
+#include "cmd/cmd.h"
 
 struct command {
 	const char *name;

@@ -158,13 +158,4 @@ int record_revoked_table_row(struct table *t, const struct store_record *rec);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
 
-/* ---- commands of this area ---- */
-int cmd_issue(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_templates(int argc, char **argv);
-int cmd_renew(int argc, char **argv);
-int cmd_sign(int argc, char **argv);
-
 #endif

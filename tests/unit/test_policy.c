@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expiry/expiry.h"
 #include "issue/issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
 
 /* after common/common.h: cmocka defines a fail() macro */

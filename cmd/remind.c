@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
-#include "issue/issue.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "expiry/expiry.h"
+#include "issue/issue.h"
 
 struct remind_args {
 	struct policy_limits limits;

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "issue/issue.h"
 
 static const struct argp_child children[] = {COMMON_CHILD, {0}};
 

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "issue/issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "issue/issue.h"
 
 enum {
 	OPT_NAME = 0x100,

@@ -11,9 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "exchange.h"
-#include "issue/issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "exchange/exchange.h"
+#include "issue/issue.h"
 
 #define INPUT_MAX (64L * 1024 * 1024)
 #define WARN_DEFAULT 60 /* as 'check' */

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ca.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
 
 enum { OPT_SINCE = 0x100 };

@@ -18,9 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exchange/exchange.h"
-#include "issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "exchange/exchange.h"
+#include "issue/issue.h"
 
 enum {
 	OPT_CSR = 0x100,

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "issue/issue.h"
 
 enum {
 	OPT_HOST = 0x100,

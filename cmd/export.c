@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "issue/issue.h"
 
 enum {
 	OPT_SERIAL = 0x100,

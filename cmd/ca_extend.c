@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
 
 #define BACKDATE_SECONDS 3600 /* as for every certificate minica signs */

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "issue/issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
-#include "report.h"
+#include "issue/issue.h"
+#include "report/report.h"
 
 enum { OPT_HTML = 0x100, OPT_ICS, OPT_WARN, OPT_CA_WARN, OPT_FORCE };
 

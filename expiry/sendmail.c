@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "expiry.h"
 #include "common/common.h"
 
 #define MAIL_TIMEOUT 120 /* seconds */

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
 
 static const struct argp_child children[] = {COMMON_CHILD, {0}};

@@ -8,8 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "issue/issue.h"
 
 enum {
 	OPT_HOST = 0x100,

@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
-#include "issue/issue.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "issue/issue.h"
 
 enum { OPT_REASON = 0x100, OPT_SERIALS_FILE };
 

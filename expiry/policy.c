@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
+#include "expiry.h"
 #include "issue/issue.h"
 #include "common/common.h"
 

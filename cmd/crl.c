@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
 
 enum { OPT_OUT = 0x100, OPT_DAYS, OPT_DER, OPT_FORCE };

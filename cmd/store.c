@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
-#include "subcommands.h"
 
 static const struct argp_child children[] = {COMMON_CHILD, {0}};
 

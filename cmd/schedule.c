@@ -16,8 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "ca/ca.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "expiry/expiry.h"
 
 #define SERVICE_NAME "minica-remind.service"
 #define TIMER_NAME "minica-remind.timer"

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exchange.h"
-#include "issue/issue.h"
+#include "cmd/cmd.h"
 #include "common/common.h"
+#include "exchange/exchange.h"
+#include "issue/issue.h"
 
 enum { OPT_HOST = 0x100, OPT_SERIAL, OPT_ROLE, OPT_EXCHANGE, OPT_PFX, OPT_SITE };
 
