@@ -30,4 +30,8 @@ int cmd_audit(int argc, char **argv);
 /* Shared by check and remind (check.c): the UNKNOWN status line (or JSON) on stdout. */
 void policy_report_unknown(const char *why);
 
+/* Shared by issue and renew (issue.c): install hints after one certificate's report. */
+struct issuer;
+void issue_print_install(const struct issuer *is);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "cmd/cmd.h"
 #include "common/common.h"
+#include "exchange/exchange.h"
 #include "issue/issue.h"
 
 enum {
@@ -137,6 +138,25 @@ static const struct argp argp = {
 	"has a default domain.\n\nExample:\n  minica issue --host mail-hub1 --out /tmp/certs",
 	children, NULL, NULL};
 
+/*
+ * After the report of one certificate issued or renewed: how to install it
+ * on Exchange (the PFX) and Postfix (key and chain).
+ */
+void issue_print_install(const struct issuer *is)
+{
+	const char *slash;
+
+	if (!is->last.reported || g_opts.quiet)
+		return;
+	if (is->last.pfx) {
+		slash = strrchr(is->last.pfx, '/');
+		exchange_print_install(stdout, slash ? slash + 1 : is->last.pfx, is->last.thumbprint);
+	}
+	if (is->last.chain)
+		printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
+		       is->last.key ? is->last.key : "KEY", is->last.chain);
+}
+
 int cmd_issue(int argc, char **argv)
 {
 	struct issue_args a = {.pfx = -1};
@@ -165,8 +185,8 @@ int cmd_issue(int argc, char **argv)
 	is.ca = &ca;
 	if (a.hosts_file)
 		rc = issuer_issue_file(&is, a.hosts_file);
-	else
-		rc = issuer_issue(&is, a.hosts, a.n_hosts, NULL);
+	else if ((rc = issuer_issue(&is, a.hosts, a.n_hosts, NULL)) == 0)
+		issue_print_install(&is);
 	if (is.issued) {
 		int jrc = issuer_finish(&is, a.hosts_file != NULL);
 

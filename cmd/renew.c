@@ -271,6 +271,7 @@ static int renew_one(struct renew_run *run, const struct store_record *rec)
 	if ((rc = issuer_issue(&is, rec->hosts, rec->n_hosts, rec)))
 		goto failed;
 	run->renewed++;
+	issue_print_install(&is);
 	if (run->bulk && !g_opts.json)
 		renewed_line(rec, json_array_get(is.json, 0));
 	else if (run->results) {

@@ -44,7 +44,6 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 		goto out;
 	is.st = st;
 	is.ca = &ca;
-	is.brief = 1;
 	if (report && !(runbooks = json_array())) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;

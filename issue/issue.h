@@ -135,7 +135,13 @@ struct issuer {
 	long days;
 	struct json_t *json;  /* results, with --json */
 	int issued;
-	int brief;            /* no install hints after the report: the caller prints a runbook */
+	/* the last certificate reported on its own (one issue or renew, text): what its
+	 * install hints name, for the command that prints them */
+	struct {
+		int reported;
+		char thumbprint[THUMBPRINT_HEX];
+		char *pfx, *key, *chain; /* the files written, NULL when none */
+	} last;
 	unsigned char last_serial[STORE_SERIAL_LEN]; /* of the last certificate issued */
 };
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o);
