@@ -49,18 +49,14 @@ struct sign_args {
 	int force;
 };
 
-/* One request on its way to a certificate. */
+/* One request on its way to a certificate: the library's part, and the files. */
 struct signing {
+	struct csr_signing csr;
 	const char *path;
 	char label[200];
-	X509_REQ *req;
-	struct hostlist hosts;
 	char *out_path; /* NULL: standard output */
-	X509 *leaf;
-	struct store_record rec;
 	unsigned char *data; /* the certificate in the chosen format */
 	size_t len;
-	char detail[1024];
 };
 
 static const struct argp_option options[] = {
@@ -204,22 +200,17 @@ out:
 	return rc;
 }
 
-/* Decode, verify, apply the key policy and validate the names: nothing secret yet. */
+/* Read, decode, verify, apply the key policy and validate the names: nothing secret yet. */
 static int prepare(struct signing *sg, const struct template *tpl, const struct ca *ca)
 {
-	struct csr_names names = {{0}, 0};
 	unsigned char *data = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = read_request(sg, &data, &len)) ||
-	    (rc = csr_decode_named(sg->label, data, len, &sg->req)) ||
-	    (rc = csr_check(sg->label, sg->req, tpl->min_rsa_bits)) ||
-	    (rc = csr_names_get(sg->label, sg->req, &names)))
-		goto out;
-	rc = hosts_resolve(names.names, names.n, ca, tpl->wildcard, &sg->hosts);
-out:
-	csr_names_free(&names);
+	sg->csr.label = sg->label;
+	sg->csr.source = sg->path;
+	if ((rc = read_request(sg, &data, &len)) == 0)
+		rc = csr_signing_prepare(&sg->csr, data, len, tpl, ca);
 	free(data);
 	return rc;
 }
@@ -266,11 +257,11 @@ static int encode(struct signing *sg, enum sign_format format, X509 *ca_cert)
 
 	switch (format) {
 	case FORMAT_DER:
-		return x509_to_der(sg->leaf, &sg->data, &sg->len);
+		return x509_to_der(sg->csr.leaf, &sg->data, &sg->len);
 	case FORMAT_P7B:
-		return p7b_build(sg->leaf, ca_cert, &sg->data, &sg->len);
+		return p7b_build(sg->csr.leaf, ca_cert, &sg->data, &sg->len);
 	default:
-		rc = x509_to_pem(sg->leaf, &pem, &sg->len);
+		rc = x509_to_pem(sg->csr.leaf, &pem, &sg->len);
 		sg->data = (unsigned char *)pem;
 		return rc;
 	}
@@ -309,9 +300,9 @@ static int plan_output(struct signing *all, size_t n, const struct sign_args *a,
 		if (!to_dir) {
 			all[i].out_path = strdup(a->out);
 		} else {
-			if (host_file_name(all[i].hosts.names[0], base, sizeof(base)) != 0)
+			if (host_file_name(all[i].csr.hosts.names[0], base, sizeof(base)) != 0)
 				return fail(EX_DATAERR, "host name '%s' is too long for a file name",
-					    all[i].hosts.names[0]);
+					    all[i].csr.hosts.names[0]);
 			snprintf(name, sizeof(name), "%s%s", base, format_ext[format]);
 			all[i].out_path = path_join(a->out, name);
 		}
@@ -328,72 +319,20 @@ static int plan_output(struct signing *all, size_t n, const struct sign_args *a,
 	return 0;
 }
 
-/* ---- storing ---- */
-
-struct insert_ctx {
-	struct signing *all;
-	size_t n;
-};
-
-static int insert_fn(store_txn *txn, void *vctx)
-{
-	struct insert_ctx *ctx = vctx;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < ctx->n; i++) {
-		struct store_audit a = {0};
-
-		if ((rc = store_txn_insert(txn, &ctx->all[i].rec)))
-			return rc;
-		a.action = (char *)"sign";
-		a.detail = ctx->all[i].detail;
-		a.has_serial = 1;
-		memcpy(a.serial, ctx->all[i].rec.serial, STORE_SERIAL_LEN);
-		if ((rc = store_txn_audit(txn, &a)))
-			return rc;
-	}
-	return 0;
-}
-
 static int build(struct signing *sg, struct ca *ca, const struct template *tpl, long days,
 		 enum sign_format format)
 {
-	struct leaf_spec spec = {0};
-	char kd[32];
-	size_t i, used;
 	int rc;
 
-	spec.hosts = &sg->hosts;
-	spec.tpl = tpl;
-	spec.days = days;
-	spec.key = X509_REQ_get0_pubkey(sg->req); /* only its public part is used */
-	if ((rc = serial_random(spec.serial)) || (rc = leaf_build(ca, &spec, &sg->leaf)) ||
-	    (rc = leaf_record(ca, tpl, sg->leaf, &sg->hosts, &sg->rec)) ||
-	    (rc = encode(sg, format, ca->cert)))
+	if ((rc = csr_signing_build(&sg->csr, ca, tpl, days)))
 		return rc;
-	/* the store keeps no key: it stayed on the server that made the request */
-	used = (size_t)snprintf(sg->detail, sizeof(sg->detail), "template=%s csr=%s key=%s hosts=",
-				tpl->name, printable(sg->path), key_describe(spec.key, kd));
-	for (i = 0; i < sg->hosts.n && used < sizeof(sg->detail); i++)
-		used += (size_t)snprintf(sg->detail + used, sizeof(sg->detail) - used, "%s%s",
-					 i ? "," : "", sg->hosts.names[i]);
-	return 0;
+	return encode(sg, format, ca->cert);
 }
 
 static void signing_release(struct signing *sg)
 {
-	size_t i;
-
-	X509_REQ_free(sg->req);
-	hostlist_free(&sg->hosts);
+	csr_signing_release(&sg->csr);
 	free(sg->out_path);
-	X509_free(sg->leaf);
-	free(sg->rec.cert);
-	for (i = 0; i < sg->rec.n_hosts; i++)
-		free(sg->rec.hosts[i]);
-	free(sg->rec.hosts);
-	free(sg->rec.template_name);
 	free(sg->data);
 }
 
@@ -424,24 +363,24 @@ static json_t *report_json(const struct signing *sg, const char *tpl_name,
 	char *pem = NULL;
 	size_t i, pem_len = 0;
 
-	x509_thumbprint(sg->leaf, thumb);
-	serial_hex(sg->rec.serial, serial);
-	for (i = 0; i < sg->hosts.n; i++)
-		json_array_append_new(names, json_string(sg->hosts.names[i]));
-	csr_ignored(sg->req, join_item, &j);
+	x509_thumbprint(sg->csr.leaf, thumb);
+	serial_hex(sg->csr.rec.serial, serial);
+	for (i = 0; i < sg->csr.hosts.n; i++)
+		json_array_append_new(names, json_string(sg->csr.hosts.names[i]));
+	csr_ignored(sg->csr.req, join_item, &j);
 	json_object_set_new(o, "csr", json_string(sg->path));
 	json_object_set_new(o, "serial", json_string(serial));
 	json_object_set_new(o, "thumbprint", json_string(thumb));
-	json_object_set_new(o, "not_after", json_string(fmt_time_iso(sg->rec.not_after, when)));
-	json_object_set_new(o, "days_left", json_integer(days_left(sg->rec.not_after, now_utc())));
+	json_object_set_new(o, "not_after", json_string(fmt_time_iso(sg->csr.rec.not_after, when)));
+	json_object_set_new(o, "days_left", json_integer(days_left(sg->csr.rec.not_after, now_utc())));
 	json_object_set_new(o, "names", names);
 	json_object_set_new(o, "template", json_string(tpl_name));
-	json_object_set_new(o, "key", json_string(key_describe(X509_REQ_get0_pubkey(sg->req), kd)));
+	json_object_set_new(o, "key", json_string(key_describe(X509_REQ_get0_pubkey(sg->csr.req), kd)));
 	json_object_set_new(o, "ignored", ignored);
 	json_object_set_new(o, "format", json_string(format_name[format]));
 	if (sg->out_path)
 		json_object_set_new(o, "file", json_string(sg->out_path));
-	if (x509_to_pem(sg->leaf, &pem, &pem_len) == 0)
+	if (x509_to_pem(sg->csr.leaf, &pem, &pem_len) == 0)
 		json_object_set_new(o, "pem", json_stringn(pem, pem_len));
 	free(pem);
 	if (!sg->out_path && format != FORMAT_PEM) {
@@ -466,33 +405,33 @@ static void report_text(const struct signing *sg, const char *tpl_name, enum sig
 	const char *slash;
 	size_t i;
 
-	x509_thumbprint(sg->leaf, thumb);
-	serial_hex(sg->rec.serial, serial);
-	key_describe(X509_REQ_get0_pubkey(sg->req), kd);
-	csr_ignored(sg->req, join_item, &j);
+	x509_thumbprint(sg->csr.leaf, thumb);
+	serial_hex(sg->csr.rec.serial, serial);
+	key_describe(X509_REQ_get0_pubkey(sg->csr.req), kd);
+	csr_ignored(sg->csr.req, join_item, &j);
 	if (!sg->out_path) {
 		/* standard output carries the certificate: the summary goes to stderr */
 		char names[512] = "";
 		size_t used = 0;
 
-		for (i = 0; i < sg->hosts.n && used < sizeof(names); i++)
+		for (i = 0; i < sg->csr.hosts.n && used < sizeof(names); i++)
 			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
-						 i ? ", " : "", sg->hosts.names[i]);
+						 i ? ", " : "", sg->csr.hosts.names[i]);
 		notice("signed %s (template %s): serial %s, thumbprint %s, not after %s, names %s",
-		       sg->label, tpl_name, serial, thumb, fmt_time(sg->rec.not_after, when), names);
+		       sg->label, tpl_name, serial, thumb, fmt_time(sg->csr.rec.not_after, when), names);
 		if (j.text[0])
 			notice("%s: not taken from the request: %s (the template decides)", sg->label,
 			       j.text);
 		return;
 	}
-	printf("Signed %s (template %s) from %s\n", sg->hosts.names[0], tpl_name, sg->path);
+	printf("Signed %s (template %s) from %s\n", sg->csr.hosts.names[0], tpl_name, sg->path);
 	printf("  serial      %s\n", serial);
 	printf("  thumbprint  %s\n", thumb);
-	printf("  not after   %s (%ld days)\n", fmt_time(sg->rec.not_after, when),
-	       days_left(sg->rec.not_after, now_utc()));
+	printf("  not after   %s (%ld days)\n", fmt_time(sg->csr.rec.not_after, when),
+	       days_left(sg->csr.rec.not_after, now_utc()));
 	printf("  names       ");
-	for (i = 0; i < sg->hosts.n; i++)
-		printf("%s%s", i ? ", " : "", sg->hosts.names[i]);
+	for (i = 0; i < sg->csr.hosts.n; i++)
+		printf("%s%s", i ? ", " : "", sg->csr.hosts.names[i]);
 	printf("\n  key         %s (stays on the server that made the request)\n", kd);
 	if (j.text[0])
 		printf("  ignored     %s (the template decides the subject and extensions)\n", j.text);
@@ -517,7 +456,7 @@ static int write_outputs(struct signing *all, size_t n, int force)
 		else if (!g_opts.json && fwrite(all[i].data, 1, all[i].len, stdout) != all[i].len)
 			rc = fail(EX_IOERR, "cannot write to standard output: %s", strerror(errno));
 		if (rc) {
-			serial_hex(all[i].rec.serial, serial);
+			serial_hex(all[i].csr.rec.serial, serial);
 			fail(rc, "%s: the certificate is stored (serial %s) but was not written; write "
 				 "it again with 'minica export --serial %s --pem DIR'",
 			     all[i].label, serial, serial);
@@ -541,7 +480,7 @@ int cmd_sign(int argc, char **argv)
 {
 	struct sign_args a = {0};
 	struct signing *all = NULL;
-	struct insert_ctx ictx;
+	struct csr_signing **ptrs = NULL;
 	struct template *tpl = NULL;
 	struct ca ca = {0};
 	enum sign_format format;
@@ -565,7 +504,8 @@ int cmd_sign(int argc, char **argv)
 		goto out;
 	}
 	all = calloc(a.n_csrs, sizeof(*all));
-	if (!all) {
+	ptrs = calloc(a.n_csrs, sizeof(*ptrs));
+	if (!all || !ptrs) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -592,9 +532,9 @@ int cmd_sign(int argc, char **argv)
 	for (i = 0; i < a.n_csrs; i++)
 		if ((rc = build(&all[i], &ca, tpl, a.days, format)))
 			goto out;
-	ictx.all = all;
-	ictx.n = a.n_csrs;
-	if ((rc = store_write(st, insert_fn, &ictx)))
+	for (i = 0; i < a.n_csrs; i++)
+		ptrs[i] = &all[i].csr;
+	if ((rc = csr_signing_commit(st, ptrs, a.n_csrs)))
 		goto out;
 	rc = write_outputs(all, a.n_csrs, a.force);
 	if (g_opts.json) {
@@ -614,7 +554,7 @@ int cmd_sign(int argc, char **argv)
 		json = NULL;
 	} else if (rc == 0) {
 		for (i = 0; i < a.n_csrs; i++) {
-			hosts_note_qualified(&all[i].hosts, &ca);
+			hosts_note_qualified(&all[i].csr.hosts, &ca);
 			report_text(&all[i], tpl->name, format, a.n_csrs == 1);
 		}
 	}
@@ -623,6 +563,7 @@ out:
 	for (i = 0; all && i < a.n_csrs; i++)
 		signing_release(&all[i]);
 	free(all);
+	free(ptrs);
 	template_free(tpl);
 	ca_release(&ca);
 	store_close(st);

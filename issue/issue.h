@@ -108,6 +108,31 @@ void csr_names_free(struct csr_names *names);
 typedef void (*csr_item_fn)(const char *item, void *ctx);
 void csr_ignored(X509_REQ *req, csr_item_fn fn, void *ctx);
 
+/*
+ * ---- signing requests (sign.c) ----
+ * No output: diagnostics only, through fail(). A batch is prepared (nothing
+ * secret), built with the CA unlocked once, and committed in one transaction.
+ */
+struct csr_signing {
+	const char *label;     /* set by the caller: "request FILE", starts each diagnostic */
+	const char *source;    /* set by the caller: the csr= of the audit entry */
+	X509_REQ *req;
+	struct hostlist hosts;
+	X509 *leaf;
+	struct store_record rec;
+	char detail[1024];     /* the audit entry */
+};
+int csr_signing_prepare(struct csr_signing *sg, const unsigned char *data, size_t len,
+			const struct template *tpl, const struct ca *ca);
+int csr_signing_build(struct csr_signing *sg, const struct ca *ca, const struct template *tpl,
+		      long days); /* ca unlocked */
+/* Every record with its "sign" audit entry, in one transaction: all or none. */
+int csr_signing_commit(store *st, struct csr_signing *const *all, size_t n);
+void csr_signing_release(struct csr_signing *sg);
+/* One request, the whole way: checked, signed with tpl (days 0: the template's), stored, audited. */
+int issue_sign_csr(store *st, struct ca *ca, const struct template *tpl, long days,
+		   const unsigned char *data, size_t len, struct csr_signing *sg);
+
 /* ---- the issuing path (issuer.c) ---- */
 struct json_t;
 struct issue_options {
