@@ -125,69 +125,6 @@ static const struct argp argp = {
 	"  minica renew --host mail-hub1\n  minica renew --expiring 30 --out /srv/certs",
 	children, NULL, NULL};
 
-/* The same kind of key as before, when it is one that minica makes. */
-static const char *old_key_type(const struct store_record *rec, char buf[16])
-{
-	X509 *cert = NULL;
-	EVP_PKEY *pub;
-	char group[32];
-	const char *out = NULL;
-
-	if (x509_from_der(rec->cert, rec->cert_len, &cert) != 0)
-		return NULL;
-	pub = X509_get0_pubkey(cert);
-	if (pub && EVP_PKEY_is_a(pub, "RSA")) {
-		snprintf(buf, 16, "rsa:%d", EVP_PKEY_get_bits(pub));
-		out = buf;
-	} else if (pub && EVP_PKEY_is_a(pub, "EC") &&
-		   EVP_PKEY_get_group_name(pub, group, sizeof(group), NULL)) {
-		if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
-			out = "ec:P-256";
-		else if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
-			out = "ec:P-384";
-	}
-	X509_free(cert);
-	if (out && out != buf) {
-		snprintf(buf, 16, "%s", out);
-		out = buf;
-	}
-	if (out) {
-		struct keyspec ks;
-
-		if (keyspec_parse(out, &ks))
-			out = NULL;
-	}
-	return out;
-}
-
-/* 0 when this certificate can be renewed, else the reason (one line) and its exit code. */
-static int refuse(const struct store_record *rec)
-{
-	char serial[2 * STORE_SERIAL_LEN + 1], other[2 * STORE_SERIAL_LEN + 1];
-	const char *host = rec->n_hosts ? rec->hosts[0] : "?";
-
-	serial_hex(rec->serial, serial);
-	serial_hex(rec->successor, other);
-	if (rec->status == STORE_REVOKED)
-		return fail(EX_DATAERR, "certificate %s (%s) is revoked: a revoked certificate is not "
-					"renewed; issue a new one with 'minica issue --host %s'",
-			    serial, host, host);
-	if (rec->status == STORE_SUPERSEDED && !rec->has_successor)
-		return fail(EX_DATAERR, "certificate %s (%s) is superseded: renew the newest certificate "
-					"for its names ('minica renew --host %s')",
-			    serial, host, host);
-	if (rec->status == STORE_SUPERSEDED || rec->has_successor)
-		return fail(EX_DATAERR, "certificate %s (%s) was already renewed by %s; renew that one "
-					"('minica renew --serial %s')",
-			    serial, host, other, other);
-	if (!rec->key)
-		return fail(EX_NOINPUT, "certificate %s (%s) was signed from a CSR: the server keeps its "
-					"key, so renewing needs a new CSR ('minica sign --csr FILE "
-					"--template %s')",
-			    serial, host, rec->template_name);
-	return 0;
-}
-
 struct renew_run {
 	store *st;
 	struct ca *ca;
@@ -245,7 +182,7 @@ static int renew_one(struct renew_run *run, const struct store_record *rec)
 	int rc;
 
 	serial_hex(rec->serial, serial);
-	if ((rc = refuse(rec))) {
+	if ((rc = renew_refusal(rec))) {
 		run->skipped++;
 		if (run->bulk && !g_opts.json)
 			bulk_line("skipped", rec, rc == EX_NOINPUT ? "signed from a CSR: needs a new CSR"
@@ -254,10 +191,7 @@ static int renew_one(struct renew_run *run, const struct store_record *rec)
 			json_array_append_new(run->results, failure_json("skipped", rec, diag_last()));
 		goto out;
 	}
-	o.template_name = rec->template_name;
-	if (!o.key)
-		o.key = old_key_type(rec, ktype);
-	if ((rc = issuer_init(&is, run->st, run->ca, &o)))
+	if ((rc = renew_issuer_init(&is, run->st, run->ca, rec, &o, ktype)))
 		goto failed;
 	if (memcmp(is.tpl->hash, rec->template_hash, STORE_HASH_LEN))
 		notice("template %s has changed since %s was issued; the new certificate follows it "
@@ -294,48 +228,13 @@ out:
 	return rc;
 }
 
-struct collect_ctx {
-	struct store_record **recs;
-	size_t n;
-	int64_t now;
-	unsigned long expired;
-};
-
-static int collect(const struct store_record *rec, void *vctx)
-{
-	struct collect_ctx *c = vctx;
-	struct store_record **grown;
-
-	if (rec->status != STORE_VALID || rec->has_successor || rec->not_after <= c->now)
-		return 0;
-	grown = realloc(c->recs, (c->n + 1) * sizeof(*grown));
-	if (!grown)
-		return fail(EX_OSERR, "out of memory");
-	c->recs = grown;
-	if (!(c->recs[c->n] = store_record_dup(rec)))
-		return fail(EX_OSERR, "out of memory");
-	c->n++;
-	return 0;
-}
-
-static int count_expired(const struct store_record *rec, void *vctx)
-{
-	struct collect_ctx *c = vctx;
-
-	if (rec->status == STORE_VALID && !rec->has_successor)
-		c->expired++;
-	return 0;
-}
-
 static int renew_expiring(struct renew_run *run)
 {
-	struct collect_ctx c = {NULL, 0, now_utc(), 0};
+	struct renew_due c = {0};
 	size_t i;
 	int rc;
 
-	if ((rc = store_scan_expiry(run->st, c.now + 1, c.now + run->args->expiring * 86400,
-				    collect, &c)) ||
-	    (rc = store_scan_expiry(run->st, INT64_MIN, c.now, count_expired, &c)))
+	if ((rc = renew_due_find(run->st, now_utc(), run->args->expiring, &c)))
 		goto out;
 	for (i = 0; i < c.n; i++)
 		renew_one(run, c.recs[i]);
@@ -354,9 +253,7 @@ static int renew_expiring(struct renew_run *run)
 	}
 	rc = run->first_rc;
 out:
-	for (i = 0; i < c.n; i++)
-		store_record_free(c.recs[i]);
-	free(c.recs);
+	renew_due_release(&c);
 	return rc;
 }
 

@@ -178,6 +178,23 @@ int issuer_finish(struct issuer *is, int as_array); /* prints the JSON results *
 int issuer_issue_file(struct issuer *is, const char *path);
 void issuer_release(struct issuer *is);
 
+/* ---- renewing (renew.c) ---- */
+/* The same kind of key as the record's, when it is one that minica makes; else NULL. */
+const char *renew_key_type(const struct store_record *rec, char buf[16]);
+/* 0 when rec can be renewed, else one line saying why not and its exit code. */
+int renew_refusal(const struct store_record *rec);
+/* issuer_init for renewing rec: its template, and its key type unless o names one. */
+int renew_issuer_init(struct issuer *is, store *st, struct ca *ca,
+		      const struct store_record *rec, const struct issue_options *o, char ktype[16]);
+/* Valid certificates expiring within days (soonest first), and how many expired already. */
+struct renew_due {
+	struct store_record **recs;
+	size_t n;
+	unsigned long expired; /* valid, not renewed, past notAfter: not renewed in bulk */
+};
+int renew_due_find(store *st, int64_t now, long days, struct renew_due *out);
+void renew_due_release(struct renew_due *d);
+
 /* ---- presenting records (records.c) ---- */
 const char *record_status(const struct store_record *rec, int64_t now);
 const char *revoke_reason_name(int reason);
