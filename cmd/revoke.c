@@ -151,93 +151,7 @@ static void serials_unique(struct serials *s)
 	s->n = kept;
 }
 
-struct revoked {
-	unsigned char serial[STORE_SERIAL_LEN];
-	char **hosts;
-	size_t n_hosts;
-};
-
-struct revoke_ctx {
-	const struct serials *serials;
-	int reason;
-	int64_t now;
-	struct revoked *done; /* for the report */
-	size_t n_done;
-};
-
-static void done_reset(struct revoke_ctx *c)
-{
-	size_t i, j;
-
-	for (i = 0; i < c->n_done; i++) {
-		for (j = 0; j < c->done[i].n_hosts; j++)
-			free(c->done[i].hosts[j]);
-		free(c->done[i].hosts);
-	}
-	c->n_done = 0;
-}
-
-static int revoke_one(store_txn *txn, struct revoke_ctx *c, const unsigned char *serial)
-{
-	struct store_record *rec = NULL;
-	struct store_audit a = {0};
-	char hex[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF], detail[1024];
-	size_t i, used;
-	int rc;
-
-	if ((rc = store_txn_get(txn, serial, &rec)))
-		return rc;
-	serial_hex(serial, hex);
-	if (rec->status == STORE_REVOKED) {
-		rc = fail(EX_DATAERR, "certificate %s (%s) was already revoked on %s (%s); nothing "
-				      "was changed",
-			  hex, rec->hosts[0], fmt_time(rec->revoked_at, when),
-			  revoke_reason_name(rec->revoke_reason));
-		store_record_free(rec);
-		return rc;
-	}
-	used = (size_t)snprintf(detail, sizeof(detail), "reason=%s was=%s hosts=",
-				revoke_reason_name(c->reason), record_status(rec, c->now));
-	for (i = 0; i < rec->n_hosts && used < sizeof(detail); i++)
-		used += (size_t)snprintf(detail + used, sizeof(detail) - used, "%s%s", i ? "," : "",
-					 rec->hosts[i]);
-	rec->status = STORE_REVOKED;
-	rec->revoked_at = c->now;
-	rec->revoke_reason = c->reason;
-	rec->crl_listed_at = 0;
-	a.action = (char *)"revoke";
-	a.detail = detail;
-	a.has_serial = 1;
-	memcpy(a.serial, serial, STORE_SERIAL_LEN);
-	if ((rc = store_txn_update(txn, rec)) || (rc = store_txn_audit(txn, &a))) {
-		store_record_free(rec);
-		return rc;
-	}
-	/* the report needs the names only: a bulk revocation keeps no whole records */
-	memcpy(c->done[c->n_done].serial, serial, STORE_SERIAL_LEN);
-	c->done[c->n_done].hosts = rec->hosts;
-	c->done[c->n_done++].n_hosts = rec->n_hosts;
-	rec->hosts = NULL;
-	rec->n_hosts = 0;
-	store_record_free(rec);
-	return 0;
-}
-
-/* Runs inside the write transaction, and again from scratch if the map grows. */
-static int revoke_fn(store_txn *txn, void *vctx)
-{
-	struct revoke_ctx *c = vctx;
-	size_t i;
-	int rc;
-
-	done_reset(c);
-	for (i = 0; i < c->serials->n; i++)
-		if ((rc = revoke_one(txn, c, c->serials->v[i])))
-			return rc;
-	return 0;
-}
-
-static int report(const struct revoke_ctx *c, int as_array)
+static int report(const struct revocation *c, int as_array)
 {
 	json_t *arr = NULL;
 	char hex[2 * STORE_SERIAL_LEN + 1], when[TIME_BUF];
@@ -285,7 +199,7 @@ int cmd_revoke(int argc, char **argv)
 {
 	struct revoke_args a = {0};
 	struct serials s = {0};
-	struct revoke_ctx c = {0};
+	struct revocation c = {0};
 	struct ca ca = {0};
 	store *st = NULL;
 	size_t i;
@@ -306,20 +220,11 @@ int cmd_revoke(int argc, char **argv)
 	if ((rc = store_open(store_dir(), &st)) || (rc = ca_load(st, &ca)) ||
 	    (rc = ca_unlock(&ca)))
 		goto out;
-	c.serials = &s;
-	c.reason = a.reason;
-	c.now = now_utc();
-	c.done = calloc(s.n, sizeof(*c.done));
-	if (!c.done) {
-		rc = fail(EX_OSERR, "out of memory");
-		goto out;
-	}
-	if ((rc = store_write(st, revoke_fn, &c)))
+	if ((rc = revoke_serials(st, s.v, s.n, a.reason, now_utc(), &c)))
 		goto out;
 	rc = report(&c, s.n > 1 || a.serials_file);
 out:
-	done_reset(&c);
-	free(c.done);
+	revocation_release(&c);
 	free(s.v);
 	free(a.serials);
 	ca_release(&ca);

@@ -195,6 +195,23 @@ struct renew_due {
 int renew_due_find(store *st, int64_t now, long days, struct renew_due *out);
 void renew_due_release(struct renew_due *d);
 
+/* ---- revoking (revoke.c): no output ---- */
+struct revoked {
+	unsigned char serial[STORE_SERIAL_LEN];
+	char **hosts;
+	size_t n_hosts;
+};
+struct revocation {
+	int reason;
+	int64_t now;           /* revoked at */
+	struct revoked *done;  /* what was revoked, for the report */
+	size_t n_done;
+};
+/* Every serial (no duplicates) revoked with reason, in one transaction: all or none. */
+int revoke_serials(store *st, const unsigned char (*serials)[STORE_SERIAL_LEN], size_t n,
+		   int reason, int64_t now, struct revocation *out);
+void revocation_release(struct revocation *r);
+
 /* ---- presenting records (records.c) ---- */
 const char *record_status(const struct store_record *rec, int64_t now);
 const char *revoke_reason_name(int reason);
