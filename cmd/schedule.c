@@ -7,12 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +18,6 @@
 #include "common/common.h"
 #include "expiry/expiry.h"
 
-#define SERVICE_NAME "minica-remind.service"
-#define TIMER_NAME "minica-remind.timer"
 #define CALENDAR_MAX 128
 
 enum { OPT_SYSTEMD = 0x200, OPT_CRON, OPT_ON_CALENDAR, OPT_FORCE };
@@ -37,7 +32,7 @@ struct schedule_args {
 
 static const struct argp_option options[] = {
 	{"systemd", OPT_SYSTEMD, "DIR", 0,
-	 "Write " SERVICE_NAME " and " TIMER_NAME " into DIR (e.g. /etc/systemd/system)", 1},
+	 "Write " SCHEDULE_SERVICE " and " SCHEDULE_TIMER " into DIR (e.g. /etc/systemd/system)", 1},
 	{"cron", OPT_CRON, NULL, 0, "Print a crontab line instead", 1},
 	{"on-calendar", OPT_ON_CALENDAR, "SPEC", 0,
 	 "When to run: a systemd calendar event (default daily); with --cron: hourly, daily, "
@@ -109,7 +104,7 @@ static const struct argp argp = {
 	"Both name this minica binary and this store by their absolute paths. remind only reads "
 	"the store: no passphrase is needed.\n\nExamples:\n"
 	"  minica schedule --systemd /etc/systemd/system --mail postmaster@corp.example\n"
-	"  systemctl daemon-reload && systemctl enable --now " TIMER_NAME "\n"
+	"  systemctl daemon-reload && systemctl enable --now " SCHEDULE_TIMER "\n"
 	"  minica schedule --cron --mail postmaster@corp.example   (then 'crontab -e')",
 	children, NULL, NULL};
 
@@ -150,232 +145,26 @@ static int calendar_check(const char *spec)
 	return 0; /* accepted, or no systemd-analyze here: the characters were checked */
 }
 
-static const char *cron_times(const char *spec)
-{
-	static const char *const map[][2] = {{"hourly", "17 * * * *"},
-					     {"daily", "17 6 * * *"},
-					     {"weekly", "17 6 * * 1"},
-					     {"monthly", "17 6 1 * *"}};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(spec, map[i][0]))
-			return map[i][1];
-	return NULL;
-}
-
-/* ---- the remind command line ---- */
-
-struct words {
-	char *v[64];
-	size_t n;
-};
-
-static int add_word(struct words *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add_word(struct words *w, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (w->n == sizeof(w->v) / sizeof(w->v[0]))
-		return fail(EX_USAGE, "too many --mail options");
-	va_start(ap, fmt);
-	n = vasprintf(&w->v[w->n], fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return fail(EX_OSERR, "out of memory");
-	w->n++;
-	return 0;
-}
-
-static void words_free(struct words *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n; i++)
-		free(w->v[i]);
-	w->n = 0;
-}
-
-/* Control characters cannot be written into a unit file or a crontab line. */
-static int plain_path(const char *what, const char *path)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)path; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return fail(EX_DATAERR, "%s %s: has a control character; it cannot be written "
-						"into a schedule",
-				    what, printable(path));
-	return 0;
-}
-
-static int remind_words(const struct schedule_args *a, const char *exe, const char *dir,
-			int quiet, struct words *w)
-{
-	static const struct policy_limits defaults = {POLICY_CA_WARN, POLICY_CA_CRIT,
-						      POLICY_LEAF_WARN, POLICY_LEAF_CRIT};
-	size_t i;
-	int rc;
-
-	if ((rc = add_word(w, "%s", exe)) || (rc = add_word(w, "--store")) ||
-	    (rc = add_word(w, "%s", dir)) || (quiet && (rc = add_word(w, "-q"))) ||
-	    (rc = add_word(w, "remind")))
-		return rc;
-	for (i = 0; i < a->mail.n_to; i++)
-		if ((rc = add_word(w, "--mail")) || (rc = add_word(w, "%s", a->mail.to[i])))
-			return rc;
-	if (a->mail.from && ((rc = add_word(w, "--from")) || (rc = add_word(w, "%s", a->mail.from))))
-		return rc;
-	if (a->mail.sendmail && ((rc = add_word(w, "--sendmail")) || (rc = add_word(w, "%s", a->mail.sendmail))))
-		return rc;
-	if (a->limits.ca_warn != defaults.ca_warn &&
-	    (rc = add_word(w, "--warn=%ld", a->limits.ca_warn)))
-		return rc;
-	if (a->limits.ca_crit != defaults.ca_crit &&
-	    (rc = add_word(w, "--crit=%ld", a->limits.ca_crit)))
-		return rc;
-	if (a->limits.leaf_warn != defaults.leaf_warn &&
-	    (rc = add_word(w, "--leaf-warn=%ld", a->limits.leaf_warn)))
-		return rc;
-	if (a->limits.leaf_crit != defaults.leaf_crit &&
-	    (rc = add_word(w, "--leaf-crit=%ld", a->limits.leaf_crit)))
-		return rc;
-	return 0;
-}
-
-/*
- * systemd.service(5) "Command lines": a word in double quotes with C
- * escapes; '%' starts a specifier and '$' a variable, so both are doubled.
- */
-static void put_unit_word(FILE *f, const char *word)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789/._-+:@,=";
-	const char *p;
-
-	if (*word && strspn(word, safe) == strlen(word)) {
-		fputs(word, f);
-		return;
-	}
-	fputc('"', f);
-	for (p = word; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', f);
-		if (*p == '%' || *p == '$')
-			fputc(*p, f);
-		fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-/* Free text in a unit file: only '%' is special there. */
-static void put_unit_text(FILE *f, const char *text)
-{
-	for (; *text; text++) {
-		if (*text == '%')
-			fputc('%', f);
-		fputc(*text, f);
-	}
-}
-
-static char *service_text(const struct words *w, const char *dir, const char *user)
-{
-	char *text = NULL;
-	size_t len = 0, i;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return NULL;
-	fputs("# Written by 'minica schedule': runs 'minica remind' for one store.\n"
-	      "# remind only reads the store; it needs no passphrase.\n"
-	      "[Unit]\nDescription=minica: remind about expiring certificates (store ",
-	      f);
-	put_unit_text(f, dir);
-	fputs(")\nWants=network-online.target\nAfter=network-online.target\n\n"
-	      "[Service]\nType=oneshot\n",
-	      f);
-	fprintf(f, "User=");
-	put_unit_text(f, user);
-	fputs("\n# remind exits 1 (WARNING) or 2 (CRITICAL) after it has reminded: that is not a "
-	      "failure;\n# 3 (UNKNOWN: store unreadable, mail not sent) is.\n"
-	      "SuccessExitStatus=1 2\nExecStart=",
-	      f);
-	for (i = 0; i < w->n; i++) {
-		if (i)
-			fputc(' ', f);
-		put_unit_word(f, w->v[i]);
-	}
-	fputs("\n", f);
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
-static char *timer_text(const char *dir, const char *calendar)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return NULL;
-	fputs("# Written by 'minica schedule'.\n[Unit]\nDescription=minica: remind about expiring "
-	      "certificates (store ",
-	      f);
-	put_unit_text(f, dir);
-	fprintf(f, ")\n\n[Timer]\nOnCalendar=%s\n# a run missed while the machine was off happens "
-		   "at the next boot\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
-		calendar);
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
-/* The account that owns the store is the one that can read it. */
-static char *store_owner(const char *dir)
-{
-	struct stat st;
-	struct passwd *pw;
-	char *out = NULL;
-
-	if (stat(dir, &st) != 0)
-		return NULL;
-	pw = getpwuid(st.st_uid);
-	if (pw && pw->pw_name && strspn(pw->pw_name, "abcdefghijklmnopqrstuvwxyz"
-						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-					 strlen(pw->pw_name))
-		return strdup(pw->pw_name);
-	if (asprintf(&out, "%u", (unsigned)st.st_uid) < 0)
-		return NULL;
-	return out;
-}
-
 static int write_systemd(const struct schedule_args *a, const struct words *w, const char *dir)
 {
 	const char *calendar = a->calendar ? a->calendar : "daily";
 	char *service = NULL, *timer = NULL, *spath = NULL, *tpath = NULL, *user = NULL;
 	char *exec = NULL;
-	size_t len = 0, i;
-	FILE *f;
 	int rc;
 
 	if ((rc = out_check_dir(a->systemd_dir)))
 		return rc;
-	spath = path_join(a->systemd_dir, SERVICE_NAME);
-	tpath = path_join(a->systemd_dir, TIMER_NAME);
-	user = store_owner(dir);
+	spath = path_join(a->systemd_dir, SCHEDULE_SERVICE);
+	tpath = path_join(a->systemd_dir, SCHEDULE_TIMER);
+	user = unit_store_owner(dir);
 	if (!spath || !tpath || !user) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
-	service = service_text(w, dir, user);
-	timer = timer_text(dir, calendar);
-	if (!service || !timer) {
+	service = unit_service_text(w, dir, user);
+	timer = unit_timer_text(dir, calendar);
+	exec = unit_command_line(w);
+	if (!service || !timer || !exec) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -387,36 +176,22 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 	if (g_opts.json) {
 		json_t *o = json_object();
 
-		f = open_memstream(&exec, &len);
-		for (i = 0; f && i < w->n; i++) {
-			if (i)
-				fputc(' ', f);
-			put_unit_word(f, w->v[i]);
-		}
-		if (f)
-			fclose(f);
 		json_object_set_new(o, "service", json_string(spath));
 		json_object_set_new(o, "timer", json_string(tpath));
 		json_object_set_new(o, "on_calendar", json_string(calendar));
 		json_object_set_new(o, "user", json_string(user));
-		json_object_set_new(o, "exec_start", exec ? json_string(exec) : json_null());
+		json_object_set_new(o, "exec_start", json_string(exec));
 		rc = json_emit(o);
 		goto out;
 	}
 	printf("Wrote %s\n      %s\n", spath, tpath);
-	printf("  runs      ");
-	for (i = 0; i < w->n; i++) {
-		if (i)
-			putchar(' ');
-		put_unit_word(stdout, w->v[i]);
-	}
-	printf("\n  as        %s\n  when      %s (Persistent=true: a missed run happens at the next "
+	printf("  runs      %s\n  as        %s\n  when      %s (Persistent=true: a missed run happens at the next "
 	       "boot)\n",
-	       user, calendar);
+	       exec, user, calendar);
 	if (!g_opts.quiet)
 		printf("\nEnable it (when DIR is not /etc/systemd/system, copy the files there "
-		       "first):\n  systemctl daemon-reload\n  systemctl enable --now " TIMER_NAME
-		       "\n  systemctl list-timers " TIMER_NAME "\n");
+		       "first):\n  systemctl daemon-reload\n  systemctl enable --now " SCHEDULE_TIMER
+		       "\n  systemctl list-timers " SCHEDULE_TIMER "\n");
 out:
 	free(exec);
 	free(service);
@@ -430,36 +205,14 @@ out:
 static int print_cron(const struct schedule_args *a, const struct words *w)
 {
 	const char *times = cron_times(a->calendar ? a->calendar : "daily");
-	char *line = NULL, *q;
-	size_t len = 0, i;
-	const char *p;
-	FILE *f;
-	int rc = 0;
+	char *line = NULL;
+	int rc;
 
 	if (!times)
 		return cli_usage_error("--cron takes --on-calendar hourly, daily, weekly or monthly; "
 				       "for other times edit the printed line");
-	f = open_memstream(&line, &len);
-	if (!f)
-		return fail(EX_OSERR, "out of memory");
-	fputs(times, f);
-	for (i = 0; i < w->n; i++) {
-		if (!(q = sh_quote(w->v[i]))) {
-			rc = fail(EX_OSERR, "out of memory");
-			break;
-		}
-		fputc(' ', f);
-		for (p = q; *p; p++) { /* cron turns an unescaped % into a new line */
-			if (*p == '%')
-				fputc('\\', f);
-			fputc(*p, f);
-		}
-		free(q);
-	}
-	if (fclose(f) != 0 && !rc)
-		rc = fail(EX_OSERR, "out of memory");
-	if (rc)
-		goto out;
+	if ((rc = cron_line(times, w, &line)))
+		return rc;
 	if (g_opts.json) {
 		json_t *o = json_object();
 
@@ -503,12 +256,12 @@ int cmd_schedule(int argc, char **argv)
 			  exe ? store_dir() : "this program", strerror(errno));
 		goto out;
 	}
-	if ((rc = plain_path("program", exe)) || (rc = plain_path("store", dir)))
+	if ((rc = schedule_plain_path("program", exe)) || (rc = schedule_plain_path("store", dir)))
 		goto out;
-	if (a.mail.sendmail && (rc = plain_path("--sendmail", a.mail.sendmail)))
+	if (a.mail.sendmail && (rc = schedule_plain_path("--sendmail", a.mail.sendmail)))
 		goto out;
 	/* with --mail under cron, the mail is the reminder: stdout would be mailed twice */
-	if ((rc = remind_words(&a, exe, dir, a.cron && a.mail.n_to, &w)))
+	if ((rc = remind_words(&a.limits, &a.mail, exe, dir, a.cron && a.mail.n_to, &w)))
 		goto out;
 	rc = a.cron ? print_cron(&a, &w) : write_systemd(&a, &w, dir);
 out:

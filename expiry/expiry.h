@@ -72,5 +72,24 @@ char *mail_message(const char *from, char *const *to, size_t n_to, const char *s
 int mail_send(const char *command, const char *message); /* no shell; bounded wait */
 
 
+/* ---- what schedule writes (units.c) ---- */
+#define SCHEDULE_SERVICE "minica-remind.service"
+#define SCHEDULE_TIMER "minica-remind.timer"
+struct words {
+	char *v[64];
+	size_t n;
+};
+void words_free(struct words *w);
+/* The remind command line: exe --store dir [-q] remind, the mail options, non-default limits. */
+int remind_words(const struct policy_limits *lim, const struct mail_options *mail,
+		 const char *exe, const char *dir, int quiet, struct words *w);
+int schedule_plain_path(const char *what, const char *path); /* no control characters */
+char *unit_command_line(const struct words *w); /* ExecStart's words, malloc'ed */
+char *unit_service_text(const struct words *w, const char *dir, const char *user);
+char *unit_timer_text(const char *dir, const char *calendar);
+char *unit_store_owner(const char *dir); /* the account that owns the store */
+const char *cron_times(const char *spec); /* hourly, daily, weekly, monthly; else NULL */
+int cron_line(const char *times, const struct words *w, char **out); /* malloc'ed */
+
 #endif
 
