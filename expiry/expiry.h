@@ -1,7 +1,7 @@
 /*
  * When certificates expire and who is told: the policy behind check, remind
- * and schedule (policy.c, SPEC section 6), its options (limits.c), mail
- * (sendmail.c) and the daily timer units of schedule (units.c).
+ * and schedule (policy.c, SPEC section 6), its options (limits.c), the
+ * reminder (reminder.c), mail (sendmail.c) and what schedule writes (units.c).
  */
 #ifndef MINICA_EXPIRY_H
 #define MINICA_EXPIRY_H
@@ -71,6 +71,11 @@ char *mail_message(const char *from, char *const *to, size_t n_to, const char *s
 		   const char *status, const char *body); /* RFC 5322 text, malloc'ed */
 int mail_send(const char *command, const char *message); /* no shell; bounded wait */
 
+
+/* ---- the reminder (reminder.c) ---- */
+char *reminder_text(const struct policy_report *r); /* what needs attention, malloc'ed */
+int reminder_send(const struct mail_options *mail, const struct policy_report *r,
+		  const char *body); /* to mail->to, through mail->sendmail */
 
 /* ---- what schedule writes (units.c) ---- */
 #define SCHEDULE_SERVICE "minica-remind.service"
