@@ -2,8 +2,9 @@
 #
 #   make demo     install missing build dependencies, build, create a demo CA
 #                 in ./demo-store and issue mail-hub1 with a PFX into ./demo-out
-#   make check    install missing dependencies, build, run every test, then
-#                 build with AddressSanitizer + UBSan and run them again
+#   make check    install missing dependencies, check that every include points
+#                 down a layer, build, run every test, then build with
+#                 AddressSanitizer + UBSan and run them again
 #   make install  PREFIX=/usr/local (Debian's unrelated 'minica' is in /usr/bin)
 
 PREFIX    ?= /usr/local
@@ -65,7 +66,7 @@ FUZZ_FLAGS          = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 FUZZ_SRCS          := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS           = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
 
-.PHONY: all build deps deps-test check test unit cmdtest asan fuzz fuzz-check fuzz-build \
+.PHONY: all build deps deps-test check layers test unit cmdtest asan fuzz fuzz-check fuzz-build \
         fuzz-bins demo bench install install-docs dist clean FORCE
 
 all: build
@@ -115,8 +116,13 @@ cmdtest: $(BUILD)/minica
 
 test: unit cmdtest
 
+# Every #include points down a layer (scripts/check-layers.sh, README "Source layout").
+layers:
+	@sh scripts/check-layers.sh
+
 check:
 	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-check
