@@ -34,7 +34,9 @@ static const struct argp_option common_options[] = {
 	{"pass-file", OPT_PASS_FILE, "FILE",
 	 0, "CA passphrase: first line of FILE (default $MINICA_PASS_FILE, else a prompt)", 0},
 	{"templates", OPT_TEMPLATES, "DIR", 0,
-	 "Template directory searched first (default $MINICA_TEMPLATES)", 0},
+	 "Template directory searched first (default $MINICA_TEMPLATES, else a checkout's "
+	 "templates/ beside the build directory, then the installed ones)",
+	 0},
 	{"help", '?', NULL, 0, "Give this help list", -1},
 	{"usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1},
 	{"version", 'V', NULL, 0, "Print the version and exit", -1},
