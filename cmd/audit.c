@@ -37,18 +37,17 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			       EINVAL;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Show who changed what in the store, and when (oldest first).\v"
 	"Example:\n  minica audit --since 2026-01-01",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct audit_ctx {
 	json_t *json;

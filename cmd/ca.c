@@ -12,19 +12,10 @@
 #include "cmd/cmd.h"
 #include "common/common.h"
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
-
-static error_t no_args(int key, char *arg, struct argp_state *state)
-{
-	(void)state;
-	if (key == ARGP_KEY_ARG)
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
-	return ARGP_ERR_UNKNOWN;
-}
 
 static const struct argp show_argp = {
-	NULL, no_args, NULL, "Show the CA certificate and the store's settings.", children,
-	NULL, NULL};
+	NULL, cli_no_args, NULL, "Show the CA certificate and the store's settings.",
+	cli_children, NULL, NULL};
 
 static int ca_show(int argc, char **argv)
 {
@@ -129,7 +120,7 @@ static error_t export_parse(int key, char *arg, struct argp_state *state)
 		a->force = 1;
 		return 0;
 	default:
-		return no_args(key, arg, state);
+		return cli_no_args(key, arg, state);
 	}
 }
 
@@ -138,7 +129,7 @@ static const struct argp export_argp = {
 	"Write the CA certificate (the newest version).\v"
 	"Example, for Windows:\n  minica ca export --der --out minica-ca.cer\n"
 	"  certutil -addstore -f Root minica-ca.cer",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 static int ca_export(int argc, char **argv)
 {

@@ -46,7 +46,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			return cli_usage_error("--until %s: that is in the past", printable(arg)), EINVAL;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->years == !a->until_text)
 			return cli_usage_error("give either --years N or --until YYYY-MM-DD"), EINVAL;
@@ -56,7 +56,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Extend the CA: re-sign its certificate with the same key, subject and key "
@@ -64,7 +63,7 @@ static const struct argp argp = {
 	"Every certificate issued before keeps verifying against the new CA certificate. "
 	"Needs the CA passphrase. It never shortens the CA's life.\n\nExample:\n"
 	"  minica ca extend --years 10\n  minica ca export --der --out minica-ca.cer",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 /* A copy of the CA certificate: same key, names and extensions; new serial and validity. */
 static int build_extended(const struct ca *ca, int64_t not_after, X509 **out)

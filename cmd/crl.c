@@ -47,13 +47,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->force = 1;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Write a new certificate revocation list, signed by the CA.\v"
@@ -61,7 +60,7 @@ static const struct argp argp = {
 	"publish a new CRL well before then (a client that finds an out-of-date CRL may refuse "
 	"every certificate). Needs the CA passphrase.\n\n"
 	"Example:\n  minica crl --der --out /var/www/pki/minica.crl --force",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 static int report(const struct crl_args *a, const struct crl_result *r, const char *pem)
 {

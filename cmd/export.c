@@ -72,7 +72,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->force = 1;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->serial == !a->host)
 			return cli_usage_error("give --serial SERIAL or --host NAME"), EINVAL;
@@ -85,13 +85,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Export a stored certificate again.\v"
 	"Examples:\n  minica export --host mail-hub1 --pfx mail-hub1.pfx\n"
 	"  minica export --serial 4F3A... --pem /etc/postfix/tls",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 static char *password_path(const char *pfx)
 {

@@ -70,7 +70,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->no_passphrase = 1;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->name)
 			return cli_usage_error("--name CN is required"), EINVAL;
@@ -80,14 +80,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Create the store and the CA.\v"
 	"The CA key is encrypted with the passphrase (AES-256, PBKDF2-HMAC-SHA256, 600,000 "
 	"iterations) from --pass-file, $MINICA_PASS_FILE or a prompt.\n\nExample:\n"
 	"  minica init --name 'Corp Mail CA' --org Corp --domain corp.example",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct init_ctx {
 	const unsigned char *key_blob;

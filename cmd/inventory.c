@@ -148,7 +148,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, "FILE",
 	"Report on the certificates of Exchange servers, from 'Get-ExchangeCertificate | fl'.\v"
@@ -161,7 +160,7 @@ static const struct argp argp = {
 	"none, 66 when FILE is missing.\n\nExamples:\n"
 	"  minica inventory certs.txt --at 2025-01-01\n"
 	"  minica inventory certs.txt --issue --out /tmp/new --role edge --exchange 2010",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 /* ---- input ---- */
 

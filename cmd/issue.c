@@ -117,7 +117,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->pfx_pass_file = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->n_hosts && !a->hosts_file)
 			return cli_usage_error("give --host NAME or --hosts-file FILE"), EINVAL;
@@ -129,14 +129,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Issue a new key and certificate for a host.\v"
 	"Writes NAME.crt, NAME.key, NAME.chain.pem and, when the template asks for one, "
 	"NAME.pfx with NAME.pfx-password. A short name also gets NAME.<domain> when the store "
 	"has a default domain.\n\nExample:\n  minica issue --host mail-hub1 --out /tmp/certs",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 /*
  * After the report of one certificate issued or renewed: how to install it

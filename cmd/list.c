@@ -48,18 +48,17 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->status = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"List issued certificates: serial, status, notAfter, days left, template, names.\v"
 	"Example:\n  minica list --expiring 60 --status valid",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct list_ctx {
 	const struct list_args *args;

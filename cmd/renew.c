@@ -102,7 +102,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->o.pfx_pass_file = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if ((a->host != NULL) + (a->serial != NULL) + a->has_expiring != 1)
 			return cli_usage_error("give one of --host NAME, --serial SERIAL or "
@@ -114,7 +114,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Renew certificates: a new key and certificate with the same names and template; the "
@@ -123,7 +122,7 @@ static const struct argp argp = {
 	"from a CSR has no key in the store and needs a new CSR. Revoked and already renewed "
 	"certificates are refused. Files are written as 'issue' writes them.\n\nExamples:\n"
 	"  minica renew --host mail-hub1\n  minica renew --expiring 30 --out /srv/certs",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct renew_run {
 	store *st;

@@ -50,7 +50,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->force = 1;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->html && !a->ics)
 			return cli_usage_error("give --html FILE, --ics FILE or both"), EINVAL;
@@ -71,7 +71,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Write a report of the CA and every certificate: an HTML page with an expiry "
@@ -85,7 +84,7 @@ static const struct argp argp = {
 	"  minica report --html /var/www/minica/index.html --ics /var/www/minica/minica.ics "
 	"--force\n"
 	"  minica report --ics - --warn 90 > minica.ics",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 /* Renders one document into memory, then writes it atomically (or to stdout). */
 static int emit(const char *path, int force, const struct report *r, int ics, size_t *events)

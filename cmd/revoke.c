@@ -65,7 +65,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, "SERIAL...",
 	"Revoke certificates (all of them or none); 'minica crl' then publishes them.\v"
@@ -73,7 +72,7 @@ static const struct argp argp = {
 	"Revocation is permanent. Revoking needs the CA passphrase.\n\n"
 	"Examples:\n  minica revoke 1B25825F73A02F001CC4C10F411863B0 --reason keyCompromise\n"
 	"  minica revoke --serials-file retired.txt --reason cessationOfOperation",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct serials {
 	unsigned char (*v)[STORE_SERIAL_LEN];

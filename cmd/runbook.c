@@ -65,7 +65,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->o.site = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->host == !a->serial)
 			return cli_usage_error("give --host NAME or --serial S"), EINVAL;
@@ -75,7 +75,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"The steps to install a host's certificate on an Exchange server.\v"
@@ -85,7 +84,7 @@ static const struct argp argp = {
 	"the new EdgeSync subscription.\n\nExamples:\n"
 	"  minica runbook --host mail-hub1 --exchange 2010\n"
 	"  minica runbook --host mail-edge1 --role edge --exchange 2013 --site Berlin",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 int cmd_runbook(int argc, char **argv)
 {

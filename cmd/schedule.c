@@ -79,7 +79,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->force = 1;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->systemd_dir == !a->cron)
 			return cli_usage_error("give either --systemd DIR or --cron"), EINVAL;

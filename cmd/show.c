@@ -46,12 +46,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, "SERIAL",
 	"Show a certificate's full record.\v"
 	"Examples:\n  minica show 4F3A...\n  minica show --host mail-hub1 --pem",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct collect {
 	struct store_record **recs;

@@ -124,7 +124,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	options, parse, NULL,
 	"Sign certificate requests made on the servers themselves.\v"
@@ -135,7 +134,7 @@ static const struct argp argp = {
 	"file ending in .p7b or .p7c gets p7b and one ending in .cer or .der gets der.\n\n"
 	"Examples:\n  minica sign --csr mail-hub1.req --format p7b --out mail-hub1.p7b\n"
 	"  minica sign --csr hub1.req --csr hub2.req --csr edge1.req --format p7b --out certs/",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 /* ---- reading ---- */
 

@@ -12,15 +12,6 @@
 #include "cmd/cmd.h"
 #include "common/common.h"
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
-
-static error_t no_args(int key, char *arg, struct argp_state *state)
-{
-	(void)state;
-	if (key == ARGP_KEY_ARG)
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
-	return ARGP_ERR_UNKNOWN;
-}
 
 /* 1.2 MiB: sizes for people; JSON carries the bytes. */
 static const char *human_size(uint64_t bytes, char buf[32])
@@ -43,13 +34,13 @@ static const char *human_size(uint64_t bytes, char buf[32])
 /* ---- verify ---- */
 
 static const struct argp verify_argp = {
-	NULL, no_args, NULL,
+	NULL, cli_no_args, NULL,
 	"Check the whole store: every record decodes, every index entry points at a record "
 	"whose fields match and every record is indexed, every certificate parses and its "
 	"signature verifies against a CA certificate of the store, the audit log decodes, the "
 	"CA key is there (it is not decrypted: no passphrase needed).\v"
 	"Each problem is printed on one line; the exit code is 74 when there is any.",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 struct problems {
 	json_t *list;
@@ -145,7 +136,7 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->file)
-			return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+			return cli_unexpected(arg);
 		a->file = arg;
 		return 0;
 	case ARGP_KEY_END:
@@ -164,7 +155,7 @@ static const struct argp backup_argp = {
 	"  mkdir -m 700 /srv/minica.restored\n"
 	"  cp FILE /srv/minica.restored/data.mdb\n"
 	"  minica --store /srv/minica.restored store verify",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 static int store_backup_cmd(int argc, char **argv)
 {
@@ -202,10 +193,10 @@ out:
 /* ---- stats ---- */
 
 static const struct argp stats_argp = {
-	NULL, no_args, NULL,
+	NULL, cli_no_args, NULL,
 	"Sizes of the store: records, index entries, audit entries, file and map size, "
 	"bytes per record.",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 static int store_stats_cmd(int argc, char **argv)
 {

@@ -9,7 +9,6 @@
 #include "common/common.h"
 #include "issue/issue.h"
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 
 struct tshow_args {
 	const char *verb, *name;
@@ -29,7 +28,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			a->name = arg;
 			return 0;
 		}
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (a->verb && !a->name)
 			return cli_usage_error("templates show: which template?"), EINVAL;
@@ -44,7 +43,7 @@ static const struct argp argp = {
 	"List the templates, or show one (its settings and its file).\v"
 	"Templates are searched in --templates DIR, $MINICA_TEMPLATES, then " MINICA_TEMPLATEDIR
 	".",
-	children, NULL, NULL};
+	cli_children, NULL, NULL};
 
 /* As template files write it: "sha256", not OpenSSL's "SHA256". */
 static const char *digest_name(const EVP_MD *md)

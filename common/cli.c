@@ -87,6 +87,19 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp common_argp = {common_options, common_parse, NULL, NULL, NULL, NULL, NULL};
+const struct argp_child cli_children[] = {COMMON_CHILD, {0}};
+
+error_t cli_unexpected(const char *arg)
+{
+	cli_usage_error("unexpected argument '%s'", printable(arg));
+	return EINVAL;
+}
+
+error_t cli_no_args(int key, char *arg, struct argp_state *state)
+{
+	(void)state;
+	return key == ARGP_KEY_ARG ? cli_unexpected(arg) : ARGP_ERR_UNKNOWN;
+}
 
 int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_name,
 	      void *input)

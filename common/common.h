@@ -52,6 +52,13 @@ void diag_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* common/cli.c: argp glue shared by the commands. */
 extern const struct argp common_argp;
 #define COMMON_CHILD {&common_argp, 0, "Global options:", 10}
+/* The children of a command whose only child is the global options:
+ *   static const struct argp argp = {options, parse, NULL, doc, cli_children, NULL, NULL}; */
+extern const struct argp_child cli_children[];
+/* case ARGP_KEY_ARG: return cli_unexpected(arg); -- a command that takes no arguments */
+error_t cli_unexpected(const char *arg);
+/* The parser of a command with no options and no arguments of its own. */
+error_t cli_no_args(int key, char *arg, struct argp_state *state);
 int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_name,
 	      void *input);
 int cli_parse_flags(const struct argp *argp, int argc, char **argv, const char *cmd_name,
