@@ -75,6 +75,8 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 		       EVP_PKEY **out);
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
+/* extend.c: the next CA version, valid until not_after (later than now: the caller checks). */
+int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out);
 
 /* ---- revocation reasons and CRLs (crl.c) ---- */
 #define CRL_NUMBER_KEY "crl.number"           /* meta: the last CRL number, decimal */
