@@ -75,6 +75,19 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 		       EVP_PKEY **out);
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
+/* ---- a new CA (create.c) ---- */
+struct ca_new {
+	const char *name, *org;  /* subject CN and O (org may be NULL) */
+	long years;              /* 0: 20 */
+	char *const *permit;     /* DNS nameConstraints permitted subtrees, normalised */
+	size_t n_permit;
+	const char *domain;      /* default DNS domain, normalised; NULL when none */
+	const char *key_name;    /* "rsa:4096": for the audit entry */
+};
+int ca_build_cert(const struct ca_new *spec, EVP_PKEY *key, X509 **out);
+/* A new store at dir holding cert and key (encrypted with pass; NULL: stored unencrypted). */
+int ca_create(const char *dir, const struct ca_new *spec, EVP_PKEY *key, X509 *cert,
+	      const char *pass, size_t passlen, store **out);
 /* extend.c: the next CA version, valid until not_after (later than now: the caller checks). */
 int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out);
 

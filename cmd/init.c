@@ -1,7 +1,7 @@
 /*
  * minica init: create the store and a self-signed CA certificate
- * (basicConstraints critical CA:TRUE pathlen:0, keyUsage critical
- * keyCertSign+cRLSign, SKI, key-identifier AKI, nameConstraints when asked).
+ * (ca/create.c); here the options, their checks (names, --domain within
+ * --permit-dns), the passphrase and the report.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -88,33 +88,6 @@ static const struct argp argp = {
 	"  minica init --name 'Corp Mail CA' --org Corp --domain corp.example",
 	cli_children, NULL, NULL};
 
-struct init_ctx {
-	const unsigned char *key_blob;
-	size_t key_len;
-	int protected_key;
-	const char *domain;
-	const unsigned char *cert;
-	size_t cert_len;
-	const char *detail;
-};
-
-static int init_fn(store_txn *txn, void *vctx)
-{
-	struct init_ctx *c = vctx;
-	struct store_audit a = {0};
-	const char *prot = c->protected_key ? "pbes2-pbkdf2-sha256-600000-aes256" : "none";
-	int rc;
-
-	if ((rc = store_txn_meta_put(txn, "ca.key", c->key_blob, c->key_len)) ||
-	    (rc = store_txn_meta_put(txn, "ca.key.protection", prot, strlen(prot))) ||
-	    (c->domain && (rc = store_txn_meta_put(txn, "domain", c->domain, strlen(c->domain)))) ||
-	    (rc = store_txn_ca_add(txn, c->cert, c->cert_len, NULL)))
-		return rc;
-	a.action = (char *)"init";
-	a.detail = (char *)c->detail;
-	return store_txn_audit(txn, &a);
-}
-
 static int check_dns_suffix(const char *what, const char *in, char **out)
 {
 	int is_ip = 0, rc = host_check(in, 0, out, &is_ip);
@@ -128,67 +101,6 @@ static int check_dns_suffix(const char *what, const char *in, char **out)
 			    printable(in));
 	}
 	return 0;
-}
-
-static int build_ca_cert(const struct init_args *a, char **permit, EVP_PKEY *key,
-			 X509 **out)
-{
-	X509 *cert = X509_new();
-	X509_NAME *name = X509_get_subject_name(cert);
-	X509V3_CTX ctx;
-	unsigned char serial[STORE_SERIAL_LEN];
-	char *nc = NULL;
-	size_t i, len = 32;
-	int64_t now = now_utc();
-	int rc;
-
-	*out = NULL;
-	if (!cert)
-		return fail(EX_OSERR, "out of memory");
-	if (!X509_set_version(cert, X509_VERSION_3) || (rc = serial_random(serial)) ||
-	    (rc = serial_set(cert, serial)) ||
-	    (a->org && !X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_UTF8,
-						   (const unsigned char *)a->org, -1, -1, 0)) ||
-	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-					(const unsigned char *)a->name, -1, -1, 0) ||
-	    !X509_set_issuer_name(cert, name) || !X509_set_pubkey(cert, key)) {
-		rc = fail_ssl(EX_DATAERR, "cannot build the CA certificate");
-		goto out;
-	}
-	if ((rc = x509_set_times(cert, now - 3600, add_years(now, (int)(a->years ? a->years : 20)))))
-		goto out;
-	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
-	if ((rc = x509_add_ext(cert, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) ||
-	    (rc = x509_add_ext(cert, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")))
-		goto out;
-	if (a->n_permit) {
-		for (i = 0; i < a->n_permit; i++)
-			len += strlen(permit[i]) + 16;
-		nc = malloc(len);
-		if (!nc) {
-			rc = fail(EX_OSERR, "out of memory");
-			goto out;
-		}
-		strcpy(nc, "critical");
-		for (i = 0; i < a->n_permit; i++) {
-			strcat(nc, ",permitted;DNS:");
-			strcat(nc, permit[i]);
-		}
-		if ((rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
-			goto out;
-	}
-	if ((rc = x509_add_key_ids(cert, cert)))
-		goto out;
-	if (!X509_sign(cert, key, key_default_digest(key))) {
-		rc = fail_ssl(EX_SOFTWARE, "cannot sign the CA certificate");
-		goto out;
-	}
-	*out = cert;
-	cert = NULL;
-out:
-	free(nc);
-	X509_free(cert);
-	return rc;
 }
 
 static int domain_permitted(const char *domain, char **permit, size_t n)
@@ -246,11 +158,9 @@ int cmd_init(int argc, char **argv)
 {
 	struct init_args a = {0};
 	struct keyspec spec;
-	struct init_ctx ictx = {0};
-	char **permit = NULL, *domain = NULL, *pass = NULL, detail[512];
+	struct ca_new spec_ca = {0};
+	char **permit = NULL, *domain = NULL, *pass = NULL;
 	size_t i, passlen = 0;
-	unsigned char *key_blob = NULL, *cert_der = NULL;
-	size_t key_len = 0, cert_len = 0;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	store *st = NULL;
@@ -300,26 +210,15 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	if (!spec.is_ec && !g_opts.quiet && isatty(2))
 		fprintf(stderr, "minica: generating an RSA-%d key...\n", spec.bits);
-	if ((rc = keyspec_generate(&spec, &key)) || (rc = build_ca_cert(&a, permit, key, &cert)))
-		goto out;
-	/* the KDF runs here, outside any write transaction */
-	if (a.no_passphrase)
-		rc = pkcs8_plain(key, &key_blob, &key_len);
-	else
-		rc = pkcs8_encrypt(key, pass, passlen, CA_KDF_ITERATIONS, &key_blob, &key_len);
-	if (rc || (rc = x509_to_der(cert, &cert_der, &cert_len)))
-		goto out;
-	snprintf(detail, sizeof(detail), "name=%s key=%s domain=%s%s", a.name,
-		 a.key ? a.key : "rsa:4096", domain ? domain : "-",
-		 a.no_passphrase ? " no-passphrase" : "");
-	ictx.key_blob = key_blob;
-	ictx.key_len = key_len;
-	ictx.protected_key = !a.no_passphrase;
-	ictx.domain = domain;
-	ictx.cert = cert_der;
-	ictx.cert_len = cert_len;
-	ictx.detail = detail;
-	if ((rc = store_create(dir, init_fn, &ictx, &st)))
+	spec_ca.name = a.name;
+	spec_ca.org = a.org;
+	spec_ca.years = a.years;
+	spec_ca.permit = permit;
+	spec_ca.n_permit = a.n_permit;
+	spec_ca.domain = domain;
+	spec_ca.key_name = a.key ? a.key : "rsa:4096";
+	if ((rc = keyspec_generate(&spec, &key)) || (rc = ca_build_cert(&spec_ca, key, &cert)) ||
+	    (rc = ca_create(dir, &spec_ca, key, cert, a.no_passphrase ? NULL : pass, passlen, &st)))
 		goto out;
 	if (a.no_passphrase)
 		warning("the CA key is stored unencrypted in %s (--no-passphrase)", dir);
@@ -331,8 +230,6 @@ out:
 	free(domain);
 	free(a.permit);
 	pass_free(pass, passlen);
-	secret_free(key_blob, key_len);
-	free(cert_der);
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	store_close(st);
