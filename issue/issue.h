@@ -133,6 +133,9 @@ void csr_signing_release(struct csr_signing *sg);
 int issue_sign_csr(store *st, struct ca *ca, const struct template *tpl, long days,
 		   const unsigned char *data, size_t len, struct csr_signing *sg);
 
+/* ---- PKCS#7 certificates-only, for Exchange (p7b.c) ---- */
+int p7b_build(X509 *leaf, X509 *ca, unsigned char **der, size_t *len); /* *der malloc'ed */
+
 /* ---- the issuing path (issuer.c) ---- */
 struct json_t;
 struct issue_options {
