@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 int ca_load(store *st, struct ca *ca)
 {

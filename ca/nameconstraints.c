@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 /* "192.168.0.0/16", "2001:db8::/32", or a bare address (a range of one). */
 int ip_range_parse(const char *text, struct ip_range *out, const char **why)

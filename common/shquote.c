@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 char *sh_quote(const char *word)
 {

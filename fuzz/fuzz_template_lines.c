@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define CONF_PIECE 510 /* BIO_gets(in, p, CONFBUFSIZE - 1), CONFBUFSIZE 512 */
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 /* after minica.h: cmocka defines a fail() macro */
 #include <setjmp.h>
