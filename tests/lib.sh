@@ -123,8 +123,9 @@ make_ca() {
 	"$MINICA" ca export > "$T/ca.pem" || fail "ca export"
 }
 
+# finish: the summary line; TESTED_WITH (optional) names the tools' versions.
 finish() {
-	echo "$(basename "$0"): $TESTS_RUN checks passed"
+	echo "$(basename "$0"): $TESTS_RUN checks passed${TESTED_WITH:+ ($TESTED_WITH)}"
 	exit 0
 }
 
