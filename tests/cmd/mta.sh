@@ -38,7 +38,7 @@ trap 'mta_stop; rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM HUP
 mkdir "$T/mail"
 mta_check
-TESTED_WITH="$MTA_VERSION"
+TESTED_WITH="$MTA_VERSION; clients $(openssl version | cut -d' ' -f1-2), swaks $(swaks --version | sed -n '1s/^swaks version //p')"
 CA_NAME="Interop Mail CA"
 
 # The CA (default RSA-4096) and the server's certificate (default template).

@@ -7,7 +7,8 @@ EXIM=/usr/sbin/exim4
 
 mta_check() {
 	command -v swaks >/dev/null || fail "swaks is missing (make deps-test installs it)"
-	MTA_VERSION="Exim $("$EXIM" -bV 2>/dev/null | sed -n '1s/^Exim version \([^ ]*\).*/\1/p')"
+	# -d -bV: the version, and the GnuTLS that Exim runs with.
+	MTA_VERSION=$("$EXIM" -d -bV 2>&1 | sed -n '0,/^Exim version/s/^Exim version \([^ ]*\).*/Exim \1/p; /GnuTLS: Compile/{n;s/^ *Runtime: /GnuTLS /p;}' | paste -sd' ')
 	# As root, exim keeps root for -C; deliveries then run as nobody (exim
 	# never delivers as root), which needs to reach the maildir.
 	if [ "$(id -u)" -eq 0 ]; then
