@@ -56,7 +56,7 @@ mta_stop() {
 
 # mta_start PORT: 0 when Exim listens on 127.0.0.1:PORT, 1 (stopped) if not.
 mta_start() {
-	port=$1
+	listen_port=$1
 	rm -f "$T/exim/log/"*
 	cat > "$T/exim/exim.conf" <<EOF
 exim_user = $(id -un)
@@ -65,7 +65,7 @@ keep_environment =
 primary_hostname = mail-hub1.corp.example
 qualify_domain = corp.example
 local_interfaces = 127.0.0.1
-daemon_smtp_ports = $port
+daemon_smtp_ports = $listen_port
 spool_directory = $T/exim/spool
 log_file_path = $T/exim/log/%slog
 pid_file_path = $T/exim/exim.pid
@@ -114,7 +114,7 @@ EOF
 	i=0
 	while [ $i -lt 100 ]; do
 		if cat "$T/exim/out" "$T/exim/log/mainlog" 2>/dev/null |
-			grep -q "listening for SMTP on \[127.0.0.1\]:$port"; then
+			grep -q "listening for SMTP on \[127.0.0.1\]:$listen_port"; then
 			return 0
 		fi
 		alive "$mta_pid" || break

@@ -19,6 +19,9 @@ mta_check() {
 	chmod 0711 "$T"
 	mkdir -p "$PF/conf" "$PF/queue" "$PF/data"
 	chmod 0755 "$PF"
+	# The queue's subdirectories are made by 'postfix start'; the data
+	# directory (master.lock, caches) is the mail owner's.
+	chown postfix "$PF/data"
 }
 
 # What Postfix answers to an accepted message, and how it records TLS
@@ -59,7 +62,7 @@ mta_stop() {
 
 # mta_start PORT: 0 when Postfix listens on 127.0.0.1:PORT, 1 (stopped) if not.
 mta_start() {
-	port=$1
+	listen_port=$1
 	rm -f "$PF/maillog"
 	cat > "$PF/conf/main.cf" <<EOF
 compatibility_level = 3.6
@@ -72,6 +75,7 @@ shlib_directory = $(postconf -dh shlib_directory)
 mail_owner = postfix
 setgid_group = postdrop
 maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
 import_environment = MAIL_CONFIG MAIL_DEBUG TZ LANG=C
 
 myhostname = mail-hub1.corp.example
@@ -103,7 +107,7 @@ smtpd_tls_session_cache_database =
 EOF
 	# No chroot (column 5): the queue is in $T.
 	cat > "$PF/conf/master.cf" <<EOF
-127.0.0.1:$port inet n - n - - smtpd
+127.0.0.1:$listen_port inet n - n - - smtpd
 pickup    unix  n - n 60    1 pickup
 cleanup   unix  n - n -     0 cleanup
 qmgr      unix  n - n 300   1 qmgr
