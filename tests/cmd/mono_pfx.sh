@@ -35,7 +35,7 @@ ok "MonoPfx.cs compiled ($TESTED_WITH)"
 
 # mono_pfx MODE PFX ARGS...: MonoPfx.exe's KEY=VALUE lines in $mo.
 mono_pfx() {
-	mo=$(timeout 30 mono "$T/MonoPfx.exe" "$@" 2>&1) || { echo "$mo" >&2; fail "MonoPfx.exe $*: exit $?"; }
+	mo=$(timeout 120 mono "$T/MonoPfx.exe" "$@" 2>&1) || { echo "$mo" >&2; fail "MonoPfx.exe $*: exit $?"; }
 }
 # field KEY: the value of KEY in $mo.
 field() { printf '%s\n' "$mo" | sed -n "s/^$1=//p"; }

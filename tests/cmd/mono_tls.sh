@@ -55,12 +55,12 @@ start_server() {
 	mono "$T/MonoTls.exe" "$1.pfx" "$1.pfx-password" "$T/port" 3 >"$T/server.out" 2>&1 &
 	server_pid=$!
 	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 150 ]; do
+	while [ ! -s "$T/port" ] && [ $i -lt 600 ]; do
 		alive "$server_pid" || break
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -s "$T/port" ] || { cat "$T/server.out" >&2; stop_server; fail "the Mono server did not start within 15 s"; }
+	[ -s "$T/port" ] || { cat "$T/server.out" >&2; stop_server; fail "the Mono server did not start within 60 s"; }
 	port=$(cat "$T/port")
 }
 
@@ -69,7 +69,7 @@ start_server() {
 # (ShutdownAsync does not send one either), which s_client would count as
 # an error after the data arrived.
 s_client() {
-	timeout 20 openssl s_client -connect "127.0.0.1:$port" -servername "$3" -verify_hostname "$3" \
+	timeout 60 openssl s_client -connect "127.0.0.1:$port" -servername "$3" -verify_hostname "$3" \
 		-CAfile "$2" -verify_return_error -brief -ign_eof -ignore_unexpected_eof </dev/null >"$T/$1.out" 2>&1
 }
 
@@ -109,11 +109,11 @@ for leaf in rsa ec; do
 
 	# The server saw one handshake succeed and two fail, then exited by itself.
 	i=0
-	while alive "$server_pid" && [ $i -lt 100 ]; do
+	while alive "$server_pid" && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	alive "$server_pid" && { cat "$T/server.out" >&2; fail "$leaf: the Mono server did not exit after 3 connections"; }
+	alive "$server_pid" && { cat "$T/server.out" >&2; fail "$leaf: the Mono server did not exit within 30 s of its 3 connections"; }
 	wait "$server_pid"
 	s_rc=$?
 	server_pid=""

@@ -7,7 +7,8 @@
 // Listens on 127.0.0.1 on a port the system picks, writes it to PORT-FILE
 // (complete when it appears), serves CONNECTIONS connections one after the
 // other and exits. For each: "handshake N ok PROTOCOL" and a greeting line
-// sent inside TLS, or "handshake N failed: REASON". Gives up after 60 s.
+// sent inside TLS, or "handshake N failed: REASON". Gives up after 120 s
+// (a bound for a hang: a loaded machine JITs the TLS stack slowly).
 using System;
 using System.IO;
 using System.Net;
@@ -25,9 +26,9 @@ public class MonoTls {
             return 2;
         }
         var watchdog = new Timer(_ => {
-            Console.WriteLine("timeout: gave up after 60 s");
+            Console.WriteLine("timeout: gave up after 120 s");
             Environment.Exit(3);
-        }, null, 60000, Timeout.Infinite);
+        }, null, 120000, Timeout.Infinite);
         string password = File.ReadAllLines(args[1], Encoding.UTF8)[0];
         var cert = new X509Certificate2(args[0], password);
         int connections = int.Parse(args[3]);
@@ -36,13 +37,14 @@ public class MonoTls {
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         Console.WriteLine("listening 127.0.0.1:" + port + " " + cert.Subject + " key=" + cert.HasPrivateKey);
+        Console.Out.Flush();
         File.WriteAllText(args[2] + ".tmp", port + "\n");
         File.Move(args[2] + ".tmp", args[2]);
 
         for (int n = 0; n < connections; n++) {
             using (TcpClient client = listener.AcceptTcpClient()) {
-                client.ReceiveTimeout = 10000;
-                client.SendTimeout = 10000;
+                client.ReceiveTimeout = 30000;
+                client.SendTimeout = 30000;
                 Serve(n, client, cert);
             }
         }
