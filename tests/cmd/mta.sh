@@ -75,10 +75,11 @@ maildir_count() {
 	ls "$T/mail/new" 2>/dev/null | wc -l
 }
 
-# wait_for_mail N: up to 10 s for the N-th delivered message.
+# wait_for_mail N: up to 30 s for the N-th delivered message (Postfix starts
+# a process per stage, slow on a loaded machine).
 wait_for_mail() {
 	i=0
-	while [ "$(maildir_count)" -lt "$1" ] && [ $i -lt 100 ]; do
+	while [ "$(maildir_count)" -lt "$1" ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
