@@ -22,16 +22,8 @@
 #     key in a 3DES PFX with the same password load.
 INTEROP=$(cd "$(dirname "$0")/../interop" && pwd)
 . "$(dirname "$0")/../lib.sh"
-
-for tool in mcs mono openssl; do
-	command -v "$tool" >/dev/null || fail "$tool is missing (make deps-test installs mono-mcs and mono-runtime)"
-done
-# Mono's CurrentUser stores live under XDG_CONFIG_HOME (else HOME/.config).
-export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share"
-mkdir -p "$HOME"
-mcs -out:"$T/MonoPfx.exe" "$INTEROP/MonoPfx.cs" >"$T/mcs.out" 2>&1 || { cat "$T/mcs.out" >&2; fail "mcs MonoPfx.cs"; }
-TESTED_WITH="Mono $(mono --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')"
-ok "MonoPfx.cs compiled ($TESTED_WITH)"
+. "$INTEROP/mono.sh"
+mono_compile MonoPfx
 
 # mono_pfx MODE PFX ARGS...: MonoPfx.exe's KEY=VALUE lines in $mo.
 mono_pfx() {

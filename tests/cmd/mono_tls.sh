@@ -11,22 +11,11 @@
 # TLS stack, BoringSSL inside Mono, does.
 INTEROP=$(cd "$(dirname "$0")/../interop" && pwd)
 . "$(dirname "$0")/../lib.sh"
-
-for tool in mcs mono openssl; do
-	command -v "$tool" >/dev/null || fail "$tool is missing (make deps-test installs mono-mcs and mono-runtime)"
-done
-# Mono keeps per-user state under HOME / XDG_CONFIG_HOME: the test's, not the user's.
-export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share"
-mkdir -p "$HOME"
-mcs -out:"$T/MonoTls.exe" "$INTEROP/MonoTls.cs" >"$T/mcs.out" 2>&1 || { cat "$T/mcs.out" >&2; fail "mcs MonoTls.cs"; }
-TESTED_WITH="Mono $(mono --version | sed -n '1s/.*version \([^ ]*\).*/\1/p'), $(openssl version | cut -d' ' -f1-2)"
-ok "MonoTls.cs compiled"
+. "$INTEROP/mono.sh"
+mono_compile MonoTls
+TESTED_WITH="$TESTED_WITH, $(openssl version | cut -d' ' -f1-2)"
 
 server_pid=""
-alive() {
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$state" ] && [ "$state" != Z ]
-}
 stop_server() {
 	[ -n "$server_pid" ] || return 0
 	kill -TERM "$server_pid" 2>/dev/null
@@ -108,12 +97,8 @@ for leaf in rsa ec; do
 	assert_not_contains "$o" "220 hello" "$leaf: no data after a refused host name"
 
 	# The server saw one handshake succeed and two fail, then exited by itself.
-	i=0
-	while alive "$server_pid" && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	alive "$server_pid" && { cat "$T/server.out" >&2; fail "$leaf: the Mono server did not exit within 30 s of its 3 connections"; }
+	wait_gone "$server_pid" 300 ||
+		{ cat "$T/server.out" >&2; fail "$leaf: the Mono server did not exit within 30 s of its 3 connections"; }
 	wait "$server_pid"
 	s_rc=$?
 	server_pid=""

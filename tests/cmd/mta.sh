@@ -27,11 +27,6 @@ else
 	fail "no MTA: make deps-test installs exim4-daemon-light"
 fi
 
-# alive PID: running, not a zombie waiting to be reaped.
-alive() {
-	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
-	[ -n "$state" ] && [ "$state" != Z ]
-}
 mta_pid=""
 . "$MTA_DIR/$MTA.sh"
 trap 'mta_stop; rm -rf "$T"' EXIT

@@ -44,11 +44,7 @@ mta_stop() {
 	# exim -bdf was started with setsid: its group is the daemon and the
 	# reception and delivery processes it forked.
 	kill -TERM "-$mta_pid" 2>/dev/null
-	i=0
-	while alive "$mta_pid" && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_gone "$mta_pid" 50
 	kill -KILL "-$mta_pid" 2>/dev/null
 	wait "$mta_pid" 2>/dev/null
 	mta_pid=""

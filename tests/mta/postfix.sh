@@ -51,11 +51,7 @@ mta_stop() {
 	# master(8) is a session leader: its group is the master and the
 	# processes it started. TERM to the master stops them all.
 	kill -TERM "$mta_pid" 2>/dev/null
-	i=0
-	while alive "$mta_pid" && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_gone "$mta_pid" 50
 	kill -KILL "-$mta_pid" 2>/dev/null
 	mta_pid=""
 }
