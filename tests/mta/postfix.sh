@@ -72,7 +72,6 @@ mail_owner = postfix
 setgid_group = postdrop
 maillog_file = $PF/maillog
 maillog_file_prefixes = $PF
-import_environment = MAIL_CONFIG MAIL_DEBUG TZ LANG=C
 
 myhostname = mail-hub1.corp.example
 mydomain = corp.example
