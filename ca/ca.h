@@ -62,6 +62,8 @@ struct ip_range {
 #define IP_RANGE_TEXT 96
 /* CIDR or a bare address; 0, or -1 with *why set (no message printed) */
 int ip_range_parse(const char *text, struct ip_range *out, const char **why);
+/* every text of an option (--permit-ip) into a malloc'ed array; EX_USAGE after a message */
+int ip_ranges_parse(const char *option, char *const *texts, size_t n, struct ip_range **out);
 const char *ip_range_text(const struct ip_range *r, char buf[IP_RANGE_TEXT]);
 /* The nameConstraints value in openssl.cnf syntax; no IP range: every address excluded */
 int nc_config(char *const *dns, size_t n_dns, const struct ip_range *ip, size_t n_ip, char **out);

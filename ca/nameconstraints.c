@@ -67,6 +67,24 @@ int ip_range_parse(const char *text, struct ip_range *out, const char **why)
 	return 0;
 }
 
+int ip_ranges_parse(const char *option, char *const *texts, size_t n, struct ip_range **out)
+{
+	const char *why;
+	size_t i;
+
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out)
+		return fail(EX_OSERR, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (ip_range_parse(texts[i], &(*out)[i], &why)) {
+			free(*out);
+			*out = NULL;
+			return cli_usage_error("%s '%s': %s", option, printable(texts[i]), why);
+		}
+	}
+	return 0;
+}
+
 /* ADDRESS/PREFIX when the mask is a prefix, else ADDRESS/MASK (as another CA may write it) */
 const char *ip_range_text(const struct ip_range *r, char buf[IP_RANGE_TEXT])
 {

@@ -143,8 +143,6 @@ int ca_extend(int argc, char **argv)
 	char when[TIME_BUF], was[TIME_BUF];
 	char *nc = NULL;
 	struct ip_range *ip = NULL;
-	const char *why;
-	size_t i;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "ca extend", &a)) ||
@@ -163,19 +161,8 @@ int ca_extend(int argc, char **argv)
 				  a.no_ip ? "no-ip" : "permit-ip");
 			goto out;
 		}
-		ip = calloc(a.n_permit_ip + 1, sizeof(*ip));
-		if (!ip) {
-			rc = fail(EX_OSERR, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < a.n_permit_ip; i++) {
-			if (ip_range_parse(a.permit_ip[i], &ip[i], &why)) {
-				rc = cli_usage_error("--permit-ip '%s': %s", printable(a.permit_ip[i]),
-						     why);
-				goto out;
-			}
-		}
-		if ((rc = nc_config(ca.permitted, ca.n_permitted, ip, a.n_permit_ip, &nc)))
+		if ((rc = ip_ranges_parse("--permit-ip", a.permit_ip, a.n_permit_ip, &ip)) ||
+		    (rc = nc_config(ca.permitted, ca.n_permitted, ip, a.n_permit_ip, &nc)))
 			goto out;
 	}
 	target = a.until_text ? a.until : add_years(now_utc(), (int)a.years);

@@ -174,7 +174,6 @@ int cmd_init(int argc, char **argv)
 	struct ca_new spec_ca = {0};
 	char **permit = NULL, *domain = NULL, *pass = NULL;
 	struct ip_range *ip = NULL;
-	const char *why;
 	size_t i, passlen = 0;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -208,17 +207,8 @@ int cmd_init(int argc, char **argv)
 	for (i = 0; i < a.n_permit; i++)
 		if ((rc = check_dns_suffix("--permit-dns", a.permit[i], &permit[i])))
 			goto out;
-	ip = calloc(a.n_permit_ip + 1, sizeof(*ip));
-	if (!ip) {
-		rc = fail(EX_OSERR, "out of memory");
+	if ((rc = ip_ranges_parse("--permit-ip", a.permit_ip, a.n_permit_ip, &ip)))
 		goto out;
-	}
-	for (i = 0; i < a.n_permit_ip; i++) {
-		if (ip_range_parse(a.permit_ip[i], &ip[i], &why)) {
-			rc = cli_usage_error("--permit-ip '%s': %s", printable(a.permit_ip[i]), why);
-			goto out;
-		}
-	}
 	if (domain && a.n_permit && !domain_permitted(domain, permit, a.n_permit)) {
 		rc = fail(EX_DATAERR, "--domain %s is outside --permit-dns: every qualified name would "
 				      "be refused",
