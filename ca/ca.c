@@ -15,45 +15,6 @@
 #include "ca.h"
 #include "common/common.h"
 
-static int load_name_constraints(struct ca *ca)
-{
-	NAME_CONSTRAINTS *nc = X509_get_ext_d2i(ca->cert, NID_name_constraints, NULL, NULL);
-	int i, n, rc = 0;
-
-	if (!nc)
-		return 0;
-	n = sk_GENERAL_SUBTREE_num(nc->permittedSubtrees);
-	ca->permitted = calloc(n > 0 ? (size_t)n : 1, sizeof(char *));
-	if (!ca->permitted) {
-		rc = fail(EX_OSERR, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		GENERAL_SUBTREE *sub = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i);
-		const ASN1_IA5STRING *dns;
-		int len;
-		char *s;
-
-		if (sub->base->type != GEN_DNS)
-			continue;
-		dns = sub->base->d.dNSName;
-		len = ASN1_STRING_length(dns);
-		if (len <= 0 || memchr(ASN1_STRING_get0_data(dns), '\0', (size_t)len))
-			continue;
-		s = malloc((size_t)len + 1);
-		if (!s) {
-			rc = fail(EX_OSERR, "out of memory");
-			goto out;
-		}
-		memcpy(s, ASN1_STRING_get0_data(dns), (size_t)len);
-		s[len] = '\0';
-		ca->permitted[ca->n_permitted++] = s;
-	}
-out:
-	NAME_CONSTRAINTS_free(nc);
-	return rc;
-}
-
 int ca_load(store *st, struct ca *ca)
 {
 	void *der = NULL, *val = NULL;
@@ -80,7 +41,7 @@ int ca_load(store *st, struct ca *ca)
 	if ((rc = store_meta_get(st, "ca.key.protection", &val, &vlen)))
 		goto out;
 	ca->key_protected = !(val && strcmp(val, "none") == 0);
-	rc = load_name_constraints(ca);
+	rc = ca_load_name_constraints(ca);
 out:
 	free(val);
 	free(der);
@@ -170,15 +131,11 @@ out:
 
 void ca_release(struct ca *ca)
 {
-	size_t i;
-
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
 	OPENSSL_cleanse(ca->wrap_pass, sizeof(ca->wrap_pass));
 	free(ca->domain);
-	for (i = 0; i < ca->n_permitted; i++)
-		free(ca->permitted[i]);
-	free(ca->permitted);
+	ca_name_constraints_free(ca);
 	memset(ca, 0, sizeof(*ca));
 }
 

@@ -54,6 +54,20 @@ int x509_add_key_ids(X509 *cert, X509 *issuer);
 char *x509_name_text(const X509_NAME *name); /* RFC 2253, malloc'ed */
 int64_t add_years(int64_t t, int years);
 
+/* ---- name constraints (nameconstraints.c) ---- */
+struct ip_range {
+	unsigned char addr[16], mask[16];
+	int len; /* 4 (IPv4) or 16 (IPv6) */
+};
+#define IP_RANGE_TEXT 96
+/* CIDR or a bare address; 0, or -1 with *why set (no message printed) */
+int ip_range_parse(const char *text, struct ip_range *out, const char **why);
+/* every text of an option (--permit-ip) into a malloc'ed array; EX_USAGE after a message */
+int ip_ranges_parse(const char *option, char *const *texts, size_t n, struct ip_range **out);
+const char *ip_range_text(const struct ip_range *r, char buf[IP_RANGE_TEXT]);
+/* The nameConstraints value in openssl.cnf syntax; no IP range: every address excluded */
+int nc_config(char *const *dns, size_t n_dns, const struct ip_range *ip, size_t n_ip, char **out);
+
 /* ---- the CA of a store (ca.c) ---- */
 struct ca {
 	store *st;
@@ -63,11 +77,22 @@ struct ca {
 	EVP_PKEY *key;        /* set by ca_unlock */
 	unsigned char wrap_pass[65]; /* hex; protects kept leaf keys (ca_unlock) */
 	char *domain;         /* default DNS domain, NULL when none */
+	int constrained;      /* the certificate has nameConstraints */
 	char **permitted;     /* DNS nameConstraints permitted subtrees */
 	size_t n_permitted;
+	struct ip_range *ip_permitted, *ip_excluded; /* iPAddress subtrees */
+	size_t n_ip_permitted, n_ip_excluded;
+	int nc_other;         /* subtrees of other kinds (excluded DNS, e-mail, ...) */
 	int key_protected;    /* 0 when created with --no-passphrase */
 };
 int ca_load(store *st, struct ca *ca);
+int ca_load_name_constraints(struct ca *ca); /* nameconstraints.c, called by ca_load */
+void ca_name_constraints_free(struct ca *ca);
+/* 0 when the CA may certify this IP address (text form), else EX_DATAERR after a message */
+int ca_ip_check(const struct ca *ca, const char *ip);
+/* DNS constraints but nothing about IP addresses: a CA created before --permit-ip */
+int ca_ip_unconstrained(const struct ca *ca);
+const char *ca_ip_unconstrained_fix(void); /* what that means and what to do, one sentence */
 int ca_unlock(struct ca *ca);
 void ca_release(struct ca *ca);
 int ca_wrap_leaf_key(const struct ca *ca, EVP_PKEY *key, unsigned char **der, size_t *len);
@@ -81,6 +106,8 @@ struct ca_new {
 	long years;              /* 0: 20 */
 	char *const *permit;     /* DNS nameConstraints permitted subtrees, normalised */
 	size_t n_permit;
+	const struct ip_range *permit_ip; /* iPAddress permitted subtrees */
+	size_t n_permit_ip;
 	const char *domain;      /* default DNS domain, normalised; NULL when none */
 	const char *key_name;    /* "rsa:4096": for the audit entry */
 };
@@ -90,6 +117,8 @@ int ca_create(const char *dir, const struct ca_new *spec, EVP_PKEY *key, X509 *c
 	      const char *pass, size_t passlen, store **out);
 /* extend.c: the next CA version, valid until not_after (later than now: the caller checks). */
 int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out);
+/* The same with nc (a nameConstraints value in openssl.cnf syntax) replacing the CA's. */
+int ca_extend_constrained(struct ca *ca, int64_t not_after, const char *nc, X509 **out);
 
 /* ---- revocation reasons and CRLs (crl.c) ---- */
 #define CRL_NUMBER_KEY "crl.number"           /* meta: the last CRL number, decimal */

@@ -1,7 +1,8 @@
 /*
  * A new CA: its self-signed certificate (basicConstraints critical CA:TRUE
  * pathlen:0, keyUsage critical keyCertSign+cRLSign, SKI, key-identifier
- * AKI, nameConstraints when asked), and a new store holding it with the
+ * AKI, nameConstraints when asked: DNS suffixes and IP ranges, every IP
+ * address excluded when no range is given), and a new store holding it with the
  * key encrypted at rest. No output.
  */
 #include <stdio.h>
@@ -18,7 +19,6 @@ int ca_build_cert(const struct ca_new *spec, EVP_PKEY *key, X509 **out)
 	X509V3_CTX ctx;
 	unsigned char serial[STORE_SERIAL_LEN];
 	char *nc = NULL;
-	size_t i, len = 32;
 	int64_t now = now_utc();
 	int rc;
 
@@ -42,20 +42,10 @@ int ca_build_cert(const struct ca_new *spec, EVP_PKEY *key, X509 **out)
 	if ((rc = x509_add_ext(cert, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0")) ||
 	    (rc = x509_add_ext(cert, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")))
 		goto out;
-	if (spec->n_permit) {
-		for (i = 0; i < spec->n_permit; i++)
-			len += strlen(spec->permit[i]) + 16;
-		nc = malloc(len);
-		if (!nc) {
-			rc = fail(EX_OSERR, "out of memory");
-			goto out;
-		}
-		strcpy(nc, "critical");
-		for (i = 0; i < spec->n_permit; i++) {
-			strcat(nc, ",permitted;DNS:");
-			strcat(nc, spec->permit[i]);
-		}
-		if ((rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
+	if (spec->n_permit || spec->n_permit_ip) {
+		if ((rc = nc_config(spec->permit, spec->n_permit, spec->permit_ip, spec->n_permit_ip,
+				    &nc)) ||
+		    (rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
 			goto out;
 	}
 	if ((rc = x509_add_key_ids(cert, cert)))

@@ -13,8 +13,11 @@
 
 #define BACKDATE_SECONDS 3600 /* as for every certificate minica signs */
 
-/* A copy of the CA certificate: same key, names and extensions; new serial and validity. */
-static int build_extended(const struct ca *ca, int64_t not_after, X509 **out)
+/*
+ * A copy of the CA certificate: same key, names and extensions; new serial and
+ * validity. With nc (a nameConstraints value), that one replaces the old.
+ */
+static int build_extended(const struct ca *ca, int64_t not_after, const char *nc, X509 **out)
 {
 	X509 *old = ca->cert, *cert = X509_new();
 	unsigned char serial[STORE_SERIAL_LEN];
@@ -35,7 +38,16 @@ static int build_extended(const struct ca *ca, int64_t not_after, X509 **out)
 		goto out;
 	/* the extensions as they are, SKI and AKI included, in the same order */
 	for (i = 0; i < n; i++) {
-		if (!X509_add_ext(cert, X509_get_ext(old, i), -1)) {
+		X509_EXTENSION *ext = X509_get_ext(old, i);
+		X509V3_CTX ctx;
+
+		if (nc && OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_name_constraints) {
+			X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+			if ((rc = x509_add_ext(cert, &ctx, NID_name_constraints, nc)))
+				goto out;
+			continue;
+		}
+		if (!X509_add_ext(cert, ext, -1)) {
 			rc = fail_ssl(EX_SOFTWARE, "cannot copy the CA certificate's extensions");
 			goto out;
 		}
@@ -83,6 +95,11 @@ static int extend_fn(store_txn *txn, void *vctx)
 
 int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out)
 {
+	return ca_extend_constrained(ca, not_after, NULL, out);
+}
+
+int ca_extend_constrained(struct ca *ca, int64_t not_after, const char *nc, X509 **out)
+{
 	struct extend_ctx ectx = {0};
 	X509 *cert = NULL;
 	unsigned char *der = NULL, serial[STORE_SERIAL_LEN];
@@ -98,7 +115,7 @@ int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out)
 		goto out;
 	}
 	/* the passphrase KDF and the signature happen before the write transaction */
-	if ((rc = ca_unlock(ca)) || (rc = build_extended(ca, not_after, &cert)) ||
+	if ((rc = ca_unlock(ca)) || (rc = build_extended(ca, not_after, nc, &cert)) ||
 	    (rc = x509_to_der(cert, &der, &len)))
 		goto out;
 	if (serial_get(cert, serial) != 0) {
@@ -106,9 +123,9 @@ int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out)
 		goto out;
 	}
 	serial_hex(serial, sh);
-	snprintf(detail, sizeof(detail), "version=%u serial=%s not_after=%s previous_not_after=%s",
+	snprintf(detail, sizeof(detail), "version=%u serial=%s not_after=%s previous_not_after=%s%s",
 		 ca->version + 1, sh, fmt_time_iso(not_after, when),
-		 fmt_time_iso(old_not_after, was));
+		 fmt_time_iso(old_not_after, was), nc ? " ip-constraints-added" : "");
 	ectx.der = der;
 	ectx.len = len;
 	ectx.expected = ca->version + 1;

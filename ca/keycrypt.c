@@ -106,9 +106,12 @@ int pkcs8_plain(EVP_PKEY *key, unsigned char **der, size_t *len)
 {
 	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(key);
 	unsigned char *tmp = NULL;
-	int rc = EX_SOFTWARE;
+	int n, rc = EX_SOFTWARE;
 
-	if (p8 && take_der(tmp, i2d_PKCS8_PRIV_KEY_INFO(p8, &tmp), der, len) == 0)
+	/* i2d sets tmp: call it before passing tmp on (the order in which a
+	 * call's arguments are evaluated is unspecified) */
+	n = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, &tmp) : -1;
+	if (take_der(tmp, n, der, len) == 0)
 		rc = 0;
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	return rc ? fail_ssl(rc, "cannot encode the private key") : 0;

@@ -17,6 +17,43 @@ static const struct argp show_argp = {
 	NULL, cli_no_args, NULL, "Show the CA certificate and the store's settings.",
 	cli_children, NULL, NULL};
 
+static int excludes_all(const struct ca *ca)
+{
+	static const unsigned char zero[16];
+	size_t i;
+
+	for (i = 0; i < ca->n_ip_excluded; i++)
+		if (memcmp(ca->ip_excluded[i].mask, zero, sizeof(zero)))
+			return 0;
+	return ca->n_ip_excluded > 0;
+}
+
+/* What the CA's certificate says about IP addresses, for a verifier. */
+static void print_ip_ranges(const struct ca *ca)
+{
+	char buf[IP_RANGE_TEXT];
+	size_t i;
+
+	if (ca_ip_unconstrained(ca)) {
+		printf("UNCONSTRAINED\n  %-12s %s", "", ca_ip_unconstrained_fix());
+		return;
+	}
+	if (!ca->constrained || (!ca->n_ip_permitted && !ca->n_ip_excluded)) {
+		printf("(any address)");
+		return;
+	}
+	if (!ca->n_ip_permitted && excludes_all(ca)) {
+		printf("(none: every IP address is excluded)");
+		return;
+	}
+	for (i = 0; i < ca->n_ip_permitted; i++)
+		printf("%s%s", i ? ", " : "", ip_range_text(&ca->ip_permitted[i], buf));
+	if (!ca->n_ip_permitted)
+		printf("any");
+	for (i = 0; i < ca->n_ip_excluded; i++)
+		printf("%s%s", i ? ", " : " except ", ip_range_text(&ca->ip_excluded[i], buf));
+}
+
 static int ca_show(int argc, char **argv)
 {
 	struct ca ca = {0};
@@ -61,6 +98,7 @@ static int ca_show(int argc, char **argv)
 				    json_string(ca.key_protected ? "passphrase" : "none"));
 		json_object_set_new(o, "domain", ca.domain ? json_string(ca.domain) : json_null());
 		json_object_set_new(o, "permitted_dns", perm);
+
 		json_object_set_new(o, "version", json_integer(ca.version));
 		json_object_set_new(o, "versions", json_integer(ca.n_versions));
 		json_object_set_new(o, "certificates", json_integer((json_int_t)stats.records));
@@ -82,6 +120,8 @@ static int ca_show(int argc, char **argv)
 		printf("(any name)");
 	for (i = 0; i < ca.n_permitted; i++)
 		printf("%s%s", i ? ", " : "", ca.permitted[i]);
+	printf("\n  ip ranges    ");
+	print_ip_ranges(&ca);
 	printf("\n  version      %u of %u\n", ca.version, ca.n_versions);
 	printf("  issued       %llu certificates\n", (unsigned long long)stats.records);
 out:

@@ -15,17 +15,24 @@
 #include "common/common.h"
 
 
-enum { OPT_YEARS = 0x100, OPT_UNTIL };
+enum { OPT_YEARS = 0x100, OPT_UNTIL, OPT_PERMIT_IP, OPT_NO_IP };
 
 struct extend_args {
 	long years;
 	const char *until_text;
 	int64_t until;
+	char **permit_ip; /* IP constraints for a CA made without them */
+	size_t n_permit_ip;
+	int no_ip;
 };
 
 static const struct argp_option options[] = {
 	{"years", OPT_YEARS, "N", 0, "New notAfter: N calendar years from now (1-100)", 0},
 	{"until", OPT_UNTIL, "YYYY-MM-DD", 0, "New notAfter: that day, 00:00:00 UTC", 0},
+	{"permit-ip", OPT_PERMIT_IP, "CIDR", 0,
+	 "For a CA with --permit-dns but no IP constraints: add them, allowing CIDR; repeatable", 1},
+	{"no-ip", OPT_NO_IP, NULL, 0,
+	 "For a CA with --permit-dns but no IP constraints: add them, excluding every address", 1},
 	{0}
 };
 
@@ -44,11 +51,20 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (a->until <= now_utc())
 			return cli_usage_error("--until %s: that is in the past", printable(arg)), EINVAL;
 		return 0;
+	case OPT_PERMIT_IP:
+		return cli_list_add(&a->permit_ip, &a->n_permit_ip, arg);
+	case OPT_NO_IP:
+		a->no_ip = 1;
+		return 0;
 	case ARGP_KEY_ARG:
 		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->years == !a->until_text)
 			return cli_usage_error("give either --years N or --until YYYY-MM-DD"), EINVAL;
+		if (a->no_ip && a->n_permit_ip)
+			return cli_usage_error("--no-ip excludes every IP address: give it or "
+					       "--permit-ip, not both"),
+			       EINVAL;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -125,6 +141,8 @@ int ca_extend(int argc, char **argv)
 	X509 *cert = NULL;
 	int64_t not_before = 0, not_after = 0, target;
 	char when[TIME_BUF], was[TIME_BUF];
+	char *nc = NULL;
+	struct ip_range *ip = NULL;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "ca extend", &a)) ||
@@ -135,6 +153,18 @@ int ca_extend(int argc, char **argv)
 			  store_path(st));
 		goto out;
 	}
+	if (a.no_ip || a.n_permit_ip) {
+		/* only for a CA minica made with --permit-dns before it constrained IP addresses */
+		if (!ca_ip_unconstrained(&ca) || ca.nc_other) {
+			rc = fail(EX_DATAERR, "--%s: only a CA with DNS name constraints and none for IP "
+					      "addresses gets IP constraints added (see 'minica ca show')",
+				  a.no_ip ? "no-ip" : "permit-ip");
+			goto out;
+		}
+		if ((rc = ip_ranges_parse("--permit-ip", a.permit_ip, a.n_permit_ip, &ip)) ||
+		    (rc = nc_config(ca.permitted, ca.n_permitted, ip, a.n_permit_ip, &nc)))
+			goto out;
+	}
 	target = a.until_text ? a.until : add_years(now_utc(), (int)a.years);
 	if (target <= not_after) {
 		rc = fail(EX_DATAERR, "the CA is valid until %s; %s would end it on %s: extending "
@@ -143,10 +173,13 @@ int ca_extend(int argc, char **argv)
 			  fmt_time(target, when));
 		goto out;
 	}
-	if ((rc = ca_extend_until(&ca, target, &cert)))
+	if ((rc = ca_extend_constrained(&ca, target, nc, &cert)))
 		goto out;
 	report(&ca, cert, ca.version + 1);
 out:
+	free(nc);
+	free(ip);
+	free(a.permit_ip);
 	X509_free(cert);
 	ca_release(&ca);
 	store_close(st);

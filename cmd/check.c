@@ -90,6 +90,8 @@ static void print_report(const struct policy_report *r)
 		printf("%-9s new %s certificates (%ld days) would be clamped to the CA's "
 		       "notAfter: extend the CA now\n",
 		       "", r->longest_template, r->longest_days);
+	if (r->ip_unconstrained)
+		printf("%-9s note: %s\n", "", ca_ip_unconstrained_fix());
 	for (i = 0; i < r->n_leaves; i++) {
 		const struct policy_leaf *l = &r->leaves[i];
 		char serial[2 * STORE_SERIAL_LEN + 1], *lfix = policy_fix_leaf(r, l);

@@ -20,14 +20,15 @@ enum {
 	OPT_YEARS,
 	OPT_DOMAIN,
 	OPT_PERMIT,
+	OPT_PERMIT_IP,
 	OPT_NO_PASS,
 };
 
 struct init_args {
 	const char *name, *org, *key, *domain;
 	long years;
-	char **permit;
-	size_t n_permit;
+	char **permit, **permit_ip;
+	size_t n_permit, n_permit_ip;
 	int no_passphrase;
 };
 
@@ -40,6 +41,9 @@ static const struct argp_option options[] = {
 	 "Default DNS domain: a short host name also gets NAME.DOMAIN", 2},
 	{"permit-dns", OPT_PERMIT, "SUFFIX", 0,
 	 "Restrict the CA to names under SUFFIX (critical nameConstraints); repeatable", 2},
+	{"permit-ip", OPT_PERMIT_IP, "CIDR", 0,
+	 "Under name constraints, allow IP addresses in CIDR (192.168.0.0/16, 2001:db8::/32); "
+	 "repeatable. Without it a name-constrained CA excludes every IP address", 2},
 	{"no-passphrase", OPT_NO_PASS, NULL, 0,
 	 "Store the CA key unencrypted, protected only by file permissions", 3},
 	{0}
@@ -66,6 +70,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_PERMIT:
 		return cli_list_add(&a->permit, &a->n_permit, arg);
+	case OPT_PERMIT_IP:
+		return cli_list_add(&a->permit_ip, &a->n_permit_ip, arg);
 	case OPT_NO_PASS:
 		a->no_passphrase = 1;
 		return 0;
@@ -146,10 +152,17 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		printf("  not after   %s\n", fmt_time(na, when));
 		if (a->domain)
 			printf("  domain      %s\n", a->domain);
-		if (!g_opts.quiet)
-			printf("\nNext: minica issue --host mail-hub1\n"
-			       "      minica ca export --der --out minica-ca.cer   "
-			       "(for 'certutil -addstore -f Root')\n");
+		if (!g_opts.quiet) {
+			/* as check's fix lines: a command that works as printed */
+			const char *source = store_dir_source();
+			char *q = source && !strcmp(source, "--store") ? sh_quote(dir) : NULL;
+
+			printf("\nNext: minica%s%s issue --host mail-hub1\n"
+			       "      minica%s%s ca export --der --out minica-ca.cer   "
+			       "(for 'certutil -addstore -f Root')\n",
+			       q ? " --store " : "", q ? q : "", q ? " --store " : "", q ? q : "");
+			free(q);
+		}
 	}
 	free(subject);
 }
@@ -160,6 +173,7 @@ int cmd_init(int argc, char **argv)
 	struct keyspec spec;
 	struct ca_new spec_ca = {0};
 	char **permit = NULL, *domain = NULL, *pass = NULL;
+	struct ip_range *ip = NULL;
 	size_t i, passlen = 0;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
@@ -193,6 +207,8 @@ int cmd_init(int argc, char **argv)
 	for (i = 0; i < a.n_permit; i++)
 		if ((rc = check_dns_suffix("--permit-dns", a.permit[i], &permit[i])))
 			goto out;
+	if ((rc = ip_ranges_parse("--permit-ip", a.permit_ip, a.n_permit_ip, &ip)))
+		goto out;
 	if (domain && a.n_permit && !domain_permitted(domain, permit, a.n_permit)) {
 		rc = fail(EX_DATAERR, "--domain %s is outside --permit-dns: every qualified name would "
 				      "be refused",
@@ -215,6 +231,8 @@ int cmd_init(int argc, char **argv)
 	spec_ca.years = a.years;
 	spec_ca.permit = permit;
 	spec_ca.n_permit = a.n_permit;
+	spec_ca.permit_ip = ip;
+	spec_ca.n_permit_ip = a.n_permit_ip;
 	spec_ca.domain = domain;
 	spec_ca.key_name = a.key ? a.key : "rsa:4096";
 	if ((rc = keyspec_generate(&spec, &key)) || (rc = ca_build_cert(&spec_ca, key, &cert)) ||
@@ -227,8 +245,10 @@ out:
 	for (i = 0; permit && i < a.n_permit; i++)
 		free(permit[i]);
 	free(permit);
+	free(ip);
 	free(domain);
 	free(a.permit);
+	free(a.permit_ip);
 	pass_free(pass, passlen);
 	EVP_PKEY_free(key);
 	X509_free(cert);

@@ -71,13 +71,16 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, (char *)current_name);
 		putchar('\n');
 		exit(0);
-	case 'V':
+	case 'V': {
 		/* a build from a tarball without a revision prints the release alone */
-		if (*MINICA_REVISION && strcmp(MINICA_REVISION, "unknown"))
-			printf("minica %s (git %s)\n", MINICA_VERSION, MINICA_REVISION);
+		static const char revision[] = MINICA_REVISION;
+
+		if (revision[0] && strcmp(revision, "unknown"))
+			printf("minica %s (git %s)\n", MINICA_VERSION, revision);
 		else
 			printf("minica %s\n", MINICA_VERSION);
 		exit(0);
+	}
 	case OPT_USAGE:
 		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, (char *)current_name);
 		exit(0);
@@ -149,17 +152,11 @@ int parse_long(const char *text, const char *option, long min, long max, long *o
 	return 0;
 }
 
-const char *store_dir(void)
+const char *store_default_dir(void)
 {
 	static char buf[4096];
-	const char *env;
+	const char *env = getenv("XDG_DATA_HOME");
 
-	if (g_opts.store_dir && *g_opts.store_dir)
-		return g_opts.store_dir;
-	env = getenv("MINICA_STORE");
-	if (env && *env)
-		return env;
-	env = getenv("XDG_DATA_HOME");
 	if (env && *env) {
 		snprintf(buf, sizeof(buf), "%s/minica", env);
 		return buf;
@@ -167,6 +164,28 @@ const char *store_dir(void)
 	env = getenv("HOME");
 	snprintf(buf, sizeof(buf), "%s/.local/share/minica", env && *env ? env : ".");
 	return buf;
+}
+
+const char *store_dir_source(void)
+{
+	const char *env = getenv("MINICA_STORE");
+
+	if (g_opts.store_dir && *g_opts.store_dir)
+		return "--store";
+	if (env && *env)
+		return "$MINICA_STORE";
+	return NULL;
+}
+
+const char *store_dir(void)
+{
+	const char *env = getenv("MINICA_STORE");
+
+	if (g_opts.store_dir && *g_opts.store_dir)
+		return g_opts.store_dir;
+	if (env && *env)
+		return env;
+	return store_default_dir();
 }
 
 /* "minica ca show ...": the second word picks the subcommand. */

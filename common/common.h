@@ -67,6 +67,10 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_long(const char *text, const char *option, long min, long max, long *out);
 int cli_list_add(char ***list, size_t *n, char *item); /* repeatable option values */
 const char *store_dir(void);
+/* where store_dir() comes from: "--store", "$MINICA_STORE", or NULL for the default */
+const char *store_dir_source(void);
+const char *store_default_dir(void); /* ${XDG_DATA_HOME:-$HOME/.local/share}/minica */
+char *sh_quote(const char *word);    /* one /bin/sh word, malloc'ed (shquote.c) */
 struct subcommand {
 	const char *name;
 	int (*fn)(int argc, char **argv);

@@ -47,6 +47,7 @@ int pass_read_file(const char *path, const char *what, char **out, size_t *len)
 {
 	char *buf = NULL;
 	size_t used = 0, line;
+	struct stat st;
 	ssize_t n;
 	int fd = -1, rc = 0;
 
@@ -57,6 +58,20 @@ int pass_read_file(const char *path, const char *what, char **out, size_t *len)
 	if (fd < 0) {
 		rc = fail(errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "%s %s: %s", what, path,
 			  strerror(errno));
+		goto out;
+	}
+	/*
+	 * A secret that others can read is no secret: refused as a store
+	 * readable by others is. A terminal (--pass-file /dev/tty) is exempt.
+	 */
+	if (fstat(fd, &st) != 0) {
+		rc = fail(EX_IOERR, "%s %s: %s", what, path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISCHR(st.st_mode) && (st.st_mode & 077)) {
+		rc = fail(EX_NOPERM, "%s %s: readable by other users (mode %04o); it must be "
+				     "private: run 'chmod 600 %s'",
+			  what, path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	buf = OPENSSL_zalloc(PASS_FILE_MAX + 1);

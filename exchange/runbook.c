@@ -33,6 +33,9 @@ struct builder {
 };
 
 static char *text(struct builder *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static char *text(struct builder *b, const char *fmt, va_list ap)
 {
 	char *s = NULL;
 

@@ -34,6 +34,7 @@ struct policy_report {
 	long ca_days;
 	int ca_state;
 	int ca_clamps;            /* the CA ends before a certificate of the longest template */
+	int ip_unconstrained;     /* DNS name constraints, nothing about IP addresses */
 	char *longest_template;   /* NULL when no template was found */
 	long longest_days;
 	struct policy_leaf *leaves; /* WARNING or CRITICAL, soonest first */
@@ -52,7 +53,6 @@ char *policy_fix_ca(const struct policy_report *r);
 char *policy_fix_leaf(const struct policy_report *r, const struct policy_leaf *leaf);
 struct json_t *policy_json(const struct policy_report *r);
 int policy_exit_code(int rc); /* any other exit code of check/remind becomes UNKNOWN */
-char *sh_quote(const char *word); /* one /bin/sh word, malloc'ed */
 /* limits.c: --warn --crit --leaf-warn --leaf-crit as an argp child (input: policy_limits) */
 extern const struct argp policy_argp;
 

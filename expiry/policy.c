@@ -110,6 +110,7 @@ static int evaluate_ca(const struct ca *ca, struct policy_report *r)
 	r->ca_version = ca->version;
 	r->ca_days = days_left(r->ca_not_after, r->now);
 	r->ca_state = state_for(r->ca_not_after, r->now, r->limits.ca_warn, r->limits.ca_crit);
+	r->ip_unconstrained = ca_ip_unconstrained(ca);
 	if ((rc = template_each(visit_template, &lc))) {
 		free(lc.name);
 		return rc;
@@ -289,40 +290,6 @@ static char *text(const char *fmt, ...)
 static const char *plural(size_t n)
 {
 	return n == 1 ? "" : "s";
-}
-
-/*
- * One word for /bin/sh: as it is when it holds only safe characters, else
- * in single quotes (a ' inside becomes '\'').
- */
-char *sh_quote(const char *word)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789/._-+:@,=";
-	size_t len = 2, i;
-	const char *p;
-	char *out;
-
-	if (*word && strspn(word, safe) == strlen(word))
-		return strdup(word);
-	for (p = word; *p; p++)
-		len += *p == '\'' ? 4 : 1;
-	out = malloc(len + 1);
-	if (!out)
-		return NULL;
-	i = 0;
-	out[i++] = '\'';
-	for (p = word; *p; p++) {
-		if (*p == '\'') {
-			memcpy(out + i, "'\\''", 4);
-			i += 4;
-		} else {
-			out[i++] = *p;
-		}
-	}
-	out[i++] = '\'';
-	out[i] = '\0';
-	return out;
 }
 
 /* The arguments that name this store, so that a printed command works as printed. */

@@ -172,7 +172,7 @@ int csr_decode(const unsigned char *data, size_t len, X509_REQ **out)
 /* Only keys every consumer takes: RSA of min_rsa_bits or more, EC on P-256 or P-384. */
 static int check_key(const char *label, EVP_PKEY *key, int min_rsa_bits)
 {
-	char group[64] = "";
+	char group[64] = "", encoding[32] = "";
 	int bits;
 
 	if (!key)
@@ -190,10 +190,18 @@ static int check_key(const char *label, EVP_PKEY *key, int min_rsa_bits)
 		return 0;
 	}
 	if (EVP_PKEY_is_a(key, "EC")) {
-		if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+		/*
+		 * Explicit parameters that happen to equal P-256 still have a group
+		 * name: the encoding tells them apart (RFC 5480 allows named curves only).
+		 */
+		if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
+						    sizeof(encoding), NULL) ||
+		    strcmp(encoding, OSSL_PKEY_EC_ENCODING_GROUP) != 0 ||
+		    !EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						    sizeof(group), NULL))
-			return fail(EX_DATAERR, "%s: EC key with explicit curve parameters; only named "
-						"curves P-256 and P-384 are accepted",
+			return fail(EX_DATAERR, "%s: EC key with explicit curve parameters; only the "
+						"named curves P-256 and P-384 are accepted (RFC 5480): make "
+						"a new request with a named curve",
 				    label);
 		if (!strcmp(group, "prime256v1") || !strcmp(group, "secp384r1"))
 			return 0;

@@ -217,6 +217,10 @@ int hosts_resolve(char *const *in, size_t n, const struct ca *ca, int allow_wild
 		if ((rc = host_check(in[i], allow_wildcard, &name, &is_ip)))
 			goto out;
 		if (is_ip || strchr(name, '.')) {
+			if (is_ip && (rc = ca_ip_check(ca, name))) {
+				free(name);
+				goto out;
+			}
 			if (!is_ip && !permitted(ca, name)) {
 				rc = fail(EX_DATAERR,
 					  "host name '%s' is outside the CA's permitted DNS names (%s)",

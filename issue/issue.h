@@ -47,6 +47,13 @@ struct template {
 #define TEMPLATE_DEFAULT "smtp-transport"
 #define DAYS_MAX 36500
 int template_load(const char *name, struct template **out);
+/* template_text.c: the logical lines as OpenSSL's NCONF builds them (continuations joined,
+ * trailing CR/LF dropped, a BOM skipped), each with the number of its first physical line;
+ * stops at fn's first non-zero return and returns it, -1 when out of memory */
+typedef int (*conf_line_fn)(const char *line, long lineno, void *ctx);
+int conf_lines(const char *text, size_t len, conf_line_fn fn, void *ctx);
+/* 0, or EX_DATAERR after a message: a NUL byte, a directive (.include), a '$' expansion */
+int template_text_check(const char *path, const char *text, size_t len);
 void template_free(struct template *t);
 int template_apply(const struct template *t, X509 *leaf, X509 *issuer);
 int template_dirs(const char *dirs[3]);

@@ -299,7 +299,8 @@ static int check_subject(struct template *t)
 	for (i = 0; i < sk_CONF_VALUE_num(sec) && rc == 0; i++) {
 		CONF_VALUE *cv = sk_CONF_VALUE_value(sec, i);
 
-		if (!strcasecmp(cv->name, "CN") || !strcasecmp(cv->name, "commonName"))
+		/* by NID: "2.5.4.3" and "commonName" are the CN as much as "CN" is */
+		if (OBJ_txt2nid(cv->name) == NID_commonName)
 			rc = bad_key(t, t->subject_section, cv->name,
 				     "the common name comes from the first host");
 		else if (!X509_NAME_add_entry_by_txt(name, cv->name, MBSTRING_UTF8,
@@ -312,7 +313,8 @@ static int check_subject(struct template *t)
 }
 
 /* Extensions minica sets itself, or that no leaf template may ask for. */
-static int check_extension(struct template *t, const CONF_VALUE *cv, X509_EXTENSION *ext)
+static int check_extension(struct template *t, const CONF_VALUE *cv, X509_EXTENSION *ext,
+			   int *ca_false)
 {
 	int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext)), rc = 0;
 
@@ -329,19 +331,42 @@ static int check_extension(struct template *t, const CONF_VALUE *cv, X509_EXTENS
 	case NID_basic_constraints: {
 		BASIC_CONSTRAINTS *bc = X509V3_EXT_d2i(ext);
 
-		if (bc && bc->ca)
+		/* fail closed: what cannot be decoded here cannot be trusted in a verifier */
+		if (!bc)
+			rc = bad_key(t, "extensions", cv->name, "cannot be decoded");
+		else if (bc->ca)
 			rc = bad_key(t, "extensions", cv->name,
 				     "CA:TRUE is not allowed: minica issues leaf certificates only");
+		else if (bc->pathlen)
+			rc = bad_key(t, "extensions", cv->name, "a path length belongs to a CA");
+		else
+			*ca_false = 1;
 		BASIC_CONSTRAINTS_free(bc);
 		return rc;
 	}
 	case NID_key_usage: {
 		ASN1_BIT_STRING *ku = X509V3_EXT_d2i(ext);
 
-		if (ku && (ASN1_BIT_STRING_get_bit(ku, 5) || ASN1_BIT_STRING_get_bit(ku, 6)))
+		if (!ku)
+			rc = bad_key(t, "extensions", cv->name, "cannot be decoded");
+		else if (ASN1_BIT_STRING_get_bit(ku, 5) || ASN1_BIT_STRING_get_bit(ku, 6))
 			rc = bad_key(t, "extensions", cv->name,
 				     "keyCertSign and cRLSign belong to the CA only");
 		ASN1_BIT_STRING_free(ku);
+		return rc;
+	}
+	case NID_netscape_cert_type: {
+		ASN1_BIT_STRING *ns = X509V3_EXT_d2i(ext);
+
+		/* bits 5, 6, 7: sslCA, emailCA, objCA */
+		if (!ns)
+			rc = bad_key(t, "extensions", cv->name, "cannot be decoded");
+		else if (ASN1_BIT_STRING_get_bit(ns, 5) || ASN1_BIT_STRING_get_bit(ns, 6) ||
+			 ASN1_BIT_STRING_get_bit(ns, 7))
+			rc = bad_key(t, "extensions", cv->name,
+				     "sslCA, emailCA and objCA make a CA: minica issues leaf "
+				     "certificates only");
+		ASN1_BIT_STRING_free(ns);
 		return rc;
 	}
 	default:
@@ -352,18 +377,24 @@ static int check_extension(struct template *t, const CONF_VALUE *cv, X509_EXTENS
 static int check_extensions(struct template *t)
 {
 	STACK_OF(CONF_VALUE) *sec = NCONF_get_section(t->conf, "extensions");
+	STACK_OF(ASN1_OBJECT) *seen = sk_ASN1_OBJECT_new_null();
 	X509V3_CTX ctx;
-	int i, rc = 0;
+	int i, rc = 0, ca_false = 0;
 
+	if (!seen)
+		return fail(EX_OSERR, "out of memory");
 	if (!sec) {
 		ERR_clear_error();
-		return fail(EX_DATAERR, "template %s: no [extensions] section", t->path);
+		rc = fail(EX_DATAERR, "template %s: no [extensions] section", t->path);
+		goto out;
 	}
 	X509V3_set_ctx(&ctx, NULL, NULL, NULL, NULL, X509V3_CTX_TEST);
 	X509V3_set_nconf(&ctx, t->conf);
 	for (i = 0; i < sk_CONF_VALUE_num(sec) && rc == 0; i++) {
 		CONF_VALUE *cv = sk_CONF_VALUE_value(sec, i);
 		X509_EXTENSION *ext = X509V3_EXT_nconf(t->conf, &ctx, cv->name, cv->value);
+		const ASN1_OBJECT *obj;
+		int j;
 
 		if (!ext) {
 			const char *reason = ssl_reason();
@@ -372,9 +403,29 @@ static int check_extensions(struct template *t)
 				     *reason ? reason : "not a valid extension");
 			continue;
 		}
-		rc = check_extension(t, cv, ext);
+		/* RFC 5280 4.2: one instance of an extension (also when named by its OID) */
+		obj = X509_EXTENSION_get_object(ext);
+		for (j = 0; j < sk_ASN1_OBJECT_num(seen) && !rc; j++)
+			if (!OBJ_cmp(sk_ASN1_OBJECT_value(seen, j), obj))
+				rc = bad_key(t, "extensions", cv->name, "given twice");
+		if (!rc) {
+			ASN1_OBJECT *copy = OBJ_dup(obj);
+
+			if (!copy || !sk_ASN1_OBJECT_push(seen, copy)) {
+				ASN1_OBJECT_free(copy);
+				rc = fail(EX_OSERR, "out of memory");
+			}
+		}
+		if (!rc)
+			rc = check_extension(t, cv, ext, &ca_false);
 		X509_EXTENSION_free(ext);
 	}
+	if (!rc && !ca_false)
+		rc = fail(EX_DATAERR, "template %s: [extensions] needs 'basicConstraints = critical, "
+				      "CA:FALSE' (a certificate without it may be taken for a CA)",
+			  t->path);
+out:
+	sk_ASN1_OBJECT_pop_free(seen, ASN1_OBJECT_free);
 	return rc;
 }
 
@@ -406,33 +457,6 @@ out:
 	return rc;
 }
 
-/*
- * A template is one file: each certificate records its SHA-256, which says
- * nothing about a file it would include (and an include of /dev/zero would
- * never end).
- */
-static int refuse_includes(const struct template *t)
-{
-	const char *p = t->text, *end = t->text + t->text_len;
-	long line = 1;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if ((size_t)(end - p) >= 8 && !strncmp(p, ".include", 8))
-			return fail(EX_DATAERR, "template %s line %ld: .include is not allowed: a template "
-						"is one file, whose SHA-256 each certificate records",
-				    t->path, line);
-		if (!eol)
-			break;
-		p = eol + 1;
-		line++;
-	}
-	return 0;
-}
-
 int template_load(const char *name, struct template **out)
 {
 	struct template *t = calloc(1, sizeof(*t));
@@ -458,7 +482,7 @@ int template_load(const char *name, struct template **out)
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
-	if ((rc = refuse_includes(t)))
+	if ((rc = template_text_check(t->path, t->text, t->text_len)))
 		goto out;
 	if (NCONF_load_bio(t->conf, bio, &errline) <= 0) {
 		if (errline > 0)

@@ -262,8 +262,7 @@ int store_open(const char *dir, store **out)
 		goto out;
 	}
 	if (access(dir, F_OK) != 0 || access(data, F_OK) != 0) {
-		rc = fail(EX_NOINPUT, "store %s: not initialised (run 'minica init --name NAME')",
-			  dir);
+		rc = store_not_initialised(dir);
 		goto out;
 	}
 	if ((rc = private_mode(dir, 1)) || (rc = private_mode(data, 1)) ||

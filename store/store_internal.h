@@ -51,4 +51,7 @@ int revoked_value(store_txn *t, const MDB_val *v, int64_t *listed_at);
 int get_record(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
 	       struct store_record **out);
 
+/* missing.c: no store at dir: why, where minica looked, what to do; EX_NOINPUT */
+int store_not_initialised(const char *dir);
+
 #endif

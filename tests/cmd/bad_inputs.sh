@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 # Before any store exists.
-expect_error 66 "not initialised \(run 'minica init" --pass-file "$PASS" issue --host mail-hub1
+expect_error 66 "not initialised: no such directory \(from \\\$MINICA_STORE" --pass-file "$PASS" issue --host mail-hub1
 expect_error 66 "not initialised" list
 expect_error 64 "--name CN is required" --pass-file "$PASS" init
 expect_error 64 "--key 'dsa:1024': a CA key is" --pass-file "$PASS" init --name X --key dsa:1024
@@ -12,6 +12,7 @@ expect_error 64 "unrecognized option '--bogus'" init --name X --bogus
 expect_error 64 "unknown command 'frobnicate'" frobnicate
 expect_error 64 "--years '0': must be between 1 and 100" --pass-file "$PASS" init --name X --years 0
 printf 'short\n' > "$T/shortpass"
+chmod 600 "$T/shortpass"
 expect_error 65 "at least 8 characters" --pass-file "$T/shortpass" init --name X
 expect_error 66 "passphrase file $T/missing: No such file" --pass-file "$T/missing" init --name X
 expect_error 65 "outside --permit-dns" --pass-file "$PASS" init --name X --domain other.example --permit-dns corp.example
@@ -62,7 +63,7 @@ expect_error 65 "subjectAltName: set by minica from the host names" $I --host ma
 printf '[template]\n[extensions]\nkeyUsage = critical, sparkle\n' > "$T/badvalue.cnf"
 expect_error 65 "line 3: \[extensions\] keyUsage:" $I --host mail-hub1 --template "$T/badvalue.cnf"
 printf '[template]\n  .include /dev/zero\n[extensions]\nbasicConstraints = CA:FALSE\n' > "$T/include.cnf"
-expect_error 65 "template $T/include.cnf line 2: .include is not allowed" $I --host mail-hub1 --template "$T/include.cnf"
+expect_error 65 "template $T/include.cnf line 2: directives \(.include, .pragma\) are not allowed" $I --host mail-hub1 --template "$T/include.cnf"
 printf '[template]\ndescription = no extensions\n' > "$T/noext.cnf"
 expect_error 65 "no \[extensions\] section" $I --host mail-hub1 --template "$T/noext.cnf"
 
@@ -80,6 +81,7 @@ expect_error 64 "--status 'gone': one of" list --status gone
 
 # Passphrase and permissions.
 printf 'not the passphrase\n' > "$T/wrong"
+chmod 600 "$T/wrong"
 expect_error 77 "wrong CA passphrase for store" --pass-file "$T/wrong" issue --host mail-hub1 --out "$T/out"
 expect_error 64 "the CA passphrase is needed and there is no terminal" issue --host mail-hub1 --out "$T/out"
 MINICA_PASS_FILE="$T/wrong"

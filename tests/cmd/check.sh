@@ -7,7 +7,7 @@ first_line() { printf '%s\n' "$out" | head -1; }
 
 # UNKNOWN before there is a store: the reason on stderr and in the status line.
 expect_error 3 "store $MINICA_STORE: not initialised" check
-assert_eq "$(first_line)" "MINICA UNKNOWN - store $MINICA_STORE: not initialised (run 'minica init --name NAME')" "status line"
+assert_eq "$(first_line)" "MINICA UNKNOWN - store $MINICA_STORE: not initialised: no such directory (from \$MINICA_STORE; minica looks in --store DIR, else \$MINICA_STORE, else ${XDG_DATA_HOME:-${HOME:-.}/.local/share}/minica): check the path" "status line"
 run --json check
 assert_rc 3 "check --json without a store"
 assert_eq "$(printf '%s' "$out" | jq -r '.status + " " + (.error|test("not initialised")|tostring)')" "UNKNOWN true" "JSON UNKNOWN"

@@ -115,6 +115,7 @@ EOF
 # bad paths first: each one line, the store unchanged
 expect_error 64 "CA passphrase is needed" inventory "$T/two.txt" --issue --out "$T"
 printf 'wrong passphrase\n' > "$T/wrong"
+chmod 600 "$T/wrong"
 expect_error 77 "wrong CA passphrase" --pass-file "$T/wrong" inventory "$T/two.txt" --issue --out "$T"
 expect_error 73 "output directory $T/absent" --pass-file "$PASS" inventory "$T/two.txt" --issue \
 	--out "$T/absent"

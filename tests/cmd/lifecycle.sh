@@ -85,6 +85,7 @@ ok "30 days before the end: CRITICAL (exit 2)"
 # ca extend needs the passphrase, refuses to shorten, and changes nothing when it fails.
 expect_error 64 "the CA passphrase is needed" ca extend --years 10
 printf 'wrong passphrase here\n' > "$T/wrong"
+chmod 600 "$T/wrong"
 expect_error 77 "wrong CA passphrase" --pass-file "$T/wrong" ca extend --years 10
 expect_error 65 "extending never shortens" --pass-file "$PASS" ca extend --years 1
 expect_error 65 "extending never shortens" --pass-file "$PASS" ca extend --until "$(date -u -d @$((ca_end - 86400)) +%F)"

@@ -55,6 +55,7 @@ run issue --host mail-ec1 --key ec:P-256 --out "$T/ec"
 assert_rc 0 "issue EC"
 ec_fp=$(thumbprint_of "$out")
 printf 'Modern-PFX-Password-2026\n' > "$T/modern.pfx-password"
+chmod 600 "$T/modern.pfx-password"
 run export --host mail-hub1 --pfx "$T/modern.pfx" --modern --pfx-pass-file "$T/modern.pfx-password"
 assert_rc 0 "export --modern"
 run --store "$T/other" issue --host mail-hub3 --out "$T/under-ec"

@@ -51,6 +51,7 @@ ok "PFX readable without -legacy"
 
 # --modern: AES-256 and an SHA-256 MAC; --pfx-pass-file: the given password, no password file.
 printf 'Exchange-Import-2026\n' > "$T/pfxpass"
+chmod 600 "$T/pfxpass"
 mkdir "$T/m"
 run --pass-file "$PASS" issue --host mail-hub2 --modern --pfx-pass-file "$T/pfxpass" --out "$T/m"
 assert_rc 0 "issue --modern"

@@ -147,6 +147,7 @@ assert_rc 0 "init a CA with a passphrase"
 L=$(issue_one locked-hub)
 expect_error 64 "the CA passphrase is needed and there is no terminal" revoke "$L"
 printf 'not the passphrase\n' > "$T/wrong"
+chmod 600 "$T/wrong"
 expect_error 77 "wrong CA passphrase" --pass-file "$T/wrong" revoke "$L"
 run --pass-file "$PASS" revoke "$L" --reason keyCompromise
 assert_rc 0 "revoke with the passphrase"

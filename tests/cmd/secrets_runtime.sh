@@ -42,7 +42,7 @@ core_limit() { awk '/^Max core file size/ {print $5}' "/proc/$1/limits"; }
 ulimit -c unlimited 2>/dev/null || ulimit -c 1024 2>/dev/null
 # an AddressSanitizer build turns core dumps off by itself; leave that to minica
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}disable_coredump=0"
-mkfifo "$T/pass.fifo" "$T/tpl.fifo"
+mkfifo -m 600 "$T/pass.fifo" "$T/tpl.fifo"
 mkdir "$T/cores" && cd "$T/cores" || fail "cd"
 
 # control: held on the template (before any secret), minica may dump core
@@ -98,6 +98,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		esac
 		if [ $step = issue ]; then
 			printf 'a passphrase for nobody\n' > "$T/nobody/pass"
+			chmod 600 "$T/nobody/pass"
 			chown 65534:65534 "$T/nobody/pass"
 			setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$MINICA" --store "$T/nobody/s2" init --name N --key ec:P-256 \
 				--pass-file "$T/nobody/pass" >/dev/null 2>&1 || fail "init as nobody"

@@ -3,7 +3,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 
-expect_error 66 "not initialised \(run 'minica init" sign --csr /dev/null
+expect_error 66 "not initialised: no such directory" sign --csr /dev/null
 make_ca --domain corp.example --no-passphrase
 mkdir "$T/req" "$T/out"
 S="sign --out $T/out/x.crt"
@@ -152,6 +152,7 @@ newreq outside-san.pem "/CN=mail-hub1" $EC -addext "subjectAltName=DNS:mail-hub1
 expect_error 65 "'corp.example.evil.example' is outside the CA's permitted DNS names" \
 	--pass-file "$PASS" $S --csr "$T/req/outside-san.pem"
 printf 'not the passphrase\n' > "$T/wrong"
+chmod 600 "$T/wrong"
 expect_error 77 "wrong CA passphrase for store" --pass-file "$T/wrong" $S --csr "$T/req/good.pem"
 # a short name is qualified with a note, which must not come before a later error
 expect_error 73 "$T/out/exists.crt already exists" --pass-file "$PASS" sign --csr "$T/req/good.pem" --out "$T/out/exists.crt"
