@@ -77,7 +77,7 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 				     : a->days < warn	   ? VERDICT_EXPIRING
 							   : VERDICT_OK;
 		}
-		a->replace = c->smtp && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||
+		a->replace = (c->smtp || c->services_unknown) && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||
 					 a->verdict == VERDICT_EXPIRING);
 		if (c->n_domains) {
 			if (!(a->hosts = calloc(c->n_domains, sizeof(char *))))

@@ -1,0 +1,217 @@
+/*
+ * What the inventory's readers share: notes with line numbers, runs of
+ * properties and their values (grown geometrically and bounded, so that a
+ * value continued on a million lines costs linear time and VALUE_MAX bytes).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exchange.h"
+#include "inventory_parser.h"
+
+/* Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'), and of
+ * Get-ChildItem Cert:\ ('fl *') where they differ. */
+static const char *const cert_properties[] = {
+	"AccessRules", "Archived", "CertificateDomains", "CertificateRequest", "DnsNameList",
+	"EnhancedKeyUsageList", "Extensions", "FriendlyName", "Handle", "HasPrivateKey",
+	"IISServices", "Identity", "IsSelfSigned", "IsValid", "Issuer", "IssuerName",
+	"KeyIdentifier", "NotAfter", "NotBefore", "ObjectState", "OriginatingServer", "PrivateKey",
+	"PrivateKeyExportable", "PSChildName", "PSParentPath", "PSPath", "PublicKey",
+	"PublicKeySize", "RawData", "RootCAType", "SendAsTrustedIssuer", "SerialNumber",
+	"ServerName", "Services", "ServicesStringForm", "SignatureAlgorithm", "Status", "Subject",
+	"SubjectKeyIdentifier", "SubjectName", "Thumbprint", "Version",
+};
+
+int inv_is_cert_property(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cert_properties) / sizeof(cert_properties[0]); i++)
+		if (!strcasecmp(name, cert_properties[i]))
+			return 1;
+	return 0;
+}
+
+void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 8;
+	void *q;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	q = realloc(p, n * size);
+	if (q)
+		*cap = n;
+	return q;
+}
+
+/* A value quoted in a note: at most QUOTE_MAX bytes, cut on a UTF-8 boundary. */
+const char *inv_quote(const char *value, char buf[QUOTE_MAX + 4])
+{
+	size_t len = strlen(value);
+
+	if (len <= QUOTE_MAX)
+		return value;
+	len = QUOTE_MAX;
+	while (len > 0 && ((unsigned char)value[len] & 0xC0) == 0x80)
+		len--;
+	memcpy(buf, value, len);
+	memcpy(buf + len, "...", 4);
+	return buf;
+}
+
+void inv_note(struct parser *p, long line, const char *fmt, ...)
+{
+	struct inventory *inv = p->inv;
+	struct inv_note *grown;
+	va_list ap;
+	char *text = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	grown = n < 0 ? NULL : inv_grow(inv->notes, &inv->cap_notes, inv->n_notes + 1, sizeof(*grown));
+	if (!grown) {
+		if (n >= 0)
+			free(text);
+		p->oom = 1;
+		return;
+	}
+	inv->notes = grown;
+	inv->notes[inv->n_notes].line = line;
+	inv->notes[inv->n_notes].text = text;
+	inv->n_notes++;
+}
+
+struct prop *inv_find_prop(const struct run *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcasecmp(r->props[i].name, name))
+			return &r->props[i];
+	return NULL;
+}
+
+int inv_has_thumbprint(const struct run *r)
+{
+	return inv_find_prop(r, "Thumbprint") != NULL;
+}
+
+struct run *inv_new_run(struct parser *p, long line, int format)
+{
+	struct run *grown = inv_grow(p->runs, &p->cap_runs, p->n_runs + 1, sizeof(*grown));
+
+	if (!grown) {
+		p->oom = 1;
+		return NULL;
+	}
+	p->runs = grown;
+	memset(&p->runs[p->n_runs], 0, sizeof(struct run));
+	p->runs[p->n_runs].first = p->runs[p->n_runs].last = line;
+	p->runs[p->n_runs].format = format;
+	return &p->runs[p->n_runs++];
+}
+
+static void too_long(struct parser *p, struct prop *pr)
+{
+	if (!pr->cut)
+		inv_note(p, pr->line, "the value of %s is longer than %d bytes: cut there (is this "
+				      "the right file?)",
+			 pr->name, VALUE_MAX);
+	pr->cut = 1;
+}
+
+int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
+		 long line)
+{
+	struct prop *grown = inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown));
+	struct prop *pr;
+
+	if (!grown) {
+		p->oom = 1;
+		return -1;
+	}
+	r->props = grown;
+	pr = &r->props[r->n];
+	memset(pr, 0, sizeof(*pr));
+	pr->line = line;
+	pr->name = strdup(name);
+	if (!pr->name) {
+		p->oom = 1;
+		return -1;
+	}
+	if (len > VALUE_MAX) {
+		too_long(p, pr);
+		len = VALUE_MAX;
+	}
+	pr->cap = len + 1;
+	if (!(pr->value = malloc(pr->cap))) {
+		free(pr->name);
+		p->oom = 1;
+		return -1;
+	}
+	memcpy(pr->value, value, len);
+	pr->value[len] = '\0';
+	pr->len = len;
+	r->n++;
+	if (line > r->last)
+		r->last = line;
+	return 0;
+}
+
+int inv_append(struct parser *p, struct run *r, const char *more, size_t len, int space, long line)
+{
+	struct prop *last = &r->props[r->n - 1];
+	size_t need, room;
+
+	r->last = line;
+	if (last->cut)
+		return 0;
+	space = space && last->len > 0;
+	if (last->len + (size_t)space + len > VALUE_MAX) {
+		too_long(p, last);
+		room = VALUE_MAX - last->len;
+		len = room > (size_t)space ? room - (size_t)space : 0;
+		space = space && room > 0;
+	}
+	need = last->len + (size_t)space + len + 1;
+	if (need > last->cap) {
+		size_t cap = last->cap * 2 > need ? last->cap * 2 : need;
+		char *grown = realloc(last->value, cap);
+
+		if (!grown) {
+			p->oom = 1;
+			return -1;
+		}
+		last->value = grown;
+		last->cap = cap;
+	}
+	if (space)
+		last->value[last->len++] = ' ';
+	memcpy(last->value + last->len, more, len);
+	last->len += len;
+	last->value[last->len] = '\0';
+	return 0;
+}
+
+void inv_free_runs(struct parser *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_runs; i++) {
+		for (j = 0; j < p->runs[i].n; j++) {
+			free(p->runs[i].props[j].name);
+			free(p->runs[i].props[j].value);
+		}
+		free(p->runs[i].props);
+	}
+	free(p->runs);
+	p->runs = NULL;
+	p->n_runs = p->cap_runs = 0;
+}

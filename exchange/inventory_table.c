@@ -1,0 +1,8 @@
+#include "exchange.h"
+#include "inventory_parser.h"
+
+int inv_read_table(struct parser *p)
+{
+	(void)p;
+	return 0;
+}
