@@ -203,6 +203,32 @@ static int make_lines(struct parser *p, char *text, size_t text_len)
 	return 0;
 }
 
+/*
+ * UTF-8 without a NUL byte is what text_to_utf8 would return unchanged (less
+ * its BOM): copied, without iconv's round trip through UCS-4 (a 64 MiB paste).
+ */
+static char *plain_utf8(const unsigned char *in, size_t len, size_t *out_len)
+{
+	size_t i = 0, skip = len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF ? 3 : 0;
+	char *out;
+
+	if (memchr(in, 0, len))
+		return NULL;
+	for (i = skip; i < len;) {
+		size_t n = in[i] < 0x80 ? 1 : utf8_seq(in + i, len - i);
+
+		if (!n)
+			return NULL;
+		i += n;
+	}
+	if (!(out = malloc(len - skip + 2)))
+		return NULL;
+	memcpy(out, in + skip, len - skip);
+	out[len - skip] = '\0';
+	*out_len = len - skip;
+	return out;
+}
+
 int inv_text_lines(struct parser *p, const unsigned char *data, size_t len)
 {
 	char *text = NULL, *grown;
@@ -210,7 +236,9 @@ int inv_text_lines(struct parser *p, const unsigned char *data, size_t len)
 	const char *enc = NULL;
 	long bad_line = 0;
 
-	if (text_to_utf8(data, len, &text, &text_len, &enc) == 0) {
+	if ((text = plain_utf8(data, len, &text_len))) {
+		p->inv->encoding = "UTF-8";
+	} else if (text_to_utf8(data, len, &text, &text_len, &enc) == 0) {
 		p->inv->encoding = enc;
 	} else {
 		text = lossy_utf8(data, len, &text_len, &bad_line);
