@@ -85,7 +85,7 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 			for (j = 0; j < c->n_domains; j++)
 				if (!(a->hosts[a->n_hosts++] = strdup(c->domains[j])))
 					return fail(EX_OSERR, "out of memory");
-		} else if (c->subject) {
+		} else if (c->subject && !c->subject_cut) {
 			char *cn = subject_cn(c->subject);
 
 			if (cn && *cn) {

@@ -77,6 +77,7 @@ struct inv_cert {
 	int thumbprint_missing; /* a block cut short: known by its serial number */
 	char *serial_number;  /* SerialNumber / Serial Number, upper case hex; NULL when absent */
 	char *subject, *issuer, *services, *status; /* NULL when absent */
+	int subject_cut;      /* Format-Table cut the Subject: its CN is not used */
 	char **domains;       /* CertificateDomains, in order, duplicates dropped */
 	size_t n_domains;
 	int domains_given;    /* the property was there (possibly {}) */
@@ -85,7 +86,8 @@ struct inv_cert {
 	int self_signed_derived; /* no IsSelfSigned line: Subject == Issuer */
 	int has_private_key;  /* 1, 0, -1 */
 	int smtp;             /* Services names SMTP */
-	int services_unknown; /* the output never shows Exchange's services (certutil, Cert:\) */
+	int services_unknown; /* the output never shows Exchange's services (certutil, Cert:\),
+				 or Format-Table cut them */
 	struct inv_date not_before, not_after;
 	unsigned order;       /* DATE_ORDER_DMY/MDY when a date was ambiguous, else 0 */
 	int order_how;        /* enum inv_order_how */

@@ -222,13 +222,15 @@ int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *
 				     inv_quote(pr->value, q));
 		} else if (!strcasecmp(n, "Subject")) {
 			set_string(p, &c->subject, pr->value);
-			subject_ok = check_name(p, pr);
+			c->subject_cut = pr->cut;
+			subject_ok = !pr->cut && check_name(p, pr);
 		} else if (!strcasecmp(n, "Issuer")) {
 			set_string(p, &c->issuer, pr->value);
-			issuer_ok = check_name(p, pr);
+			issuer_ok = !pr->cut && check_name(p, pr);
 		} else if (!strcasecmp(n, "Services")) {
 			set_string(p, &c->services, pr->value);
 			c->smtp = services_include_smtp(pr->value);
+			c->services_unknown = pr->cut && !c->smtp;
 		} else if (!strcasecmp(n, "Status")) {
 			set_string(p, &c->status, pr->value);
 		} else if (!strcasecmp(n, "CertificateDomains")) {

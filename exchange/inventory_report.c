@@ -41,10 +41,11 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 	printf("  self-signed    %s%s\n",
 	       c->self_signed == 1 ? "yes" : c->self_signed == 0 ? "no" : "unknown",
 	       c->self_signed_derived ? " (Subject = Issuer; no IsSelfSigned line)" : "");
-	if (c->services_unknown)
+	if (c->services_unknown && !c->services)
 		printf("  services       (not in this output: treated as possibly SMTP)\n");
 	else
-		printf("  services       %s\n", c->services ? c->services : "(none)");
+		printf("  services       %s%s\n", c->services ? c->services : "(none)",
+		       c->services_unknown ? " (cut: treated as possibly SMTP)" : "");
 	printf("  domains        ");
 	if (!c->n_domains)
 		printf("(none)");
@@ -76,8 +77,9 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 		if (c->domains_cut)
 			printf("                 %s\n", INV_CUT_ADVICE);
 	} else {
-		printf("  replace with   (no host name: CertificateDomains is empty and the subject "
-		       "has no CN)\n");
+		printf("  replace with   (no host name: %s)\n",
+		       c->subject_cut ? "no CertificateDomains, and Format-Table cut the subject"
+				      : "CertificateDomains is empty and the subject has no CN");
 	}
 	free(cmd);
 }
@@ -154,6 +156,7 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 			    c->serial_number ? json_string(c->serial_number) : json_null());
 	json_object_set_new(o, "format", json_string(inv_format_names[c->format]));
 	json_object_set_new(o, "subject", c->subject ? json_string(c->subject) : json_null());
+	json_object_set_new(o, "subject_cut", json_boolean(c->subject_cut));
 	json_object_set_new(o, "issuer", c->issuer ? json_string(c->issuer) : json_null());
 	json_object_set_new(o, "self_signed",
 			    c->self_signed < 0 ? json_null() : json_boolean(c->self_signed));
