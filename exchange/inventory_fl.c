@@ -128,7 +128,9 @@ static int split_lines(struct parser *p)
 		/* a continuation is indented deeper than the property it continues */
 		if (kind == LINE_CONT && (!cur || indent <= prop_indent))
 			kind = LINE_TEXT;
-		if (kind == LINE_TEXT && cur && mail_wrapped(last_width, line)) {
+		/* (a thumbprint has no space to wrap at) */
+		if (kind == LINE_TEXT && cur && mail_wrapped(last_width, line) &&
+		    strcasecmp(cur->props[cur->n - 1].name, "Thumbprint")) {
 			struct prop *last = &cur->props[cur->n - 1];
 
 			if (inv_append(p, cur, line, l->len, 1, lineno))
