@@ -170,12 +170,23 @@ static int resolve_orders(struct parser *p, unsigned option)
 			struct culture_date d;
 			const char *why;
 
+			/* a certificate's own dates were read already: they come below */
 			if (pr->value[0] < '0' || pr->value[0] > '9' || pr->len > 64 ||
+			    (inv_has_thumbprint(r) && (pr->name == inv_cert_property("NotAfter") ||
+						       pr->name == inv_cert_property("NotBefore"))) ||
 			    !memchr(pr->value, '/', pr->len) || culture_date_parse(pr->value, &d, &why))
 				continue;
 			if (order_book_add(book, &d, seg_of(p, pr->line), pr->line))
 				goto out;
 		}
+	}
+	for (i = 0; i < inv->n_certs; i++) {
+		const struct inv_date *dates[2] = {&inv->certs[i].not_after, &inv->certs[i].not_before};
+
+		for (j = 0; j < 2; j++)
+			if (dates[j]->ok &&
+			    order_book_add(book, &dates[j]->d, seg_of(p, dates[j]->line), dates[j]->line))
+				goto out;
 	}
 	if (order_book_seal(book))
 		goto out;

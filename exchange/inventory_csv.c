@@ -146,8 +146,9 @@ static int add_record(struct parser *p, const struct row *h, const struct row *r
 	run->last = last;
 	for (i = 0; i < h->n && i < r->n; i++) {
 		const char *v = r->f[i].text ? r->f[i].text : "";
+		const char *name = inv_cert_property(h->f[i].text);
 
-		if (!*v || inv_find_prop(run, h->f[i].text))
+		if (!*v || !name || inv_find_prop(run, name))
 			continue;
 		if (type_name(v)) {
 			if (strcasecmp(h->f[i].text, "CertificateDomains") &&
@@ -158,7 +159,7 @@ static int add_record(struct parser *p, const struct row *h, const struct row *r
 				 h->f[i].text);
 			continue;
 		}
-		if (inv_add_prop(p, run, h->f[i].text, v, strlen(v), r->f[i].line))
+		if (inv_add_prop(p, run, name, v, strlen(v), r->f[i].line))
 			return -1;
 	}
 	if (r->n != h->n)

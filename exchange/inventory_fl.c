@@ -164,7 +164,8 @@ static int split_lines(struct parser *p)
 					return -1;
 				cur->blank_gap = adjacent;
 			}
-			if (inv_add_prop(p, cur, name, value, strlen(value), lineno))
+			if (inv_add_prop(p, cur, inv_cert_property(name) ? inv_cert_property(name) : name, value,
+					 strlen(value), lineno))
 				return -1;
 			prop_indent = indent;
 			space_before = trail == 1;

@@ -191,16 +191,17 @@ static int add_object(struct parser *p, const struct joined *j, json_t *obj, siz
 		return -1;
 	run->last = last;
 	json_object_foreach(obj, key, v) {
+		const char *name = inv_cert_property(key);
 		char *text;
 
-		if (!inv_is_cert_property(key) || inv_find_prop(run, key))
+		if (!name || inv_find_prop(run, name))
 			continue;
 		if (!(text = value_text(key, v, &oom))) {
 			if (oom)
 				break;
 			continue;
 		}
-		if (inv_add_prop(p, run, key, text, strlen(text), key_line(p, j, from, to, key)))
+		if (inv_add_prop(p, run, name, text, strlen(text), key_line(p, j, from, to, key)))
 			oom = 1;
 		free(text);
 		if (oom)

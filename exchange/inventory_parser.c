@@ -11,27 +11,38 @@
 #include "exchange.h"
 #include "inventory_parser.h"
 
-/* Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'), and of
- * Get-ChildItem Cert:\ ('fl *') where they differ. */
+/*
+ * Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'), and of
+ * Get-ChildItem Cert:\ ('fl *') where they differ; sorted as strcasecmp sorts them.
+ */
 static const char *const cert_properties[] = {
 	"AccessRules", "Archived", "CertificateDomains", "CertificateRequest", "DnsNameList",
-	"EnhancedKeyUsageList", "Extensions", "FriendlyName", "Handle", "HasPrivateKey",
-	"IISServices", "Identity", "IsSelfSigned", "IsValid", "Issuer", "IssuerName",
-	"KeyIdentifier", "NotAfter", "NotBefore", "ObjectState", "OriginatingServer", "PrivateKey",
-	"PrivateKeyExportable", "PSChildName", "PSParentPath", "PSPath", "PublicKey",
-	"PublicKeySize", "RawData", "RootCAType", "SendAsTrustedIssuer", "SerialNumber",
-	"ServerName", "Services", "ServicesStringForm", "SignatureAlgorithm", "Status", "Subject",
-	"SubjectKeyIdentifier", "SubjectName", "Thumbprint", "Version",
+	"EnhancedKeyUsageList", "Extensions", "FriendlyName", "Handle", "HasPrivateKey", "Identity",
+	"IISServices", "IsSelfSigned", "Issuer", "IssuerName", "IsValid", "KeyIdentifier", "NotAfter",
+	"NotBefore", "ObjectState", "OriginatingServer", "PrivateKey", "PrivateKeyExportable",
+	"PSChildName", "PSParentPath", "PSPath", "PublicKey", "PublicKeySize", "RawData",
+	"RootCAType", "SendAsTrustedIssuer", "SerialNumber", "ServerName", "Services",
+	"ServicesStringForm", "SignatureAlgorithm", "Status", "Subject", "SubjectKeyIdentifier",
+	"SubjectName", "Thumbprint", "Version",
 };
+
+static int by_name(const void *key, const void *item)
+{
+	return strcasecmp(key, *(const char *const *)item);
+}
+
+const char *inv_cert_property(const char *name)
+{
+	const char *const *hit = bsearch(name, cert_properties,
+					 sizeof(cert_properties) / sizeof(cert_properties[0]),
+					 sizeof(cert_properties[0]), by_name);
+
+	return hit ? *hit : NULL;
+}
 
 int inv_is_cert_property(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(cert_properties) / sizeof(cert_properties[0]); i++)
-		if (!strcasecmp(name, cert_properties[i]))
-			return 1;
-	return 0;
+	return inv_cert_property(name) != NULL;
 }
 
 void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
@@ -130,29 +141,27 @@ static void too_long(struct parser *p, struct prop *pr)
 int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
 		 long line)
 {
-	struct prop *grown = inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown));
+	struct prop *grown = r->cap ? inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown))
+				    : malloc(16 * sizeof(*grown)); /* Format-List shows 14 or 15 */
 	struct prop *pr;
 
 	if (!grown) {
 		p->oom = 1;
 		return -1;
 	}
+	if (!r->cap)
+		r->cap = 16;
 	r->props = grown;
 	pr = &r->props[r->n];
 	memset(pr, 0, sizeof(*pr));
 	pr->line = line;
-	pr->name = strdup(name);
-	if (!pr->name) {
-		p->oom = 1;
-		return -1;
-	}
+	pr->name = name;
 	if (len > VALUE_MAX) {
 		too_long(p, pr);
 		len = VALUE_MAX;
 	}
 	pr->cap = len + 1;
 	if (!(pr->value = malloc(pr->cap))) {
-		free(pr->name);
 		p->oom = 1;
 		return -1;
 	}
@@ -205,10 +214,8 @@ void inv_free_runs(struct parser *p)
 	size_t i, j;
 
 	for (i = 0; i < p->n_runs; i++) {
-		for (j = 0; j < p->runs[i].n; j++) {
-			free(p->runs[i].props[j].name);
+		for (j = 0; j < p->runs[i].n; j++)
 			free(p->runs[i].props[j].value);
-		}
 		free(p->runs[i].props);
 	}
 	free(p->runs);

@@ -37,7 +37,7 @@ struct line {
 };
 
 struct prop {
-	char *name;
+	const char *name;     /* static (inv_cert_property) or in struct parser's text: not freed */
 	char *value;
 	size_t len, cap;      /* of value */
 	long line;
@@ -66,6 +66,7 @@ struct parser {
 
 /* inventory_parser.c: shared by the readers */
 int inv_is_cert_property(const char *name);
+const char *inv_cert_property(const char *name); /* its static spelling, or NULL */
 void *inv_grow(void *p, size_t *cap, size_t need, size_t size);
 const char *inv_quote(const char *value, char buf[QUOTE_MAX + 4]); /* a value cut for a note */
 void inv_note(struct parser *p, long line, const char *fmt, ...)
@@ -73,7 +74,10 @@ void inv_note(struct parser *p, long line, const char *fmt, ...)
 struct prop *inv_find_prop(const struct run *r, const char *name);
 int inv_has_thumbprint(const struct run *r);
 struct run *inv_new_run(struct parser *p, long line, int format);
-/* Adds Name = value (len bytes); a second property of that name replaces nothing: -1 on OOM. */
+/*
+ * Adds Name = value (len bytes); name must outlive the parser (static, or
+ * in p->text). -1 on OOM.
+ */
 int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
 		 long line);
 /* Appends to the run's last value, after one space when space is set; linear, bounded. */

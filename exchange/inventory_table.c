@@ -127,12 +127,12 @@ static int add_row(struct parser *p, const struct line *l, long lineno, const st
 	if (!run)
 		return -1;
 	for (k = 0; k < n; k++) {
-		const char *v;
+		const char *v, *name = inv_cert_property(cols[k].name);
 		size_t len = cell(l->s, l->len, cols, n, k, &v);
 
-		if (!len || inv_find_prop(run, cols[k].name))
+		if (!len || !name || inv_find_prop(run, name))
 			continue;
-		if (inv_add_prop(p, run, cols[k].name, v, len, lineno))
+		if (inv_add_prop(p, run, name, v, len, lineno))
 			return -1;
 		if (is_cut(v, len)) {
 			run->props[run->n - 1].cut = 1;

@@ -212,18 +212,23 @@ static char *plain_utf8(const unsigned char *in, size_t len, size_t *out_len)
 	size_t i = 0, skip = len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF ? 3 : 0;
 	char *out;
 
-	if (memchr(in, 0, len))
-		return NULL;
-	for (i = skip; i < len;) {
-		size_t n = in[i] < 0x80 ? 1 : utf8_seq(in + i, len - i);
-
-		if (!n)
-			return NULL;
-		i += n;
-	}
 	if (!(out = malloc(len - skip + 2)))
 		return NULL;
-	memcpy(out, in + skip, len - skip);
+	for (i = skip; i < len;) {
+		size_t n;
+
+		if (in[i] < 0x80 && in[i] != 0) {
+			out[i - skip] = (char)in[i];
+			i++;
+			continue;
+		}
+		if (in[i] == 0 || !(n = utf8_seq(in + i, len - i))) {
+			free(out);
+			return NULL;
+		}
+		memcpy(out + i - skip, in + i, n);
+		i += n;
+	}
 	out[len - skip] = '\0';
 	*out_len = len - skip;
 	return out;
