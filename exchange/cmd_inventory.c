@@ -183,6 +183,12 @@ static int read_input(const char *path, unsigned char **data, size_t *len)
 			  path);
 		goto out;
 	}
+	/* a regular file is read into one buffer of its size (+1 to see the end) */
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    sb.st_size <= INPUT_MAX && !(buf = malloc((cap = (size_t)sb.st_size + 1)))) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
 	for (;;) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 65536;

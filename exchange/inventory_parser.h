@@ -27,13 +27,13 @@
 /* One line of the pasted text, normalised (inventory_text.c). */
 struct line {
 	char *s;              /* no line end, no control characters, Unicode spaces as ' ' */
-	size_t len;
+	unsigned len;         /* bytes (a line is shorter than the 64 MiB input) */
 	unsigned width;       /* characters as pasted, mail quote marks included */
+	unsigned seg;         /* which console output (between two prompts) */
 	unsigned char quoted; /* a mail quote prefix ("> ", ">> ") was taken off */
 	unsigned char prompt; /* a PowerShell or cmd prompt: a new console output starts */
 	unsigned char claimed; /* read by a reader (the others skip it) */
 	unsigned char trail;  /* trailing spaces there were (at most 255) */
-	long seg;             /* which console output (between two prompts) */
 };
 
 struct prop {
