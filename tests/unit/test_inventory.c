@@ -10,23 +10,7 @@
 #include "exchange/exchange.h"
 #include "minica.h"
 
-/* after minica.h: cmocka defines a fail() macro */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-/* "YYYY-MM-DD HH:MM:SS" of a time in seconds */
-static const char *ymd(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
+#include "unit_inventory.h"
 
 /* text must read as want in the given order (0: it must not be ambiguous). */
 static void date_is(const char *text, unsigned order, const char *want)
@@ -151,34 +135,6 @@ static void bad_dates(void **state)
 }
 
 /* ---- the reader ---- */
-
-static struct inventory inv;
-
-static void parse_text(const char *text, unsigned order)
-{
-	struct inventory_options o = {order};
-
-	inventory_free(&inv);
-	assert_int_equal(inventory_parse((const unsigned char *)text, strlen(text), &o, &inv), 0);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	inventory_free(&inv);
-	return 0;
-}
-
-/* A note on that line whose text contains part. */
-static int has_note(long line, const char *part)
-{
-	size_t i;
-
-	for (i = 0; i < inv.n_notes; i++)
-		if (inv.notes[i].line == line && strstr(inv.notes[i].text, part))
-			return 1;
-	return 0;
-}
 
 static const char *na(size_t i, char buf[32])
 {
