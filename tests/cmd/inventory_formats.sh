@@ -27,59 +27,35 @@ enc() {
 	} > "$1"
 }
 
-fl() {
+# fl_block THUMB NAME ISSUER NOTAFTER NOTBEFORE SELF SERIAL SERVICES SUBJECT
+fl_block() {
 	cat <<EOF
-[PS] C:\\Windows\\system32>Get-ExchangeCertificate | fl
-
-
 AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule, System.Security.AccessControl.CryptoKeyAccessRule}
-CertificateDomains : {mail-hub1.corp.example}
+CertificateDomains : {$2}
 HasPrivateKey      : True
-IsSelfSigned       : True
-Issuer             : CN=mail-hub1.corp.example
-NotAfter           : 12/13/2008 2:01:11 PM
-NotBefore          : 12/13/2007 2:01:11 PM
+IsSelfSigned       : $6
+Issuer             : $3
+NotAfter           : $4
+NotBefore          : $5
 PublicKeySize      : 2048
-RootCAType         : Registry
-SerialNumber       : 1A2B3C01
-Services           : IMAP, POP, SMTP
+RootCAType         : $([ "$6" = True ] && echo Registry || echo Enterprise)
+SerialNumber       : $7
+Services           : $8
 Status             : Valid
-Subject            : CN=mail-hub1.corp.example
-Thumbprint         : $H1
+Subject            : $9
+Thumbprint         : $1
 
-AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule, System.Security.AccessControl.CryptoKeyAccessRule}
-CertificateDomains : {webmail.corp.example}
-HasPrivateKey      : True
-IsSelfSigned       : False
-Issuer             : $CA_DN
-NotAfter           : 6/30/2010 11:59:59 PM
-NotBefore          : 7/1/2008 12:00:00 AM
-PublicKeySize      : 2048
-RootCAType         : Enterprise
-SerialNumber       : 1A2B3C02
-Services           : IIS
-Status             : Valid
-Subject            : $WEB_DN
-Thumbprint         : $WEB
-
-AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule, System.Security.AccessControl.CryptoKeyAccessRule}
-CertificateDomains : {mail-hub2.corp.example}
-HasPrivateKey      : True
-IsSelfSigned       : True
-Issuer             : CN=mail-hub2.corp.example
-NotAfter           : 3/5/2008 8:30:00 AM
-NotBefore          : 3/5/2007 8:30:00 AM
-PublicKeySize      : 2048
-RootCAType         : Registry
-SerialNumber       : 1A2B3C03
-Services           : SMTP
-Status             : Valid
-Subject            : CN=mail-hub2.corp.example
-Thumbprint         : $H2
-
-
-[PS] C:\\Windows\\system32>
 EOF
+}
+fl() {
+	printf '%s\n\n\n' '[PS] C:\Windows\system32>Get-ExchangeCertificate | fl'
+	fl_block $H1 mail-hub1.corp.example CN=mail-hub1.corp.example "12/13/2008 2:01:11 PM" \
+		"12/13/2007 2:01:11 PM" True 1A2B3C01 "IMAP, POP, SMTP" CN=mail-hub1.corp.example
+	fl_block $WEB webmail.corp.example "$CA_DN" "6/30/2010 11:59:59 PM" "7/1/2008 12:00:00 AM" \
+		False 1A2B3C02 IIS "$WEB_DN"
+	fl_block $H2 mail-hub2.corp.example CN=mail-hub2.corp.example "3/5/2008 8:30:00 AM" \
+		"3/5/2007 8:30:00 AM" True 1A2B3C03 SMTP CN=mail-hub2.corp.example
+	printf '\n%s\n' '[PS] C:\Windows\system32>'
 }
 
 fl | enc "$T/fl.txt" UTF-8 no
@@ -368,11 +344,14 @@ run inventory "$T/certutil.txt" --at 2008-12-01
 assert_contains "$out" "  services       (not in this output: treated as possibly SMTP)"
 ok "human report"
 
-# --issue: the same replacements from every format.
+# --issue: the same replacements from every format (smtp-transport with an EC key: faster).
 make_ca --domain corp.example
+mkdir "$T/tpl"
+sed 's/^key .*/key = ec:P-256/' "$MINICA_TEMPLATES/smtp-transport.cnf" > "$T/tpl/smtp-ec.cnf"
 for f in fl fl-mail ft csv json gci certutil-fr; do
 	mkdir "$T/new-$f"
-	run --json --pass-file "$PASS" inventory "$T/$f.txt" --at 2008-12-01 --issue --out "$T/new-$f"
+	run --json --pass-file "$PASS" --templates "$T/tpl" inventory "$T/$f.txt" --at 2008-12-01 \
+		--issue --template smtp-ec --out "$T/new-$f"
 	assert_rc 0 "$f --issue"
 	assert_eq "$(printf '%s\n' "$out" | jq -c '[.issued[].names]')" \
 		'[["mail-hub1.corp.example"],["mail-hub2.corp.example"]]' "$f --issue"
