@@ -267,39 +267,35 @@ int inventory_resolve_order(struct inv_cert *c, unsigned option, const struct or
 	return c->order_how;
 }
 
+/* What each way of deciding says, read d/M and read M/d (enum inv_order_how order). */
+static const char *const order_texts[][2] = {
+	[ORDER_OPTION] = {"d/M/yyyy (--date-order dmy)", "M/d/yyyy (--date-order mdy)"},
+	[ORDER_PAIR] = {"d/M/yyyy (the other date can only be d/M)",
+			"M/d/yyyy (the other date can only be M/d)"},
+	[ORDER_VALIDITY] = {"d/M/yyyy (the other reading is not a plausible validity period)",
+			    "M/d/yyyy (the other reading is not a plausible validity period)"},
+	[ORDER_EARLIER] = {"d/M/yyyy, undecided: the earlier reading of NotAfter (--date-order "
+			   "chooses)",
+			   "M/d/yyyy, undecided: the earlier reading of NotAfter (--date-order "
+			   "chooses)"},
+	[ORDER_UNDECIDED] = {"d/M/yyyy, undecided: only NotBefore is ambiguous (--date-order "
+			     "chooses)",
+			     NULL},
+	[ORDER_CONSOLE] = {"d/M/yyyy (a date of the same shape in the same console output can "
+			   "only be d/M)",
+			   "M/d/yyyy (a date of the same shape in the same console output can "
+			   "only be M/d)"},
+	[ORDER_SHAPE] = {"d/M/yyyy (AM/PM and a zero-padded month second: en-AU or en-NZ; en-US "
+			 "does not pad)",
+			 "M/d/yyyy (AM/PM and an unpadded second number: only en-US writes dates "
+			 "so)"},
+};
+
 const char *inventory_order_text(const struct inv_cert *c)
 {
-	switch (c->order_how) {
-	case ORDER_OPTION:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (--date-order mdy)"
-						  : "d/M/yyyy (--date-order dmy)";
-	case ORDER_PAIR:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (the other date can only be M/d)"
-						  : "d/M/yyyy (the other date can only be d/M)";
-	case ORDER_VALIDITY:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (the other reading is not a plausible "
-						    "validity period)"
-						  : "d/M/yyyy (the other reading is not a plausible "
-						    "validity period)";
-	case ORDER_EARLIER:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy, undecided: the earlier reading of "
-						    "NotAfter (--date-order chooses)"
-						  : "d/M/yyyy, undecided: the earlier reading of "
-						    "NotAfter (--date-order chooses)";
-	case ORDER_UNDECIDED:
-		return "d/M/yyyy, undecided: only NotBefore is ambiguous (--date-order chooses)";
-	case ORDER_CONSOLE:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (a date of the same shape in the same "
-						    "console output can only be M/d)"
-						  : "d/M/yyyy (a date of the same shape in the same "
-						    "console output can only be d/M)";
-	case ORDER_SHAPE:
-		return c->order == DATE_ORDER_MDY ? "M/d/yyyy (AM/PM and an unpadded second number: "
-						    "only en-US writes dates so)"
-						  : "d/M/yyyy (AM/PM and a zero-padded month second: "
-						    "en-AU or en-NZ; en-US does not pad)";
-	default:
+	if (c->order_how <= ORDER_NONE || c->order_how > ORDER_SHAPE)
 		return NULL;
-	}
+	if (c->order_how == ORDER_UNDECIDED)
+		return order_texts[ORDER_UNDECIDED][0];
+	return order_texts[c->order_how][c->order == DATE_ORDER_MDY];
 }
-
