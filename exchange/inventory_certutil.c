@@ -112,7 +112,8 @@ int inv_read_certutil(struct parser *p)
 			}
 			name = label_of(l->s + strspn(l->s, " "), &value);
 			if (name && !inv_find_prop(run, name) &&
-			    inv_add_prop(p, run, name, value, strlen(value), (long)j + 1))
+			    inv_add_prop_in_text(p, run, name, l->s + (value - l->s), strlen(value),
+						 (long)j + 1))
 				return -1;
 		}
 		i = j;

@@ -117,6 +117,7 @@ static int split_lines(struct parser *p)
 		long lineno = (long)i + 1;
 		size_t indent = 0, trail;
 		enum line_kind kind;
+		const char *canon;
 
 		if (l->claimed || l->prompt) {
 			cur = NULL;
@@ -164,8 +165,9 @@ static int split_lines(struct parser *p)
 					return -1;
 				cur->blank_gap = adjacent;
 			}
-			if (inv_add_prop(p, cur, inv_cert_property(name) ? inv_cert_property(name) : name, value,
-					 strlen(value), lineno))
+			canon = inv_cert_property(name);
+			if (inv_add_prop_in_text(p, cur, canon ? canon : name, value, strlen(value),
+						 lineno))
 				return -1;
 			prop_indent = indent;
 			space_before = trail == 1;

@@ -138,8 +138,9 @@ static void too_long(struct parser *p, struct prop *pr)
 	pr->cut = 1;
 }
 
-int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
-		 long line)
+/* borrow: value lies in p->text with a NUL at value[len]; it is used in place, not copied. */
+static int add_prop(struct parser *p, struct run *r, const char *name, char *value, size_t len,
+		    long line, int borrow)
 {
 	struct prop *grown = r->cap ? inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown))
 				    : malloc(16 * sizeof(*grown)); /* Format-List shows 14 or 15 */
@@ -160,18 +161,35 @@ int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *
 		too_long(p, pr);
 		len = VALUE_MAX;
 	}
-	pr->cap = len + 1;
-	if (!(pr->value = malloc(pr->cap))) {
-		p->oom = 1;
-		return -1;
+	if (borrow) {
+		pr->value = value;
+		value[len] = '\0';
+	} else {
+		pr->cap = len + 1;
+		if (!(pr->value = malloc(pr->cap))) {
+			p->oom = 1;
+			return -1;
+		}
+		memcpy(pr->value, value, len);
+		pr->value[len] = '\0';
 	}
-	memcpy(pr->value, value, len);
-	pr->value[len] = '\0';
 	pr->len = len;
 	r->n++;
 	if (line > r->last)
 		r->last = line;
 	return 0;
+}
+
+int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
+		 long line)
+{
+	return add_prop(p, r, name, (char *)value, len, line, 0);
+}
+
+int inv_add_prop_in_text(struct parser *p, struct run *r, const char *name, char *value,
+			 size_t len, long line)
+{
+	return add_prop(p, r, name, value, len, line, 1);
 }
 
 int inv_append(struct parser *p, struct run *r, const char *more, size_t len, int space, long line)
@@ -191,13 +209,16 @@ int inv_append(struct parser *p, struct run *r, const char *more, size_t len, in
 	}
 	need = last->len + (size_t)space + len + 1;
 	if (need > last->cap) {
-		size_t cap = last->cap * 2 > need ? last->cap * 2 : need;
-		char *grown = realloc(last->value, cap);
+		size_t cap = last->cap * 2 > need ? last->cap * 2 : need < 64 ? 64 : need;
+		/* a value in p->text (cap 0) moves to the heap when it grows */
+		char *grown = last->cap ? realloc(last->value, cap) : malloc(cap);
 
 		if (!grown) {
 			p->oom = 1;
 			return -1;
 		}
+		if (!last->cap)
+			memcpy(grown, last->value, last->len + 1);
 		last->value = grown;
 		last->cap = cap;
 	}
@@ -215,7 +236,8 @@ void inv_free_runs(struct parser *p)
 
 	for (i = 0; i < p->n_runs; i++) {
 		for (j = 0; j < p->runs[i].n; j++)
-			free(p->runs[i].props[j].value);
+			if (p->runs[i].props[j].cap)
+				free(p->runs[i].props[j].value);
 		free(p->runs[i].props);
 	}
 	free(p->runs);

@@ -38,7 +38,7 @@ struct line {
 
 struct prop {
 	const char *name;     /* static (inv_cert_property) or in struct parser's text: not freed */
-	char *value;
+	char *value;          /* on the heap, or in struct parser's text when cap is 0 */
 	size_t len, cap;      /* of value */
 	long line;
 	int cut;              /* longer than VALUE_MAX: cut, and said */
@@ -80,6 +80,9 @@ struct run *inv_new_run(struct parser *p, long line, int format);
  */
 int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
 		 long line);
+/* The same for a value in p->text, NUL-terminated at value[len]: used in place, not copied. */
+int inv_add_prop_in_text(struct parser *p, struct run *r, const char *name, char *value,
+			 size_t len, long line);
 /* Appends to the run's last value, after one space when space is set; linear, bounded. */
 int inv_append(struct parser *p, struct run *r, const char *more, size_t len, int space, long line);
 void inv_free_runs(struct parser *p);

@@ -16,6 +16,7 @@
  * One line in, one line out: line numbers are those of the file.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,23 +213,32 @@ static char *plain_utf8(const unsigned char *in, size_t len, size_t *out_len)
 	size_t i = 0, skip = len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF ? 3 : 0;
 	char *out;
 
-	if (!(out = malloc(len - skip + 2)))
-		return NULL;
 	for (i = skip; i < len;) {
+		uint64_t w;
 		size_t n;
 
-		if (in[i] < 0x80 && in[i] != 0) {
-			out[i - skip] = (char)in[i];
+		/* eight ASCII bytes, none of them NUL, at a time */
+		if (i + 8 <= len) {
+			memcpy(&w, in + i, 8);
+			if (!(w & 0x8080808080808080ULL) &&
+			    !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (in[i] == 0)
+			return NULL;
+		if (in[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (in[i] == 0 || !(n = utf8_seq(in + i, len - i))) {
-			free(out);
+		if (!(n = utf8_seq(in + i, len - i)))
 			return NULL;
-		}
-		memcpy(out + i - skip, in + i, n);
 		i += n;
 	}
+	if (!(out = malloc(len - skip + 2)))
+		return NULL;
+	memcpy(out, in + skip, len - skip);
 	out[len - skip] = '\0';
 	*out_len = len - skip;
 	return out;
