@@ -24,7 +24,7 @@
 
 #include "exchange.h"
 #include "inventory_parser.h"
-#include "minica.h"
+#include "common/common.h"
 
 const char *const inv_format_names[5] = {"fl", "ft", "csv", "json", "certutil"};
 

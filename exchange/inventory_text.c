@@ -22,7 +22,7 @@
 
 #include "exchange.h"
 #include "inventory_parser.h"
-#include "minica.h"
+#include "common/common.h"
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *p, size_t n)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "exchange/exchange.h"
-#include "minica.h"
+#include "common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

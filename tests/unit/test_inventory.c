@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "exchange/exchange.h"
-#include "minica.h"
+#include "common/common.h"
 
 #include "unit_inventory.h"
 

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "exchange/exchange.h"
-#include "minica.h"
+#include "common/common.h"
 
 /* after minica.h: cmocka defines a fail() macro */
 #include <setjmp.h>
