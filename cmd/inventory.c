@@ -49,7 +49,9 @@ static const struct argp_option options[] = {
 	{"at", OPT_AT, "YYYY-MM-DD", 0, "Verdicts as of this day instead of now", 0},
 	{"warn", OPT_WARN, "DAYS", 0, "EXPIRING when fewer days are left (default 60)", 0},
 	{"date-order", OPT_DATE_ORDER, "dmy|mdy", 0,
-	 "How to read dates such as 3/2/2011 (default: from the other date, else the earlier)", 0},
+	 "How to read dates such as 3/2/2011 (default: decided from the output, else the "
+	 "earlier, and said)",
+	 0},
 	{"issue", OPT_ISSUE, NULL, 0,
 	 "Issue a replacement for every SMTP certificate that is self-signed, expired or "
 	 "expiring, and print its runbook",
@@ -150,12 +152,17 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 static const struct argp argp = {
 	options, parse, "FILE",
-	"Report on the certificates of Exchange servers, from 'Get-ExchangeCertificate | fl'.\v"
-	"FILE holds the output of 'Get-ExchangeCertificate | Format-List' from one or more "
-	"servers, UTF-8 or UTF-16, possibly a whole console session: prompts, event-log entries "
-	"and notes around the blocks are skipped. Dates are read in the server's culture (en-US, "
-	"en-GB, de-DE, fr-FR, ja-JP, zh-TW, zh-CN, ko-KR, ISO 8601 and alike). Problems are "
-	"reported as 'minica: FILE line N: ...' and the rest is still read.\n\n"
+	"Report on the certificates of Windows and Exchange servers, from what their admins "
+	"paste.\v"
+	"FILE holds, from one or more servers, the output of 'Get-ExchangeCertificate' as "
+	"'| fl', '| ft', '| Export-Csv' or '| ConvertTo-Json', of 'Get-ChildItem "
+	"Cert:\\LocalMachine\\My | fl *' or of 'certutil -store My' (told from the content), as "
+	"typed or copied through web pages and mail (no-break spaces, '> ' quotes, rewrapped "
+	"lines), UTF-8 or UTF-16, possibly a whole console session: prompts, event-log entries "
+	"and notes around the certificates are skipped. Dates are read in the server's culture "
+	"(en-US, en-GB, de-DE, fr-FR, ja-JP, zh-TW, zh-CN, ko-KR, ISO 8601 and alike); a date "
+	"that can be d/M or M/d is decided from the whole output, and the report says how. "
+	"Problems are reported as 'minica: FILE line N: ...' and the rest is still read.\n\n"
 	"Exit codes: 0 when at least one certificate was read (whatever the verdicts), 65 when "
 	"none, 66 when FILE is missing.\n\nExamples:\n"
 	"  minica inventory certs.txt --at 2025-01-01\n"
@@ -181,6 +188,12 @@ static int read_input(const char *path, unsigned char **data, size_t *len)
 		rc = fail(EX_NOINPUT, "%s: is a directory; give the file with the "
 				      "Get-ExchangeCertificate output",
 			  path);
+		goto out;
+	}
+	/* a regular file is read into one buffer of its size (+1 to see the end) */
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    sb.st_size <= INPUT_MAX && !(buf = malloc((cap = (size_t)sb.st_size + 1)))) {
+		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
 	for (;;) {

@@ -77,7 +77,7 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 				     : a->days < warn	   ? VERDICT_EXPIRING
 							   : VERDICT_OK;
 		}
-		a->replace = c->smtp && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||
+		a->replace = (c->smtp || c->services_unknown) && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||
 					 a->verdict == VERDICT_EXPIRING);
 		if (c->n_domains) {
 			if (!(a->hosts = calloc(c->n_domains, sizeof(char *))))
@@ -85,7 +85,7 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 			for (j = 0; j < c->n_domains; j++)
 				if (!(a->hosts[a->n_hosts++] = strdup(c->domains[j])))
 					return fail(EX_OSERR, "out of memory");
-		} else if (c->subject) {
+		} else if (c->subject && !c->subject_cut) {
 			char *cn = subject_cn(c->subject);
 
 			if (cn && *cn) {

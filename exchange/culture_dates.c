@@ -19,6 +19,7 @@
  * possible and leaves the choice to the caller, who has more context.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -183,6 +184,8 @@ static int parse_date_token(char *tok, struct culture_date *d, const char **why)
 		return 0;
 	}
 	/* year last: the two numbers in the order written; the caller picks d/M or M/d */
+	d->pad_a = (signed char)(first == 1 ? -1 : tok[0] == '0' ? 1 : 0);
+	d->pad_b = (signed char)((size_t)(p - tok) - first - 1 == 1 ? -1 : tok[first + 1] == '0' ? 1 : 0);
 	d->a = (int)strtol(tok, NULL, 10);
 	d->b = (int)strtol(tok + first + 1, NULL, 10);
 	if (d->a < 1 || d->a > 31 || d->b < 1 || d->b > 31 || scan(tok + last_start, "%Y", &tm)) {
@@ -259,6 +262,52 @@ static int zone_like(const char *tok)
 	return tok[0] == '+' || tok[0] == '-' || !strcmp(tok, "Z") || !strcmp(tok, "UTC");
 }
 
+/*
+ * ConvertTo-Json's "/Date(1824912000000)/" (milliseconds since 1970, UTC; an
+ * offset such as +0200 after them only says which zone the writer was in).
+ * 1 when text is one, 0 when not, -1 when it is one that cannot be read.
+ */
+static int json_date(const char *text, struct culture_date *d, const char **why)
+{
+	const char *p = text + (text[0] == '\\');
+	char *end;
+	long long ms;
+	time_t t;
+	struct tm tm;
+
+	if (strncmp(p, "/Date(", 6))
+		return 0;
+	p += 6;
+	errno = 0;
+	ms = strtoll(p, &end, 10);
+	if (end == p || errno || ms < -11644473600000LL || ms > 253402300799999LL) {
+		*why = "/Date(...)/ out of range";
+		return -1;
+	}
+	p = end;
+	if ((*p == '+' || *p == '-') && all_digits(p + 1, 4))
+		p += 5;
+	if (strcmp(p, ")/") && strcmp(p, ")\\/")) {
+		*why = "unreadable /Date(...)/";
+		return -1;
+	}
+	t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	if (!gmtime_r(&t, &tm)) {
+		*why = "/Date(...)/ out of range";
+		return -1;
+	}
+	d->year = tm.tm_year + 1900;
+	d->a = tm.tm_mon + 1;
+	d->b = tm.tm_mday;
+	d->year_first = 1;
+	d->sep = '-';
+	d->has_time = 1;
+	d->hour = tm.tm_hour;
+	d->minute = tm.tm_min;
+	d->second = tm.tm_sec;
+	return 1;
+}
+
 int culture_date_parse(const char *text, struct culture_date *out, const char **why)
 {
 	char buf[DATE_TEXT_MAX], *tok, *save = NULL, *t;
@@ -266,6 +315,8 @@ int culture_date_parse(const char *text, struct culture_date *out, const char **
 
 	memset(out, 0, sizeof(*out));
 	*why = "empty";
+	if ((marker = json_date(text, out, why)) != 0)
+		return marker < 0 ? -1 : out->year < 1601 ? (*why = "year out of range", -1) : 0;
 	if (normalise(text, buf) != 0) {
 		*why = "too long for a date";
 		return -1;

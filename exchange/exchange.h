@@ -35,6 +35,8 @@ struct culture_date {
 	int pm;
 	const char *marker;   /* the AM/PM designator read (UTF-8), NULL for a 24-hour clock */
 	long offset;          /* seconds east of UTC when an ISO 8601 zone was given */
+	signed char pad_a, pad_b; /* year last, as written: 1 zero-padded ("03"), -1 one digit
+				     ("3"), 0 two digits from 10 (either) */
 };
 /* 0, or -1 with *why set to a static reason. */
 int culture_date_parse(const char *text, struct culture_date *out, const char **why);
@@ -54,7 +56,12 @@ enum inv_order_how {
 	ORDER_VALIDITY,  /* only one reading gives a plausible validity period */
 	ORDER_EARLIER,   /* undecided: NotAfter read as the earlier of its two readings */
 	ORDER_UNDECIDED, /* undecided, only NotBefore ambiguous: read d/M (no verdict depends on it) */
+	ORDER_CONSOLE,   /* an unambiguous date of the same shape in the same console output */
+	ORDER_SHAPE,     /* the shape itself: AM/PM with an unpadded (en-US) or padded (en-AU) 2nd field */
 };
+/* Where each certificate came from (the JSON's "format"). */
+enum inv_format { INV_FL, INV_TABLE, INV_CSV, INV_JSON, INV_CERTUTIL };
+extern const char *const inv_format_names[5];
 struct inv_date {
 	char *text;           /* as written; NULL when the property is absent */
 	long line;
@@ -64,9 +71,13 @@ struct inv_date {
 };
 struct inv_cert {
 	long line, end_line;  /* the lines of its block */
-	char *thumbprint;     /* upper case, spaces removed; as written when not valid */
+	int format;           /* enum inv_format */
+	char *thumbprint;     /* upper case, spaces removed; as written when not valid; "" when missing */
 	int thumbprint_ok;    /* 40 hexadecimal digits */
+	int thumbprint_missing; /* a block cut short: known by its serial number */
+	char *serial_number;  /* SerialNumber / Serial Number, upper case hex; NULL when absent */
 	char *subject, *issuer, *services, *status; /* NULL when absent */
+	int subject_cut;      /* Format-Table cut the Subject: its CN is not used */
 	char **domains;       /* CertificateDomains, in order, duplicates dropped */
 	size_t n_domains;
 	int domains_given;    /* the property was there (possibly {}) */
@@ -75,10 +86,13 @@ struct inv_cert {
 	int self_signed_derived; /* no IsSelfSigned line: Subject == Issuer */
 	int has_private_key;  /* 1, 0, -1 */
 	int smtp;             /* Services names SMTP */
+	int services_unknown; /* the output never shows Exchange's services (certutil, Cert:\),
+				 or Format-Table cut them */
 	struct inv_date not_before, not_after;
 	unsigned order;       /* DATE_ORDER_DMY/MDY when a date was ambiguous, else 0 */
 	int order_how;        /* enum inv_order_how */
 	int64_t not_after_other; /* ORDER_EARLIER: the later reading of NotAfter */
+	long order_line;      /* ORDER_CONSOLE: the line of the date that decided */
 	long duplicate_of;    /* 1 + index of an earlier certificate with this thumbprint, or 0 */
 };
 struct inv_note {
@@ -104,8 +118,21 @@ int inventory_parse(const unsigned char *data, size_t len, const struct inventor
 		    struct inventory *out);
 void inventory_free(struct inventory *inv);
 void inventory_cert_free(struct inv_cert *c);
-/* date_order.c: decides c's day/month order and sets its dates' t; returns c->order_how. */
-int inventory_resolve_order(struct inv_cert *c, unsigned option);
+/*
+ * date_order.c: what the unambiguous slashed dates of each console output
+ * show, by shape (separator, 12/24-hour clock, padding of each number).
+ */
+struct order_book;
+struct order_book *order_book_new(void);
+int order_book_add(struct order_book *b, const struct culture_date *d, long seg, long line);
+int order_book_seal(struct order_book *b); /* after the last add: 0 or -1 (out of memory) */
+void order_book_free(struct order_book *b);
+/*
+ * Decides c's day/month order and sets its dates' t; returns c->order_how.
+ * book (may be NULL) holds the dates of the whole output, seg is c's console output.
+ */
+int inventory_resolve_order(struct inv_cert *c, unsigned option, const struct order_book *book,
+			    long seg);
 /* What was decided about the day/month order, or NULL when nothing was ambiguous. */
 const char *inventory_order_text(const struct inv_cert *c);
 

@@ -88,9 +88,18 @@ static int parse_domains(struct parser *p, struct inv_cert *c, const struct prop
 	return 0;
 }
 
+/*
+ * "IMAP, POP, IIS, SMTP" as Format-List and Export-Csv print the flags, or
+ * Format-Table's ServicesStringForm "IP.WS.." (one letter or '.' a service:
+ * IMAP, POP, UM, IIS (W), SMTP, ...).
+ */
 static int services_include_smtp(const char *services)
 {
 	const char *s = services;
+	size_t len = strlen(services);
+
+	if (len >= 5 && len <= 8 && strspn(services, "IPUWSFC.") == len)
+		return strchr(services, 'S') != NULL;
 
 	while ((s = strcasestr(s, "SMTP"))) {
 		int before = s == services || !isalnum((unsigned char)s[-1]);
@@ -155,17 +164,43 @@ static void read_date(struct parser *p, struct inv_date *d, const struct prop *p
 	d->ok = 1;
 }
 
+/* Serial numbers as Windows prints them: hex, any case, maybe with spaces; upper case, no spaces. */
+static int read_serial(struct parser *p, struct inv_cert *c, const struct prop *pr)
+{
+	size_t i, o = 0;
+
+	if (set_string(p, &c->serial_number, pr->value))
+		return -1;
+	for (i = 0; c->serial_number[i]; i++)
+		if (c->serial_number[i] != ' ')
+			c->serial_number[o++] = (char)toupper((unsigned char)c->serial_number[i]);
+	c->serial_number[o] = '\0';
+	return 0;
+}
+
+/* Get-ChildItem Cert:\ and certutil show no Exchange services. */
+static int services_unknown(const struct run *r)
+{
+	return !inv_find_prop(r, "Services") &&
+	       (r->format == INV_CERTUTIL || inv_find_prop(r, "PSPath") ||
+		inv_find_prop(r, "PSParentPath") || inv_find_prop(r, "EnhancedKeyUsageList") ||
+		inv_find_prop(r, "DnsNameList"));
+}
+
 int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *c)
 {
 	size_t i;
 	char q[QUOTE_MAX + 4];
 	int self = -1, subject_ok = 0, issuer_ok = 0;
+	const struct prop *dns = NULL;
 
 	memset(c, 0, sizeof(*c));
 	c->self_signed = -1;
 	c->has_private_key = -1;
 	c->line = r->first;
 	c->end_line = r->last;
+	c->format = r->format;
+	c->services_unknown = services_unknown(r);
 	for (i = 0; i < r->n && !p->oom; i++) {
 		const struct prop *pr = &r->props[i];
 		const char *n = pr->name;
@@ -187,17 +222,23 @@ int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *
 				     inv_quote(pr->value, q));
 		} else if (!strcasecmp(n, "Subject")) {
 			set_string(p, &c->subject, pr->value);
-			subject_ok = check_name(p, pr);
+			c->subject_cut = pr->cut;
+			subject_ok = !pr->cut && check_name(p, pr);
 		} else if (!strcasecmp(n, "Issuer")) {
 			set_string(p, &c->issuer, pr->value);
-			issuer_ok = check_name(p, pr);
+			issuer_ok = !pr->cut && check_name(p, pr);
 		} else if (!strcasecmp(n, "Services")) {
 			set_string(p, &c->services, pr->value);
 			c->smtp = services_include_smtp(pr->value);
+			c->services_unknown = pr->cut && !c->smtp;
 		} else if (!strcasecmp(n, "Status")) {
 			set_string(p, &c->status, pr->value);
 		} else if (!strcasecmp(n, "CertificateDomains")) {
 			parse_domains(p, c, pr);
+		} else if (!strcasecmp(n, "DnsNameList")) {
+			dns = pr;
+		} else if (!strcasecmp(n, "SerialNumber")) {
+			read_serial(p, c, pr);
 		} else if (!strcasecmp(n, "IsSelfSigned")) {
 			if (istrue(pr->value, &self))
 				inv_note(p, pr->line, "IsSelfSigned '%s' is neither True nor False",
@@ -211,6 +252,15 @@ int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *
 		} else if (!strcasecmp(n, "NotBefore")) {
 			read_date(p, &c->not_before, pr);
 		}
+	}
+	if (!c->domains_given && dns)
+		parse_domains(p, c, dns);
+	if (!c->thumbprint && !p->oom) {
+		c->thumbprint_missing = 1;
+		set_string(p, &c->thumbprint, "");
+		inv_note(p, r->first, "the certificate at lines %ld-%ld (serial number %s) was cut "
+				      "before its Thumbprint: thumbprint missing",
+			 r->first, r->last, c->serial_number ? c->serial_number : "unknown");
 	}
 	if (self >= 0) {
 		c->self_signed = self;
@@ -226,11 +276,11 @@ int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *
 }
 
 /* Decides the day/month order (date_order.c) and says so when nothing decided it. */
-void inventory_report_order(struct parser *p, struct inv_cert *c, unsigned option)
+void inventory_report_order(struct parser *p, struct inv_cert *c)
 {
 	char q[QUOTE_MAX + 4];
 
-	switch (inventory_resolve_order(c, option)) {
+	switch (c->order_how) {
 	case ORDER_EARLIER:
 		inv_note(p, c->not_after.line,
 		     "NotAfter '%s' can be read as d/M/yyyy or M/d/yyyy; the earlier date is used; give "

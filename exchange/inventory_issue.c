@@ -51,6 +51,9 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 	for (i = 0; i < inv->n_certs && rc == 0; i++) {
 		const struct inv_cert *c = &inv->certs[i];
 		const struct inv_assessed *a = &as[i];
+		/* a certificate cut short before its Thumbprint is known by its serial number */
+		const char *who = c->thumbprint_missing && c->serial_number ? c->serial_number
+									     : c->thumbprint;
 		struct runbook_options ro = *ro_in;
 		struct store_record *rec = NULL;
 		struct runbook rb = {0};
@@ -78,11 +81,11 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 						  : fail(EX_DATAERR, "certificate %s (line %ld): no "
 								     "valid host name to issue for: "
 								     "skipped",
-							 c->thumbprint, c->line);
+							 who, c->line);
 			continue;
 		}
 		if (!g_opts.json)
-			printf("\nReplacing %s (line %ld, %s):\n", c->thumbprint, c->line,
+			printf("\nReplacing %s (line %ld, %s):\n", who, c->line,
 			       inv_verdict_names[a->verdict]);
 		rc = issuer_issue(&is, names, n, NULL);
 		if (rc == EX_DATAERR) {
@@ -93,7 +96,7 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 		if (rc)
 			break;
 		if (c->domains_cut)
-			warning("certificate %s (line %ld): %s", c->thumbprint, c->line, INV_CUT_ADVICE);
+			warning("certificate %s (line %ld): %s", who, c->line, INV_CUT_ADVICE);
 		serial_hex(is.last_serial, serial);
 		ro.replaces = c->thumbprint_ok ? c->thumbprint : NULL;
 		if ((rc = record_lookup(st, serial, NULL, &rec)) == 0 &&

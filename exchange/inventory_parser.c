@@ -1,37 +1,48 @@
 /*
- * What the inventory reader's two halves share (inventory.c reads lines and
- * objects, inventory_cert.c reads one certificate): property names and
- * look-ups, growing arrays, and the notes. Both call down into this file,
- * never into each other in a loop.
+ * What the inventory's readers share: notes with line numbers, runs of
+ * properties and their values (grown geometrically and bounded, so that a
+ * value continued on a million lines costs linear time and VALUE_MAX bytes).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "common/common.h"
+#include "exchange.h"
 #include "inventory_parser.h"
 
-/* Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'). */
+/*
+ * Properties of Exchange's certificate objects (2007 to 2019, 'fl' and 'fl *'), and of
+ * Get-ChildItem Cert:\ ('fl *') where they differ; sorted as strcasecmp sorts them.
+ */
 static const char *const cert_properties[] = {
 	"AccessRules", "Archived", "CertificateDomains", "CertificateRequest", "DnsNameList",
-	"Extensions", "FriendlyName", "Handle", "HasPrivateKey", "IISServices", "Identity",
-	"IsSelfSigned", "IsValid", "Issuer", "IssuerName", "KeyIdentifier", "NotAfter",
+	"EnhancedKeyUsageList", "Extensions", "FriendlyName", "Handle", "HasPrivateKey", "Identity",
+	"IISServices", "IsSelfSigned", "Issuer", "IssuerName", "IsValid", "KeyIdentifier", "NotAfter",
 	"NotBefore", "ObjectState", "OriginatingServer", "PrivateKey", "PrivateKeyExportable",
-	"PublicKey", "PublicKeySize", "RawData", "RootCAType", "SendAsTrustedIssuer",
-	"SerialNumber", "ServerName", "Services", "ServicesStringForm", "SignatureAlgorithm",
-	"Status", "Subject", "SubjectKeyIdentifier", "SubjectName", "Thumbprint", "Version",
+	"PSChildName", "PSParentPath", "PSPath", "PublicKey", "PublicKeySize", "RawData",
+	"RootCAType", "SendAsTrustedIssuer", "SerialNumber", "ServerName", "Services",
+	"ServicesStringForm", "SignatureAlgorithm", "Status", "Subject", "SubjectKeyIdentifier",
+	"SubjectName", "Thumbprint", "Version",
 };
+
+static int by_name(const void *key, const void *item)
+{
+	return strcasecmp(key, *(const char *const *)item);
+}
+
+const char *inv_cert_property(const char *name)
+{
+	const char *const *hit = bsearch(name, cert_properties,
+					 sizeof(cert_properties) / sizeof(cert_properties[0]),
+					 sizeof(cert_properties[0]), by_name);
+
+	return hit ? *hit : NULL;
+}
 
 int inv_is_cert_property(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(cert_properties) / sizeof(cert_properties[0]); i++)
-		if (!strcasecmp(name, cert_properties[i]))
-			return 1;
-	return 0;
+	return inv_cert_property(name) != NULL;
 }
 
 void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
@@ -101,4 +112,135 @@ struct prop *inv_find_prop(const struct run *r, const char *name)
 int inv_has_thumbprint(const struct run *r)
 {
 	return inv_find_prop(r, "Thumbprint") != NULL;
+}
+
+struct run *inv_new_run(struct parser *p, long line, int format)
+{
+	struct run *grown = inv_grow(p->runs, &p->cap_runs, p->n_runs + 1, sizeof(*grown));
+
+	if (!grown) {
+		p->oom = 1;
+		return NULL;
+	}
+	p->runs = grown;
+	memset(&p->runs[p->n_runs], 0, sizeof(struct run));
+	p->runs[p->n_runs].first = p->runs[p->n_runs].last = line;
+	p->runs[p->n_runs].format = format;
+	return &p->runs[p->n_runs++];
+}
+
+static void too_long(struct parser *p, struct prop *pr)
+{
+	if (!pr->cut)
+		inv_note(p, pr->line, "the value of %s is longer than %d bytes: cut there (is this "
+				      "the right file?)",
+			 pr->name, VALUE_MAX);
+	pr->cut = 1;
+}
+
+/* borrow: value lies in p->text with a NUL at value[len]; it is used in place, not copied. */
+static int add_prop(struct parser *p, struct run *r, const char *name, char *value, size_t len,
+		    long line, int borrow)
+{
+	struct prop *grown = r->cap ? inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown))
+				    : malloc(16 * sizeof(*grown)); /* Format-List shows 14 or 15 */
+	struct prop *pr;
+
+	if (!grown) {
+		p->oom = 1;
+		return -1;
+	}
+	if (!r->cap)
+		r->cap = 16;
+	r->props = grown;
+	pr = &r->props[r->n];
+	memset(pr, 0, sizeof(*pr));
+	pr->line = line;
+	pr->name = name;
+	if (len > VALUE_MAX) {
+		too_long(p, pr);
+		len = VALUE_MAX;
+	}
+	if (borrow) {
+		pr->value = value;
+		value[len] = '\0';
+	} else {
+		pr->cap = len + 1;
+		if (!(pr->value = malloc(pr->cap))) {
+			p->oom = 1;
+			return -1;
+		}
+		memcpy(pr->value, value, len);
+		pr->value[len] = '\0';
+	}
+	pr->len = len;
+	r->n++;
+	if (line > r->last)
+		r->last = line;
+	return 0;
+}
+
+int inv_add_prop(struct parser *p, struct run *r, const char *name, const char *value, size_t len,
+		 long line)
+{
+	return add_prop(p, r, name, (char *)value, len, line, 0);
+}
+
+int inv_add_prop_in_text(struct parser *p, struct run *r, const char *name, char *value,
+			 size_t len, long line)
+{
+	return add_prop(p, r, name, value, len, line, 1);
+}
+
+int inv_append(struct parser *p, struct run *r, const char *more, size_t len, int space, long line)
+{
+	struct prop *last = &r->props[r->n - 1];
+	size_t need, room;
+
+	r->last = line;
+	if (last->cut)
+		return 0;
+	space = space && last->len > 0;
+	if (last->len + (size_t)space + len > VALUE_MAX) {
+		too_long(p, last);
+		room = VALUE_MAX - last->len;
+		len = room > (size_t)space ? room - (size_t)space : 0;
+		space = space && room > 0;
+	}
+	need = last->len + (size_t)space + len + 1;
+	if (need > last->cap) {
+		size_t cap = last->cap * 2 > need ? last->cap * 2 : need < 64 ? 64 : need;
+		/* a value in p->text (cap 0) moves to the heap when it grows */
+		char *grown = last->cap ? realloc(last->value, cap) : malloc(cap);
+
+		if (!grown) {
+			p->oom = 1;
+			return -1;
+		}
+		if (!last->cap)
+			memcpy(grown, last->value, last->len + 1);
+		last->value = grown;
+		last->cap = cap;
+	}
+	if (space)
+		last->value[last->len++] = ' ';
+	memcpy(last->value + last->len, more, len);
+	last->len += len;
+	last->value[last->len] = '\0';
+	return 0;
+}
+
+void inv_free_runs(struct parser *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_runs; i++) {
+		for (j = 0; j < p->runs[i].n; j++)
+			if (p->runs[i].props[j].cap)
+				free(p->runs[i].props[j].value);
+		free(p->runs[i].props);
+	}
+	free(p->runs);
+	p->runs = NULL;
+	p->n_runs = p->cap_runs = 0;
 }

@@ -24,8 +24,15 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 	char *cmd;
 	size_t i;
 
-	printf("\n%s  %s  (lines %ld-%ld)\n", c->thumbprint, inv_verdict_names[a->verdict], c->line,
-	       c->end_line);
+	if (c->thumbprint_missing)
+		printf("\nserial %s  %s  (lines %ld-%ld%s%s; thumbprint missing)\n",
+		       c->serial_number ? c->serial_number : "?", inv_verdict_names[a->verdict], c->line,
+		       c->end_line, c->format == INV_FL ? "" : ", ",
+		       c->format == INV_FL ? "" : inv_format_names[c->format]);
+	else
+		printf("\n%s  %s  (lines %ld-%ld%s%s)\n", c->thumbprint, inv_verdict_names[a->verdict],
+		       c->line, c->end_line, c->format == INV_FL ? "" : ", ",
+		       c->format == INV_FL ? "" : inv_format_names[c->format]);
 	if (c->duplicate_of)
 		printf("  listed again   the same thumbprint as at line %ld\n",
 		       inv->certs[c->duplicate_of - 1].line);
@@ -34,7 +41,11 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 	printf("  self-signed    %s%s\n",
 	       c->self_signed == 1 ? "yes" : c->self_signed == 0 ? "no" : "unknown",
 	       c->self_signed_derived ? " (Subject = Issuer; no IsSelfSigned line)" : "");
-	printf("  services       %s\n", c->services ? c->services : "(none)");
+	if (c->services_unknown && !c->services)
+		printf("  services       (not in this output: treated as possibly SMTP)\n");
+	else
+		printf("  services       %s%s\n", c->services ? c->services : "(none)",
+		       c->services_unknown ? " (cut: treated as possibly SMTP)" : "");
 	printf("  domains        ");
 	if (!c->n_domains)
 		printf("(none)");
@@ -50,6 +61,8 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 	}
 	if (order) {
 		printf("  dates read as  %s\n", order);
+		if (c->order_how == ORDER_CONSOLE)
+			printf("                 (line %ld)\n", c->order_line);
 		if (c->order_how == ORDER_EARLIER && c->not_after.ok && c->not_after_other)
 			printf("                 the other reading of NotAfter is %s\n",
 			       inventory_local_time(c->not_after_other, other, 0));
@@ -64,8 +77,9 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 		if (c->domains_cut)
 			printf("                 %s\n", INV_CUT_ADVICE);
 	} else {
-		printf("  replace with   (no host name: CertificateDomains is empty and the subject "
-		       "has no CN)\n");
+		printf("  replace with   (no host name: %s)\n",
+		       c->subject_cut ? "no CertificateDomains, and Format-Table cut the subject"
+				      : "CertificateDomains is empty and the subject has no CN");
 	}
 	free(cmd);
 }
@@ -109,8 +123,8 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 			 const struct inventory *inv)
 {
 	json_t *o = json_object(), *domains = json_array(), *services = json_array(), *rep;
-	static const char *const how[] = {NULL,	   "option",  "other-date",
-					   "validity", "earlier", "undecided"};
+	static const char *const how[] = {NULL,	     "option",	"other-date", "validity",
+					   "earlier", "undecided", "console",	 "shape"};
 	char when[TIME_BUF];
 	char *cmd;
 	size_t i;
@@ -137,7 +151,12 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 	json_object_set_new(o, "end_line", json_integer(c->end_line));
 	json_object_set_new(o, "thumbprint", json_string(c->thumbprint));
 	json_object_set_new(o, "thumbprint_valid", json_boolean(c->thumbprint_ok));
+	json_object_set_new(o, "thumbprint_missing", json_boolean(c->thumbprint_missing));
+	json_object_set_new(o, "serial_number",
+			    c->serial_number ? json_string(c->serial_number) : json_null());
+	json_object_set_new(o, "format", json_string(inv_format_names[c->format]));
 	json_object_set_new(o, "subject", c->subject ? json_string(c->subject) : json_null());
+	json_object_set_new(o, "subject_cut", json_boolean(c->subject_cut));
 	json_object_set_new(o, "issuer", c->issuer ? json_string(c->issuer) : json_null());
 	json_object_set_new(o, "self_signed",
 			    c->self_signed < 0 ? json_null() : json_boolean(c->self_signed));
@@ -147,6 +166,7 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 						     : json_string("IsSelfSigned"));
 	json_object_set_new(o, "services", services);
 	json_object_set_new(o, "smtp", json_boolean(c->smtp));
+	json_object_set_new(o, "services_known", json_boolean(!c->services_unknown));
 	json_object_set_new(o, "status", c->status ? json_string(c->status) : json_null());
 	json_object_set_new(o, "domains", domains);
 	json_object_set_new(o, "domains_cut", json_boolean(c->domains_cut));
@@ -166,6 +186,9 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 				    c->order_how == ORDER_EARLIER && c->not_after_other
 					    ? json_string(inventory_local_time(c->not_after_other, when, 1))
 					    : json_null());
+		json_object_set_new(d, "evidence_line", c->order_how == ORDER_CONSOLE
+							       ? json_integer(c->order_line)
+							       : json_null());
 		json_object_set_new(o, "date_order", d);
 	} else {
 		json_object_set_new(o, "date_order", json_null());

@@ -47,22 +47,31 @@ run --json inventory "$FIX/$file" --at 2008-12-01
 assert_rc 0 "$file"
 expect_cert 1 $WEB 2010-06-30T23:59:59 2008-07-01T00:00:00 576 OK
 assert_eq "$(printf '%s\n' "$out" | jq -c '.certificates[1].date_order')" \
-	'{"order":"mdy","how":"other-date","not_after_other":null}' "$file: order from the pair"
-# 3/5/2008 and 3/5/2007: both readings are a whole year; the earlier NotAfter is used, and said
+	'{"order":"mdy","how":"other-date","not_after_other":null,"evidence_line":null}' "$file: order from the pair"
+# 3/5/2008 and 3/5/2007: both readings are a whole year, but 12/13/2008 2:01:11 PM (line 13)
+# in the same console output has the same shape and can only be M/d
 expect_cert 2 $HUB2 2008-03-05T08:30:00 2007-03-05T08:30:00 -271 EXPIRED
 assert_eq "$(printf '%s\n' "$out" | jq -c '.certificates[2].date_order')" \
-	'{"order":"mdy","how":"earlier","not_after_other":"2008-05-03T08:30:00"}' "$file: undecided"
-assert_eq "$err" "minica: $FIX/$file line 41: NotAfter '3/5/2008 8:30:00 AM' can be read as d/M/yyyy or M/d/yyyy; the earlier date is used; give --date-order dmy or mdy to choose" \
-	"$file: the undecided order is reported"
+	'{"order":"mdy","how":"console","not_after_other":null,"evidence_line":13}' "$file: order from the console output"
+assert_eq "$err" "" "$file: nothing left undecided"
 assert_eq "$(printf '%s\n' "$out" | jq -r '.certificates[0].line, .lines' | tr '\n' ' ')" "7 51 " \
 	"$file: line numbers in UTF-16"
 ok "en-US orders"
 
-# fr-FR: 01/02/2009 is 1 February (dmy, 62 days: OK) or 2 January (mdy, 32 days: EXPIRING).
+# fr-FR: 01/02/2009 is 1 February (dmy, 62 days: OK) or 2 January (mdy, 32 days: EXPIRING);
+# 13/12/2008 14:01:11 (line 9), same shape, same console output, can only be d/M.
 file=fr-FR.txt
 run --json inventory "$FIX/$file" --at 2008-12-01
-expect_cert 2 $HUB2 2009-01-02T10:00:00 2008-01-02T10:00:00 32 EXPIRING
-assert_contains "$err" "line 35: NotAfter '01/02/2009 10:00:00' can be read as d/M/yyyy or M/d/yyyy"
+expect_cert 2 $HUB2 2009-02-01T10:00:00 2008-02-01T10:00:00 62 OK
+assert_eq "$(printf '%s\n' "$out" | jq -c '.certificates[2].date_order | [.how, .evidence_line]')" \
+	'["console",9]' "$file: decided from line 9"
+assert_eq "$err" "" "$file: nothing left undecided"
+# that certificate alone: nothing decides; the earlier reading, and said
+sed -n '31,$p' "$FIX/$file" > "$T/fr-alone.txt"
+run --json inventory "$T/fr-alone.txt" --at 2008-12-01
+assert_contains "$err" "NotAfter '01/02/2009 10:00:00' can be read as d/M/yyyy or M/d/yyyy; the earlier date is used"
+assert_eq "$(printf '%s\n' "$out" | jq -r '.certificates[] | select(.thumbprint == "'$HUB2'") | .date_order.how')" \
+	"earlier" "$file without the evidence: undecided"
 run --json inventory "$FIX/$file" --at 2008-12-01 --date-order dmy
 expect_cert 2 $HUB2 2009-02-01T10:00:00 2008-02-01T10:00:00 62 OK
 assert_eq "$(printf '%s\n' "$out" | jq -r '.certificates[2].date_order.how')" "option" "$file: how"
@@ -109,8 +118,8 @@ assert_contains "$out" "  self-signed    yes
   replace with   minica issue --host mail-hub1 --host mail-hub1.corp.example"
 assert_contains "$out" "$HUB2  EXPIRED  (lines 35-48)"
 assert_contains "$out" "  not after      2008-03-05 08:30:00 (server time), 271 days ago
-  dates read as  M/d/yyyy, undecided: the earlier reading of NotAfter (--date-order chooses)
-                 the other reading of NotAfter is 2008-05-03 08:30:00"
+  dates read as  M/d/yyyy (a date of the same shape in the same console output can only be M/d)
+                 (line 13)"
 assert_contains "$out" "  issuer         CN=Corp Enterprise CA, DC=corp, DC=example"
 assert_contains "$out" "  dates read as  M/d/yyyy (the other date can only be M/d)"
 assert_contains "$out" "1 EXPIRED, 1 EXPIRING, 1 OK, 0 UNKNOWN; 2 serve SMTP and are self-signed, expired or expiring"
