@@ -48,7 +48,7 @@ DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
-             default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
+             default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules python3-jsonschema \
              strace clang libclang-rt-dev
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
