@@ -5,6 +5,7 @@
 #   make check    install missing dependencies, build, run every test, then
 #                 build with AddressSanitizer + UBSan and run them again
 #   make install  PREFIX=/usr/local (Debian's unrelated 'minica' is in /usr/bin)
+#   make fresh-check  the first two on a minimal Debian 12 made by debootstrap (root)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -44,7 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
-DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev
+DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
@@ -66,7 +67,7 @@ FUZZ_SRCS          := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS           = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
 
 .PHONY: all build deps deps-test check test unit cmdtest asan fuzz fuzz-check fuzz-build \
-        fuzz-bins demo bench install install-docs dist clean FORCE
+        fuzz-bins demo bench install install-docs dist clean fresh-check FORCE
 
 all: build
 
@@ -150,6 +151,10 @@ fuzz: fuzz-build
 
 fuzz-check: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
+
+# README's first commands on a minimal Debian 12 made by debootstrap (root; minutes).
+fresh-check:
+	@sh tests/fresh.sh
 
 demo:
 	@$(MAKE) --no-print-directory deps

@@ -71,6 +71,13 @@ fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chmod 711 "$T"
 	mkdir -m 700 "$T/nobody" && chown 65534:65534 "$T/nobody"
+	# nobody may not reach the checkout (a clone in /root is mode 0700): run
+	# a copy of the binary and the templates from a directory nobody can read
+	mkdir -m 755 "$T/nobody-bin" && cp "$MINICA" "$T/nobody-bin/minica" &&
+		cp -R "$MINICA_TEMPLATES" "$T/nobody-bin/templates" && chmod -R a+rX "$T/nobody-bin" ||
+		fail "copy minica and its templates where nobody can run them"
+	MINICA_SAVED=$MINICA TEMPLATES_SAVED=$MINICA_TEMPLATES
+	MINICA=$T/nobody-bin/minica MINICA_TEMPLATES=$T/nobody-bin/templates
 	mkfifo -m 600 "$T/nobody/pass.fifo" "$T/nobody/tpl.fifo"
 	chown 65534:65534 "$T/nobody/pass.fifo" "$T/nobody/tpl.fifo"
 	for step in template init issue; do
@@ -101,6 +108,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		fi
 	done
 	chmod 700 "$T"
+	MINICA=$MINICA_SAVED MINICA_TEMPLATES=$TEMPLATES_SAVED
 	ok "not dumpable (PR_SET_DUMPABLE 0) before the passphrase is read: init and issue"
 else
 	echo "note: not root or no setpriv: the dumpable check (run as nobody) was skipped"
