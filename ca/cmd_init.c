@@ -225,7 +225,7 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		json_object_set_new(o, "key_protection",
 				    json_string(a->no_passphrase ? "none" : "passphrase"));
 		json_emit(o);
-	} else {
+	} else if (!g_opts.quiet) { /* -q: silent on success */
 		printf("Created CA %s in %s\n", subject ? subject : "?", dir);
 		printf("  key         %s (%s)\n", kd,
 		       a->no_passphrase ? "NOT encrypted: protected by file permissions only"
@@ -234,8 +234,7 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		printf("  not after   %s\n", fmt_time(na, when));
 		if (a->domain)
 			printf("  domain      %s\n", a->domain);
-		if (!g_opts.quiet)
-			printf("\nNext: minica issue --host mail-hub1\n"
+		printf("\nNext: minica issue --host mail-hub1\n"
 			       "      minica ca export --der --out minica-ca.cer   "
 			       "(for 'certutil -addstore -f Root')\n");
 	}

@@ -244,6 +244,8 @@ static int report(const struct revoke_ctx *c, int as_array)
 
 	if (g_opts.json && !(arr = json_array()))
 		return fail(EX_OSERR, "out of memory");
+	if (!arr && g_opts.quiet) /* -q: silent on success */
+		return 0;
 	for (i = 0; i < c->n_done; i++) {
 		const struct revoked *rec = &c->done[i];
 
@@ -274,9 +276,8 @@ static int report(const struct revoke_ctx *c, int as_array)
 	}
 	printf("  reason      %s\n  revoked at  %s\n", revoke_reason_name(c->reason),
 	       fmt_time(c->now, when));
-	if (!g_opts.quiet)
-		printf("\nPublish it: minica crl --out minica.crl (then copy the CRL to where clients "
-		       "fetch it)\n");
+	printf("\nPublish it: minica crl --out minica.crl (then copy the CRL to where clients "
+	       "fetch it)\n");
 	return 0;
 }
 

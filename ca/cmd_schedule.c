@@ -401,6 +401,8 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 		rc = json_emit(o);
 		goto out;
 	}
+	if (g_opts.quiet) /* -q: silent on success */
+		goto out;
 	printf("Wrote %s\n      %s\n", spath, tpath);
 	printf("  runs      ");
 	for (i = 0; i < w->n; i++) {
@@ -411,8 +413,7 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 	printf("\n  as        %s\n  when      %s (Persistent=true: a missed run happens at the next "
 	       "boot)\n",
 	       user, calendar);
-	if (!g_opts.quiet)
-		printf("\nEnable it (when DIR is not /etc/systemd/system, copy the files there "
+	printf("\nEnable it (when DIR is not /etc/systemd/system, copy the files there "
 		       "first):\n  systemctl daemon-reload\n  systemctl enable --now " TIMER_NAME
 		       "\n  systemctl list-timers " TIMER_NAME "\n");
 out:

@@ -30,7 +30,7 @@ static const struct argp_option common_options[] = {
 	{"store", OPT_STORE, "DIR", 0,
 	 "Store directory (default $MINICA_STORE, else $XDG_DATA_HOME/minica)", 0},
 	{"json", OPT_JSON, NULL, 0, "Machine-readable output on stdout", 0},
-	{"quiet", 'q', NULL, 0, "Only data and warnings, no notes or advice", 0},
+	{"quiet", 'q', NULL, 0, "Silent on success: only data, warnings and errors", 0},
 	{"pass-file", OPT_PASS_FILE, "FILE",
 	 0, "CA passphrase: first line of FILE (default $MINICA_PASS_FILE, else a prompt)", 0},
 	{"templates", OPT_TEMPLATES, "DIR", 0,

@@ -49,7 +49,9 @@ long days_left(int64_t not_after, int64_t now)
 	/* floor, so that a certificate expired 1 second ago has -1 days left */
 	if (diff < 0)
 		return (long)(diff / 86400 - (diff % 86400 != 0));
-	return (long)(diff / 86400);
+	/* to the nearest day, so that a 1825-day certificate shows 1825 days,
+	 * not 1824, seconds after it was issued; decisions compare seconds */
+	return (long)(diff / 86400 + (diff % 86400 >= 43200));
 }
 
 int asn1_time_epoch(const ASN1_TIME *t, int64_t *out)

@@ -74,7 +74,7 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 		} else {
 			a->days = days_left(c->not_after.t, now);
 			a->verdict = c->not_after.t <= now ? VERDICT_EXPIRED
-				     : a->days < warn	   ? VERDICT_EXPIRING
+				     : c->not_after.t - now < (int64_t)warn * 86400 ? VERDICT_EXPIRING
 							   : VERDICT_OK;
 		}
 		a->replace = c->smtp && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||

@@ -185,14 +185,14 @@ int cmd_export(int argc, char **argv)
 		}
 		if ((rc = out_write_atomic(a.pfx, pfx, pfx_len, 0600, a.force)))
 			goto out;
-		if (!g_opts.json)
+		if (!g_opts.json && !g_opts.quiet)
 			printf("wrote %s: %s%s%s\n", a.pfx, pfx_mode_describe(mode),
 			       pw_path ? ", password in " : "", pw_path ? pw_path : "");
 	}
 	if (a.pem_dir) {
 		if ((rc = leaf_files_write(&files, leaf, ca.cert, key, NULL, 0, NULL)))
 			goto out;
-		if (!g_opts.json)
+		if (!g_opts.json && !g_opts.quiet)
 			printf("wrote %s, %s%s%s\n", files.crt, files.chain, files.key ? ", " : "",
 			       files.key ? files.key : "");
 		if (!rec->key)

@@ -201,6 +201,8 @@ static void bulk_line(const char *result, const struct store_record *rec, const 
 {
 	char serial[2 * STORE_SERIAL_LEN + 1];
 
+	if (g_opts.quiet && strcmp(result, "renewed") == 0) /* -q: failures only */
+		return;
 	serial_hex(rec->serial, serial);
 	printf("%-8s %s  %s  %s\n", result, rec->n_hosts ? rec->hosts[0] : "?", serial, text);
 }
@@ -344,7 +346,7 @@ static int renew_expiring(struct renew_run *run)
 	if (!g_opts.json) {
 		if (c.n == 0)
 			notice("no valid certificate expires within %ld days", run->args->expiring);
-		else
+		else if (!g_opts.quiet)
 			printf("renewed %d of %zu certificates expiring within %ld days%s%s\n",
 			       run->renewed, c.n, run->args->expiring,
 			       run->skipped ? " (see 'skipped' above)" : "",

@@ -467,6 +467,8 @@ static void report_text(const struct signing *sg, const char *tpl_name, enum sig
 
 	x509_thumbprint(sg->leaf, thumb);
 	serial_hex(sg->rec.serial, serial);
+	if (g_opts.quiet) /* -q: silent on success */
+		return;
 	key_describe(X509_REQ_get0_pubkey(sg->req), kd);
 	csr_ignored(sg->req, join_item, &j);
 	if (!sg->out_path) {

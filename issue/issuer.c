@@ -114,6 +114,19 @@ int commit_fn(store_txn *txn, void *vctx)
 	return rc;
 }
 
+/* Postfix resolves a relative path against its own directory, not the one
+ * the files were written to: the hint names them absolutely. */
+static void print_postfix(const struct leaf_files *files)
+{
+	char *key = files->key ? realpath(files->key, NULL) : NULL;
+	char *chain = realpath(files->chain, NULL);
+
+	printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
+	       key ? key : files->key ? files->key : "KEY", chain ? chain : files->chain);
+	free(key);
+	free(chain);
+}
+
 static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 		   struct leaf_files *files, EVP_PKEY *key, const struct store_record *renews,
 		   int compact)
@@ -156,6 +169,8 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 		json_array_append_new(is->json, o);
 		return;
 	}
+	if (g_opts.quiet) /* -q: silent on success */
+		return;
 	if (compact) {
 		/* bulk: one line per certificate */
 		printf("%s  %s  %s  %s%s%s\n", serial, thumb, fmt_time(na, when), hosts->names[0],
@@ -186,8 +201,7 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 		exchange_print_install(stdout, slash ? slash + 1 : files->pfx, thumb);
 	}
 	if (files->chain)
-		printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
-		       files->key ? files->key : "KEY", files->chain);
+		print_postfix(files);
 }
 
 void job_release(struct issue_job *j)

@@ -1,4 +1,4 @@
-/* Unit tests: days_left floors, and never overflows on times read from disk. */
+/* Unit tests: days_left rounds to the nearest day (floors once expired), and never overflows on times read from disk. */
 #include <limits.h>
 
 #include "minica.h"
@@ -16,8 +16,11 @@ static void floors(void **state)
 
 	(void)state;
 	assert_int_equal(days_left(now, now), 0);
-	assert_int_equal(days_left(now + 86399, now), 0);
+	assert_int_equal(days_left(now + 43199, now), 0);
+	assert_int_equal(days_left(now + 43200, now), 1); /* to the nearest day */
+	assert_int_equal(days_left(now + 86399, now), 1);
 	assert_int_equal(days_left(now + 86400, now), 1);
+	assert_int_equal(days_left(now + 1825 * 86400 - 6, now), 1825); /* issued 6 s ago */
 	assert_int_equal(days_left(now - 1, now), -1);
 	assert_int_equal(days_left(now - 86400, now), -1);
 	assert_int_equal(days_left(now - 86401, now), -2);
@@ -29,7 +32,7 @@ static void extremes(void **state)
 	assert_true(days_left(INT64_MIN, 1764000000) == LONG_MIN);
 	assert_true(days_left(INT64_MAX, -1764000000) == LONG_MAX);
 	assert_true(days_left(INT64_MIN, 0) == INT64_MIN / 86400 - 1); /* floor */
-	assert_true(days_left(INT64_MAX, 0) == INT64_MAX / 86400);
+	assert_true(days_left(INT64_MAX, 0) == INT64_MAX / 86400 + (INT64_MAX % 86400 >= 43200));
 }
 
 int main(void)
