@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "issue.h"
 #include "minica.h"
@@ -147,6 +148,17 @@ int cmd_export(int argc, char **argv)
 			goto out;
 	}
 	if (a.pfx) {
+		struct stat sb;
+		size_t len = strlen(a.pfx);
+
+		/* "--pfx out/" would meet "exists, use --force", then "is a directory" */
+		if ((len && a.pfx[len - 1] == '/') || (stat(a.pfx, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+			rc = cli_usage_error("--pfx %s is a directory: --pfx takes the PFX file's name "
+					     "(for example --pfx %s%s%s.pfx)",
+					     printable(a.pfx), printable(a.pfx),
+					     len && a.pfx[len - 1] == '/' ? "" : "/", base);
+			goto out;
+		}
 		if ((rc = out_check_absent(a.pfx, a.force)))
 			goto out;
 		if (!a.pfx_pass_file) {

@@ -155,6 +155,7 @@ struct table *record_table_new(void); /* list: serial, status, notAfter, days, t
 int record_table_row(struct table *t, const struct store_record *rec, int64_t now);
 struct table *record_revoked_table_new(void); /* list --status revoked: when and why */
 int record_revoked_table_row(struct table *t, const struct store_record *rec);
+const char *serial_host_hint(const char *text);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
 

@@ -1,0 +1,122 @@
+# The paper cuts a mail admin met in everyday use (issue 19), one section
+# each. Each section runs in a subshell, so that against an old binary every
+# cut that is back shows up, not only the first; the file fails if any does.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
+
+export MINICA_PASS_FILE="$PASS"
+run init --name "Cuts CA" --key ec:P-256 --domain corp.example
+assert_rc 0 "init"
+out=""
+mkdir -p "$T/o"
+FAILED=""
+section() { # NAME: the checks that follow, up to 'end', run in a subshell
+	SECTION=$1
+}
+end() {
+	rc=$?
+	[ "$rc" -eq 0 ] || FAILED="$FAILED $SECTION"
+	[ "$rc" -eq 0 ] && TESTS_RUN=$((TESTS_RUN + 1))
+}
+
+section days
+(
+	# A 1825-day certificate shows 1825 days at once, not 1824.
+	run issue --host days1 --key ec:P-256 --days 1825 --out "$T/o"
+	assert_rc 0 "issue"
+	assert_contains "$out" "(1825 days)" "issue says 1825 days"
+	sleep 2
+	run list --host days1
+	assert_match "$out" " 1825  smtp-transport  days1" "list shows 1825 days 2 s later: $out"
+	serial=$("$MINICA" --json list --host days1 | jq -r '.[0].serial')
+	assert_eq "$("$MINICA" --json show "$serial" | jq .days_left)" 1825 "show --json days_left"
+) ; end
+
+section postfix-path
+(
+	# Postfix resolves relative paths against its own directory: print them absolutely.
+	mkdir -p "$T/rel"
+	run issue --host pf1 --key ec:P-256 --no-pfx --out rel
+	assert_rc 0 "issue --out rel"
+	assert_contains "$out" "smtpd_tls_chain_files = $T/rel/pf1.key, $T/rel/pf1.chain.pem" "absolute Postfix paths"
+) ; end
+
+section domain-warning
+(
+	# A typo in the domain is issued, with a warning naming the store's domain.
+	run issue --host mail-hub5.corp.exmaple --key ec:P-256 --out "$T/o"
+	assert_rc 0 "issue outside the domain"
+	assert_match "$err" "^minica: warning: host name 'mail-hub5.corp.exmaple' is not under the store's domain corp.example" "warning"
+	run issue --host mail-hub6.corp.example --host mail-hub6 --key ec:P-256 --out "$T/o"
+	assert_rc 0 "issue inside the domain"
+	assert_not_contains "$err" "warning" "no warning inside the domain"
+	run issue --host 192.0.2.7 --key ec:P-256 --out "$T/o"
+	assert_not_contains "$err" "warning" "no warning for an IP address"
+	# under --permit-dns it is refused, as before
+	nc="$T/nc-store"
+	"$MINICA" --store "$nc" init --name "NC CA" --key ec:P-256 --domain corp.example --permit-dns corp.example >/dev/null 2>&1 ||
+		fail "init --permit-dns"
+	MINICA_STORE="$nc" expect_error 65 "outside the CA's permitted DNS names \(corp.example\)" \
+		issue --host mail-hub5.corp.exmaple --key ec:P-256 --out "$T/o"
+) ; end
+
+section help-store
+(
+	run --help
+	assert_contains "$out" "~/.local/share/minica" "--help names the ~/.local/share fallback"
+) ; end
+
+section options
+(
+	# No abbreviations: --hosts is not --hosts-file; unknown options point to --help.
+	expect_error 64 "^minica: unknown option '--hosts' \(see 'minica issue --help'\)$" issue --hosts mail-hub3
+	expect_error 64 "^minica: unknown option '--bogus' \(see 'minica list --help'\)$" list --bogus
+	expect_error 64 "^minica: unknown option '-x' \(see 'minica list --help'\)$" list -x
+	expect_error 64 "^minica: unknown option '--stor' \(see 'minica --help'\)$" --stor "$MINICA_STORE" list
+	expect_error 64 "unknown option '--pfx-pass'" export --host days1 --pfx-pass x
+	# spelled out, everything still works: = and separate values, short options, --
+	run list --status=valid --host days1
+	assert_rc 0 "list --status=valid"
+	run -q list --status valid
+	assert_rc 0 "-q list --status valid"
+	# one name per --host
+	expect_error 65 "host name 'a,b': one name per --host: repeat --host for each name" issue --host a,b
+) ; end
+
+section export-dir
+(
+	mkdir -p "$T/pfxdir"
+	expect_error 64 "^minica: --pfx $T/pfxdir/ is a directory: --pfx takes the PFX file's name \(for example --pfx $T/pfxdir/days1.pfx\)" \
+		export --host days1 --pfx "$T/pfxdir/"
+	expect_error 64 "--pfx $T/pfxdir is a directory: --pfx takes the PFX file's name" \
+		export --host days1 --pfx "$T/pfxdir" --force
+) ; end
+
+section host-not-serial
+(
+	expect_error 65 "serial 'relay-b': not a hexadecimal serial number of at most 32 digits; for a host name use --host relay-b$" show relay-b
+	expect_error 65 "serial 'relay-b': .*; for a host name use --host relay-b$" revoke relay-b
+	expect_error 65 "serial 'relay-b': .*; for a host name use --host relay-b$" export --serial relay-b --pem "$T/o"
+	# a serial that is only too long gets no host hint
+	long=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+	expect_error 65 "serial '$long': not a hexadecimal serial number of at most 32 digits$" show "$long"
+) ; end
+
+section revoke-host
+(
+	run issue --host relay-b --key ec:P-256 --out "$T/o"
+	assert_rc 0 "issue relay-b"
+	serial=$("$MINICA" --json list --host relay-b | jq -r '.[0].serial')
+	run --json revoke --host relay-b --reason cessationOfOperation
+	assert_rc 0 "revoke --host"
+	assert_eq "$(printf '%s' "$out" | jq -r .serial)" "$serial" "revoke --host revoked relay-b's certificate"
+	assert_eq "$("$MINICA" --json show "$serial" | jq -r .status)" revoked "relay-b is revoked"
+	expect_error 66 "host relay-b has no valid certificate" revoke --host relay-b
+	# two valid certificates (a rollover): refused, naming both
+	run issue --host relay-c --key ec:P-256 --out "$T/o"
+	run issue --host relay-c --key ec:P-256 --out "$T/o" --force
+	expect_error 65 "host relay-c has 2 valid certificates \([0-9A-F]{32}, [0-9A-F]{32}\): give the serial" revoke --host relay-c
+) ; end
+
+[ -z "$FAILED" ] || fail "paper cuts back:$FAILED"
+finish
