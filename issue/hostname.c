@@ -104,7 +104,7 @@ int host_check(const char *in, int allow_wildcard, char **out, int *is_ip)
 				       "'-' and '.')");
 		if (c == '*')
 			return bad(in, "'*' is only allowed as the whole leftmost label");
-		if (c == ',' || c == ' ')
+		if (c == ',')
 			return bad(in, "one name per --host: repeat --host for each name "
 				       "(--host a --host b)");
 		if (!isalnum((unsigned char)c) && c != '-') {

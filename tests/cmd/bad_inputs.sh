@@ -31,7 +31,7 @@ expect_error 65 "is 64 characters long; the limit is 63" $I --host "$label.corp.
 expect_error 65 "'_' is not allowed" $I --host mail_hub1
 expect_error 65 "cannot start or end with '-'" $I --host -mailhub
 expect_error 65 "'/' is not allowed" $I --host "a/CN=evil"
-expect_error 65 "',' is not allowed" $I --host "a,b"
+expect_error 65 "one name per --host: repeat --host for each name" $I --host "a,b"
 expect_error 65 "wildcards need a template that allows them" $I --host "*.x"
 expect_error 65 "looks like an IP address" $I --host 999.1.2.3
 expect_error 65 "has an empty label" $I --host "mail..corp.example"
