@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "issue.h"
 #include "minica.h"
@@ -193,7 +194,7 @@ struct renew_run {
 	const struct renew_args *args;
 	json_t *results; /* --json: one object per certificate */
 	int bulk;
-	int renewed, skipped, failed;
+	int renewed, skipped, failed, replaced;
 	int first_rc;
 };
 
@@ -327,6 +328,72 @@ static int count_expired(const struct store_record *rec, void *vctx)
 	return 0;
 }
 
+/*
+ * During a rollover one host has several valid certificates with the same
+ * names: renewing each would write the same files twice ("file exists") and
+ * leave as many new certificates. Only the newest of a name set is renewed.
+ */
+struct newer_ctx {
+	const struct store_record *rec;
+	int64_t now;
+	char serial[2 * STORE_SERIAL_LEN + 1];
+};
+
+static int same_names(const struct store_record *a, const struct store_record *b)
+{
+	size_t i, j;
+
+	if (a->n_hosts != b->n_hosts)
+		return 0;
+	for (i = 0; i < a->n_hosts; i++) {
+		for (j = 0; j < b->n_hosts && strcasecmp(a->hosts[i], b->hosts[j]); j++)
+			;
+		if (j == b->n_hosts)
+			return 0;
+	}
+	return 1;
+}
+
+static int find_newer(const struct store_record *r, void *vctx)
+{
+	struct newer_ctx *c = vctx;
+	int cmp = memcmp(r->serial, c->rec->serial, STORE_SERIAL_LEN);
+
+	if (r->status != STORE_VALID || r->has_successor || r->not_after <= c->now || cmp == 0 ||
+	    !same_names(r, c->rec))
+		return 0;
+	if (r->not_after > c->rec->not_after || (r->not_after == c->rec->not_after && cmp > 0))
+		serial_hex(r->serial, c->serial);
+	return 0;
+}
+
+/* 1 when a newer valid certificate has the same names (its serial in NEWER). */
+static int has_newer(struct renew_run *run, const struct store_record *rec, int64_t now,
+		     char newer[2 * STORE_SERIAL_LEN + 1])
+{
+	struct newer_ctx c = {rec, now, ""};
+
+	if (rec->n_hosts == 0 || store_scan_host(run->st, rec->hosts[0], find_newer, &c) != 0)
+		return 0;
+	memcpy(newer, c.serial, sizeof(c.serial));
+	return newer[0] != '\0';
+}
+
+static void report_replaced(struct renew_run *run, const struct store_record *rec,
+			    const char *newer)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "certificate %s has the same names and expires later: renewed "
+				   "once, from the newest",
+		 newer);
+	run->replaced++;
+	if (run->bulk && !g_opts.json && !g_opts.quiet)
+		bulk_line("replaced", rec, why);
+	if (run->results)
+		json_array_append_new(run->results, failure_json("replaced", rec, why));
+}
+
 static int renew_expiring(struct renew_run *run)
 {
 	struct collect_ctx c = {NULL, 0, now_utc(), 0};
@@ -337,8 +404,14 @@ static int renew_expiring(struct renew_run *run)
 				    collect, &c)) ||
 	    (rc = store_scan_expiry(run->st, INT64_MIN, c.now, count_expired, &c)))
 		goto out;
-	for (i = 0; i < c.n; i++)
-		renew_one(run, c.recs[i]);
+	for (i = 0; i < c.n; i++) {
+		char newer[2 * STORE_SERIAL_LEN + 1];
+
+		if (has_newer(run, c.recs[i], c.now, newer))
+			report_replaced(run, c.recs[i], newer);
+		else
+			renew_one(run, c.recs[i]);
+	}
 	if (c.expired)
 		notice("%lu expired certificate%s not renewed: renew %s with --host or --serial "
 		       "(see 'minica list --status expired')",
@@ -347,8 +420,10 @@ static int renew_expiring(struct renew_run *run)
 		if (c.n == 0)
 			notice("no valid certificate expires within %ld days", run->args->expiring);
 		else if (!g_opts.quiet)
-			printf("renewed %d of %zu certificates expiring within %ld days%s%s\n",
+			printf("renewed %d of %zu certificates expiring within %ld days%s%s%s\n",
 			       run->renewed, c.n, run->args->expiring,
+			       run->replaced ? " (older ones of the same names: see 'replaced' above)"
+					     : "",
 			       run->skipped ? " (see 'skipped' above)" : "",
 			       run->failed ? " (see 'failed' above)" : "");
 	}

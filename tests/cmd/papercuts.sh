@@ -118,5 +118,25 @@ section revoke-host
 	expect_error 65 "host relay-c has 2 valid certificates \([0-9A-F]{32}, [0-9A-F]{32}\): give the serial" revoke --host relay-c
 ) ; end
 
+section renew-rollover
+(
+	# Two overlapping certificates of one host (a rollover): renew --expiring
+	# renews the newest once and reports the other, instead of failing on
+	# "file exists" at the second.
+	run issue --host roll1 --key ec:P-256 --days 20 --out "$T/o"
+	old=$(printf '%s' "$out" | sed -n 's/^  serial *//p')
+	run issue --host roll1 --key ec:P-256 --days 30 --out "$T/o" --force
+	new=$(printf '%s' "$out" | sed -n 's/^  serial *//p')
+	mkdir -p "$T/roll"
+	run renew --expiring 40 --out "$T/roll"
+	assert_rc 0 "renew --expiring during a rollover"
+	assert_match "$out" "^renewed +roll1 +$new " "the newest is renewed"
+	assert_match "$out" "^replaced +roll1 +$old +certificate $new has the same names" "the older is reported"
+	assert_eq "$(printf '%s
+' "$out" | grep -c '^renewed  ')" 1 "one renewal"
+	run --json renew --expiring 40 --out "$T/roll"
+	assert_rc 0 "nothing left to renew"
+) ; end
+
 [ -z "$FAILED" ] || fail "paper cuts back:$FAILED"
 finish
