@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "issue/issue.h"
 #include "minica.h"
 
 #define SERVICE_NAME "minica-remind.service"
@@ -208,8 +209,28 @@ static int plain_path(const char *what, const char *path)
 	return 0;
 }
 
+/*
+ * The template directory in use now (--templates, else $MINICA_TEMPLATES),
+ * absolute, or NULL for the installed one: the timer's remind needs the same
+ * templates to tell whether the CA outlives a new certificate, and neither
+ * the option nor the variable reaches a timer or cron.
+ */
+static char *templates_in_use(void)
+{
+	const char *dirs[3];
+	int i, n = template_dirs(dirs);
+
+	for (i = 0; i < n - 1; i++) {
+		char *abs = realpath(dirs[i], NULL);
+
+		if (abs)
+			return abs;
+	}
+	return NULL;
+}
+
 static int remind_words(const struct schedule_args *a, const char *exe, const char *dir,
-			int quiet, struct words *w)
+			const char *templates, int quiet, struct words *w)
 {
 	static const struct policy_limits defaults = {POLICY_CA_WARN, POLICY_CA_CRIT,
 						      POLICY_LEAF_WARN, POLICY_LEAF_CRIT};
@@ -217,8 +238,9 @@ static int remind_words(const struct schedule_args *a, const char *exe, const ch
 	int rc;
 
 	if ((rc = add_word(w, "%s", exe)) || (rc = add_word(w, "--store")) ||
-	    (rc = add_word(w, "%s", dir)) || (quiet && (rc = add_word(w, "-q"))) ||
-	    (rc = add_word(w, "remind")))
+	    (rc = add_word(w, "%s", dir)) ||
+	    (templates && ((rc = add_word(w, "--templates")) || (rc = add_word(w, "%s", templates)))) ||
+	    (quiet && (rc = add_word(w, "-q"))) || (rc = add_word(w, "remind")))
 		return rc;
 	for (i = 0; i < a->mail.n_to; i++)
 		if ((rc = add_word(w, "--mail")) || (rc = add_word(w, "%s", a->mail.to[i])))
@@ -485,7 +507,7 @@ int cmd_schedule(int argc, char **argv)
 		.limits = {POLICY_CA_WARN, POLICY_CA_CRIT, POLICY_LEAF_WARN, POLICY_LEAF_CRIT}};
 	struct words w = {{0}, 0};
 	store *st = NULL;
-	char *exe = NULL, *dir = NULL;
+	char *exe = NULL, *dir = NULL, *templates = NULL;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "schedule", &a)))
@@ -506,12 +528,16 @@ int cmd_schedule(int argc, char **argv)
 		goto out;
 	if (a.mail.sendmail && (rc = plain_path("--sendmail", a.mail.sendmail)))
 		goto out;
+	templates = templates_in_use();
+	if (templates && (rc = plain_path("template directory", templates)))
+		goto out;
 	/* with --mail under cron, the mail is the reminder: stdout would be mailed twice */
-	if ((rc = remind_words(&a, exe, dir, a.cron && a.mail.n_to, &w)))
+	if ((rc = remind_words(&a, exe, dir, templates, a.cron && a.mail.n_to, &w)))
 		goto out;
 	rc = a.cron ? print_cron(&a, &w) : write_systemd(&a, &w, dir);
 out:
 	words_free(&w);
+	free(templates);
 	free(exe);
 	free(dir);
 	free(a.mail.to);

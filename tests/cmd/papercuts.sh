@@ -138,5 +138,47 @@ section renew-rollover
 	assert_rc 0 "nothing left to renew"
 ) ; end
 
+section schedule-templates
+(
+	# The templates in use when scheduling reach the timer's remind, which
+	# needs them to warn that the CA ends before a new certificate would.
+	mkdir -p "$T/tpl"
+	sed 's/^days *=.*/days = 3650/' "$MINICA_TEMPLATES/smtp-transport.cnf" > "$T/tpl/long.cnf"
+	export MINICA_STORE="$T/short-store"
+	"$MINICA" init --name "Short CA" --key ec:P-256 --years 5 --no-passphrase >/dev/null 2>&1 || fail "init"
+	run --templates "$T/tpl" schedule --cron
+	assert_rc 0 "schedule --cron"
+	line=$(printf '%s
+' "$out" | head -1)
+	assert_contains "$line" " --templates $T/tpl remind" "the cron line names the template directory"
+	# cron's environment: no MINICA_TEMPLATES, another directory
+	cmd=$(printf '%s' "$line" | cut -d' ' -f6-)
+	out=$(cd / && env -i PATH=/usr/bin:/bin HOME="$T" /bin/sh -c "$cmd" 2>&1)
+	rc=$?
+	assert_rc 1 "the scheduled remind warns"
+	assert_contains "$out" "sooner than a new long certificate (3650 days)" "the CA-outlives warning reaches the timer"
+	mkdir -p "$T/units"
+	run --templates "$T/tpl" schedule --systemd "$T/units"
+	assert_rc 0 "schedule --systemd"
+	grep -q "^ExecStart=.* --templates $T/tpl remind" "$T/units/minica-remind.service" ||
+		fail "the unit does not name the template directory: $(grep ExecStart "$T/units/minica-remind.service")"
+) ; end
+
+section no-templates
+(
+	# No template anywhere: check and remind say so instead of skipping the check.
+	installed=$("$MINICA" templates --help | tr '\n' ' ' | sed -n 's/.*\$MINICA_TEMPLATES, then \([^ ]*\).*/\1/p' | sed 's/[.,]$//')
+	if ls "$installed"/*.cnf >/dev/null 2>&1; then
+		echo "SKIPPED: no-templates: templates are installed in $installed" >&2
+		exit 0
+	fi
+	mkdir -p "$T/empty"
+	MINICA_TEMPLATES="$T/empty" run check
+	assert_rc 0 "check without templates"
+	assert_contains "$err" "minica: warning: no templates found (searched $T/empty, $installed): cannot tell whether the CA outlives a new certificate" "check says no templates"
+	MINICA_TEMPLATES="$T/empty" run remind
+	assert_contains "$err" "no templates found" "remind says no templates"
+) ; end
+
 [ -z "$FAILED" ] || fail "paper cuts back:$FAILED"
 finish
