@@ -180,5 +180,30 @@ section no-templates
 	assert_contains "$err" "no templates found" "remind says no templates"
 ) ; end
 
+section report-html
+(
+	# Revoked rows show no days left; a count of zero is not drawn in red.
+	export MINICA_STORE="$T/report-store"
+	"$MINICA" init --name "Report CA" --key ec:P-256 --no-passphrase >/dev/null 2>&1 || fail "init"
+	run --json issue --host gone1 --key ec:P-256 --out "$T/o" --force
+	gone=$(printf '%s' "$out" | jq -r .serial)
+	run issue --host kept1 --key ec:P-256 --out "$T/o" --force
+	run revoke "$gone" --reason cessationOfOperation
+	assert_rc 0 "revoke"
+	run report --html "$T/report.html"
+	assert_rc 0 "report"
+	row=$(grep -o "<tr class=\"[a-z]*\" id=\"s$gone\">.*" "$T/report.html" | head -1)
+	assert_match "$row" '<td class="num"></td></tr>$' "the revoked row shows no days left: $row"
+	row=$(grep -o '<tr class="[a-z]*" id="s[0-9A-F]*">.*kept1.*' "$T/report.html" | head -1)
+	assert_match "$row" '<td class="num">1825</td></tr>$' "a valid row shows its days: $row"
+	# nothing expiring, nothing expired: those cards are muted, not warn/crit/expired
+	for what in "expiring within 60 days" "expiring within 14 days" "expired"; do
+		card=$(grep -o "<div class=\"card [a-z]*\"><b>[0-9]*</b><span>$what</span>" "$T/report.html")
+		assert_eq "$card" "<div class=\"card inactive\"><b>0</b><span>$what</span>" "zero count '$what'"
+	done
+	card=$(grep -o '<div class="card [a-z]*"><b>[0-9]*</b><span>valid</span>' "$T/report.html")
+	assert_eq "$card" '<div class="card ok"><b>1</b><span>valid</span>' "one valid certificate"
+) ; end
+
 [ -z "$FAILED" ] || fail "paper cuts back:$FAILED"
 finish
