@@ -205,5 +205,26 @@ section report-html
 	assert_eq "$card" '<div class="card ok"><b>1</b><span>valid</span>' "one valid certificate"
 ) ; end
 
+section bulk-terminal
+(
+	# On a terminal (script(1) gives minica a pty), the progress line is wiped
+	# before result rows, never glued to one, and rows come in file order.
+	export MINICA_STORE="$T/bulk-store"
+	"$MINICA" init --name "Bulk CA" --key ec:P-256 --no-passphrase >/dev/null 2>&1 || fail "init"
+	i=1
+	while [ $i -le 40 ]; do echo "bulk$i"; i=$((i + 1)); done > "$T/bulk-hosts"
+	mkdir -p "$T/bulk"
+	timeout 120 script -qec "'$MINICA' issue --hosts-file '$T/bulk-hosts' --key ec:P-256 --no-pfx --out '$T/bulk'" \
+		/dev/null > "$T/pty" 2>&1 || fail "issue --hosts-file on a pty: $(tail -c 300 "$T/pty")"
+	if grep -aq 'minica: issued [0-9]* of [0-9]* ([^)]*)   [0-9A-F]\{32\}' "$T/pty"; then
+		fail "a result row is glued to the progress line: $(grep -a 'minica: issued' "$T/pty" | head -1 | cat -v)"
+	fi
+	order=$(tr -d '\r' < "$T/pty" | grep -ao 'bulk[0-9]*\.crt$' | tr '\n' ' ')
+	assert_eq "$order" "$(sed 's/$/.crt/' "$T/bulk-hosts" | tr '\n' ' ')" "rows in file order"
+	run --json issue --hosts-file "$T/bulk-hosts" --key ec:P-256 --no-pfx --out "$T/bulk" --force
+	assert_rc 0 "issue --hosts-file --json"
+	assert_eq "$(printf '%s' "$out" | jq -r '.[].names[0]' | tr '\n' ' ')" "$(tr '\n' ' ' < "$T/bulk-hosts")" "JSON in file order"
+) ; end
+
 [ -z "$FAILED" ] || fail "paper cuts back:$FAILED"
 finish
