@@ -226,5 +226,57 @@ section bulk-terminal
 	assert_eq "$(printf '%s' "$out" | jq -r '.[].names[0]' | tr '\n' ' ')" "$(tr '\n' ' ' < "$T/bulk-hosts")" "JSON in file order"
 ) ; end
 
+section inventory-issue
+(
+	# inventory --issue decides the role per certificate (an Edge gets the
+	# EdgeSync steps), and the replacement it shows names exactly what it issues.
+	cat > "$T/edge.txt" <<'PASTE'
+
+AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule}
+CertificateDomains : {mail-edge1}
+HasPrivateKey      : True
+IsSelfSigned       : True
+Issuer             : CN=mail-edge1
+NotAfter           : 12/13/2008 2:01:11 PM
+NotBefore          : 12/13/2007 2:01:11 PM
+PublicKeySize      : 2048
+RootCAType         : None
+SerialNumber       : 1234
+Services           : SMTP
+Status             : Valid
+Subject            : CN=mail-edge1
+Thumbprint         : E0A0000000000000000000000000000000000001
+
+AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule}
+CertificateDomains : {mail-hub7}
+HasPrivateKey      : True
+IsSelfSigned       : True
+Issuer             : CN=mail-hub7
+NotAfter           : 12/13/2008 2:01:11 PM
+NotBefore          : 12/13/2007 2:01:11 PM
+PublicKeySize      : 2048
+RootCAType         : None
+SerialNumber       : 1235
+Services           : IMAP, POP, IIS, SMTP
+Status             : Valid
+Subject            : CN=mail-hub7
+Thumbprint         : E0A0000000000000000000000000000000000002
+PASTE
+	run inventory "$T/edge.txt"
+	assert_contains "$out" "replace with   minica issue --host mail-edge1 --host mail-edge1.corp.example" "preview names the qualified name too"
+	mkdir -p "$T/inv"
+	run --json inventory "$T/edge.txt" --issue --out "$T/inv"
+	assert_rc 0 "inventory --issue"
+	assert_eq "$(printf '%s' "$out" | jq -r '[.runbooks[].role] | join(" ")')" "edge hub" "roles per certificate"
+	assert_eq "$(printf '%s' "$out" | jq -c '[.certificates[].replacement.hosts]')" \
+		"$(printf '%s' "$out" | jq -c '[.issued[].names]')" "the preview's names are the issued names"
+	assert_contains "$(printf '%s' "$out" | jq -r '.runbooks[0].steps[].commands[]')" "New-EdgeSubscription" "EdgeSync steps for the Edge"
+	assert_not_contains "$(printf '%s' "$out" | jq -r '.runbooks[1].steps[].commands[]')" "New-EdgeSubscription" "no EdgeSync steps for the Hub"
+	run inventory "$T/edge.txt" --issue --out "$T/inv" --force
+	assert_contains "$out" "(line 2, EXPIRED): Edge Transport server (its Services are SMTP only" "the role and why"
+	run --json inventory "$T/edge.txt" --issue --out "$T/inv" --force --role hub
+	assert_eq "$(printf '%s' "$out" | jq -r '[.runbooks[].role] | join(" ")')" "hub hub" "--role decides for all"
+) ; end
+
 [ -z "$FAILED" ] || fail "paper cuts back:$FAILED"
 finish
