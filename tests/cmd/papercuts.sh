@@ -230,38 +230,18 @@ section inventory-issue
 (
 	# inventory --issue decides the role per certificate (an Edge gets the
 	# EdgeSync steps), and the replacement it shows names exactly what it issues.
-	cat > "$T/edge.txt" <<'PASTE'
-
-AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule}
-CertificateDomains : {mail-edge1}
-HasPrivateKey      : True
-IsSelfSigned       : True
-Issuer             : CN=mail-edge1
-NotAfter           : 12/13/2008 2:01:11 PM
-NotBefore          : 12/13/2007 2:01:11 PM
-PublicKeySize      : 2048
-RootCAType         : None
-SerialNumber       : 1234
-Services           : SMTP
-Status             : Valid
-Subject            : CN=mail-edge1
-Thumbprint         : E0A0000000000000000000000000000000000001
-
-AccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule}
-CertificateDomains : {mail-hub7}
-HasPrivateKey      : True
-IsSelfSigned       : True
-Issuer             : CN=mail-hub7
-NotAfter           : 12/13/2008 2:01:11 PM
-NotBefore          : 12/13/2007 2:01:11 PM
-PublicKeySize      : 2048
-RootCAType         : None
-SerialNumber       : 1235
-Services           : IMAP, POP, IIS, SMTP
-Status             : Valid
-Subject            : CN=mail-hub7
-Thumbprint         : E0A0000000000000000000000000000000000002
-PASTE
+	# a block of 'Get-ExchangeCertificate | fl': NAME SERVICES THUMBPRINT
+	block() {
+		printf '\nAccessRules        : {System.Security.AccessControl.CryptoKeyAccessRule}\n'
+		printf 'CertificateDomains : {%s}\nHasPrivateKey      : True\nIsSelfSigned       : True\n' "$1"
+		printf 'Issuer             : CN=%s\nNotAfter           : 12/13/2008 2:01:11 PM\n' "$1"
+		printf 'NotBefore          : 12/13/2007 2:01:11 PM\nServices           : %s\n' "$2"
+		printf 'Status             : Valid\nSubject            : CN=%s\nThumbprint         : %s\n' "$1" "$3"
+	}
+	{
+		block mail-edge1 SMTP E0A0000000000000000000000000000000000001
+		block mail-hub7 "IMAP, POP, IIS, SMTP" E0A0000000000000000000000000000000000002
+	} > "$T/edge.txt"
 	run inventory "$T/edge.txt"
 	assert_contains "$out" "replace with   minica issue --host mail-edge1 --host mail-edge1.corp.example" "preview names the qualified name too"
 	mkdir -p "$T/inv"
