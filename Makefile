@@ -51,7 +51,7 @@ DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd c
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
-             mono-runtime mono-mcs \
+             python3-jsonschema mono-runtime mono-mcs \
              strace clang libclang-rt-dev
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in

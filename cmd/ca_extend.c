@@ -112,6 +112,10 @@ static void report(const struct ca *ca, X509 *cert, uint32_t version)
 		free(subject);
 		return;
 	}
+	if (g_opts.quiet) { /* -q: silent on success */
+		free(subject);
+		return;
+	}
 	printf("Extended CA %s (version %u)\n", subject ? subject : "?", version);
 	printf("  serial      %s\n", serial);
 	printf("  thumbprint  %s\n", thumb);
@@ -120,8 +124,6 @@ static void report(const struct ca *ca, X509 *cert, uint32_t version)
 	printf("  replaces    version %u, thumbprint %s, not after %s\n", ca->version, old_thumb,
 	       fmt_time(old_na, old_text));
 	free(subject);
-	if (g_opts.quiet)
-		return;
 	printf("\nSame key, subject and key identifier: every certificate issued before verifies "
 	       "against the new\nCA certificate. Replace the old one wherever it is trusted:\n"
 	       "  minica ca export --der --out minica-ca.cer\n"

@@ -87,6 +87,8 @@ static int report(const struct crl_args *a, const struct crl_result *r, const ch
 		       (unsigned long long)r->number, r->entries, fmt_time(r->next_update, t2));
 		return 0;
 	}
+	if (g_opts.quiet) /* -q: silent on success (a nightly cron job mails what it prints) */
+		return 0;
 	printf("CRL number %llu written to %s (%s)\n", (unsigned long long)r->number, a->out,
 	       a->der ? "DER" : "PEM");
 	printf("  this update  %s\n", fmt_time(r->this_update, t1));
@@ -96,8 +98,7 @@ static int report(const struct crl_args *a, const struct crl_result *r, const ch
 	if (r->dropped)
 		printf("  dropped      %zu expired certificates (listed after they expired)\n",
 		       r->dropped);
-	if (!g_opts.quiet)
-		printf("\nPublish it where clients fetch it before %s.\n", fmt_time(r->next_update, t2));
+	printf("\nPublish it where clients fetch it before %s.\n", fmt_time(r->next_update, t2));
 	return 0;
 }
 

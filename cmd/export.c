@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "common/common.h"
@@ -147,6 +148,17 @@ int cmd_export(int argc, char **argv)
 			goto out;
 	}
 	if (a.pfx) {
+		struct stat sb;
+		size_t len = strlen(a.pfx);
+
+		/* "--pfx out/" would meet "exists, use --force", then "is a directory" */
+		if ((len && a.pfx[len - 1] == '/') || (stat(a.pfx, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+			rc = cli_usage_error("--pfx %s is a directory: --pfx takes the PFX file's name "
+					     "(for example --pfx %s%s%s.pfx)",
+					     printable(a.pfx), printable(a.pfx),
+					     len && a.pfx[len - 1] == '/' ? "" : "/", base);
+			goto out;
+		}
 		if ((rc = out_check_absent(a.pfx, a.force)))
 			goto out;
 		if (!a.pfx_pass_file) {
@@ -185,14 +197,14 @@ int cmd_export(int argc, char **argv)
 		}
 		if ((rc = out_write_atomic(a.pfx, pfx, pfx_len, 0600, a.force)))
 			goto out;
-		if (!g_opts.json)
+		if (!g_opts.json && !g_opts.quiet)
 			printf("wrote %s: %s%s%s\n", a.pfx, pfx_mode_describe(mode),
 			       pw_path ? ", password in " : "", pw_path ? pw_path : "");
 	}
 	if (a.pem_dir) {
 		if ((rc = leaf_files_write(&files, leaf, ca.cert, key, NULL, 0, NULL)))
 			goto out;
-		if (!g_opts.json)
+		if (!g_opts.json && !g_opts.quiet)
 			printf("wrote %s, %s%s%s\n", files.crt, files.chain, files.key ? ", " : "",
 			       files.key ? files.key : "");
 		if (!rec->key)

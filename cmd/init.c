@@ -128,6 +128,8 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 	char thumb[THUMBPRINT_HEX], when[TIME_BUF], kd[32];
 	int64_t nb = 0, na = 0;
 	char *subject = x509_name_text(X509_get_subject_name(cert));
+	const char *source = store_dir_source();
+	char *q;
 
 	x509_thumbprint(cert, thumb);
 	x509_times(cert, &nb, &na);
@@ -143,7 +145,7 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		json_object_set_new(o, "key_protection",
 				    json_string(a->no_passphrase ? "none" : "passphrase"));
 		json_emit(o);
-	} else {
+	} else if (!g_opts.quiet) { /* -q: silent on success */
 		printf("Created CA %s in %s\n", subject ? subject : "?", dir);
 		printf("  key         %s (%s)\n", kd,
 		       a->no_passphrase ? "NOT encrypted: protected by file permissions only"
@@ -152,17 +154,13 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		printf("  not after   %s\n", fmt_time(na, when));
 		if (a->domain)
 			printf("  domain      %s\n", a->domain);
-		if (!g_opts.quiet) {
-			/* as check's fix lines: a command that works as printed */
-			const char *source = store_dir_source();
-			char *q = source && !strcmp(source, "--store") ? sh_quote(dir) : NULL;
-
-			printf("\nNext: minica%s%s issue --host mail-hub1\n"
-			       "      minica%s%s ca export --der --out minica-ca.cer   "
-			       "(for 'certutil -addstore -f Root')\n",
-			       q ? " --store " : "", q ? q : "", q ? " --store " : "", q ? q : "");
-			free(q);
-		}
+		/* as check's fix lines: a command that works as printed */
+		q = source && !strcmp(source, "--store") ? sh_quote(dir) : NULL;
+		printf("\nNext: minica%s%s issue --host mail-hub1\n"
+		       "      minica%s%s ca export --der --out minica-ca.cer   "
+		       "(for 'certutil -addstore -f Root')\n",
+		       q ? " --store " : "", q ? q : "", q ? " --store " : "", q ? q : "");
+		free(q);
 	}
 	free(subject);
 }

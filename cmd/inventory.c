@@ -61,7 +61,8 @@ static const struct argp_option options[] = {
 	{"force", OPT_FORCE, NULL, 0, "With --issue: replace existing files", 1},
 	{"pfx-pass-file", OPT_PFX_PASS_FILE, "FILE", 0,
 	 "With --issue: PFX password from FILE (default: generated per certificate)", 1},
-	{"role", OPT_ROLE, "ROLE", 0, "With --issue: runbooks for hub (default) or edge", 1},
+	{"role", OPT_ROLE, "ROLE", 0, "With --issue: runbooks for hub or edge for every certificate (default: per certificate; edge "
+	 "when SMTP only, .dmz. or named EDGE)", 1},
 	{"exchange", OPT_EXCHANGE, "VERSION", 0,
 	 "With --issue: runbooks for 2007|2010|2013|2016|2019 (default: every syntax)", 1},
 	{"site", OPT_SITE, "NAME", 0, "With --issue --role edge: the Active Directory site", 1},
@@ -112,6 +113,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (strcmp(arg, "hub") && strcmp(arg, "edge"))
 			return cli_usage_error("--role '%s': hub or edge", printable(arg)), EINVAL;
 		a->ro.edge = !strcmp(arg, "edge");
+		a->ro.role_given = 1;
 		a->needs_issue = 1;
 		return 0;
 	case OPT_EXCHANGE:
@@ -268,7 +270,16 @@ int cmd_inventory(int argc, char **argv)
 	if ((rc = inventory_assess(&inv, as, now, a.warn)))
 		goto out;
 	if (store_exists(store_dir())) {
+		struct ca ca = {0};
+
 		if ((rc = store_open(store_dir(), &st)) || (rc = inventory_match_store(st, &inv, as)))
+			goto out;
+		/* the replacement shows exactly the names issue will give it */
+		rc = ca_load(st, &ca);
+		if (rc == 0)
+			rc = inventory_qualify(&inv, as, &ca);
+		ca_release(&ca);
+		if (rc)
 			goto out;
 		store_close(st);
 		st = NULL;

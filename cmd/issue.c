@@ -151,9 +151,17 @@ void issue_print_install(const struct issuer *is)
 		slash = strrchr(is->last.pfx, '/');
 		exchange_print_install(stdout, slash ? slash + 1 : is->last.pfx, is->last.thumbprint);
 	}
-	if (is->last.chain)
+	if (is->last.chain) {
+		/* Postfix resolves a relative path against its own directory, not the
+		 * one the files were written to: name them absolutely */
+		char *key = is->last.key ? realpath(is->last.key, NULL) : NULL;
+		char *chain = realpath(is->last.chain, NULL);
+
 		printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
-		       is->last.key ? is->last.key : "KEY", is->last.chain);
+		       key ? key : is->last.key ? is->last.key : "KEY", chain ? chain : is->last.chain);
+		free(key);
+		free(chain);
+	}
 }
 
 int cmd_issue(int argc, char **argv)

@@ -130,7 +130,7 @@ struct renew_run {
 	const struct renew_args *args;
 	json_t *results; /* --json: one object per certificate */
 	int bulk;
-	int renewed, skipped, failed;
+	int renewed, skipped, failed, replaced;
 	int first_rc;
 };
 
@@ -138,6 +138,8 @@ static void bulk_line(const char *result, const struct store_record *rec, const 
 {
 	char serial[2 * STORE_SERIAL_LEN + 1];
 
+	if (g_opts.quiet && strcmp(result, "renewed") == 0) /* -q: failures only */
+		return;
 	serial_hex(rec->serial, serial);
 	printf("%-8s %s  %s  %s\n", result, rec->n_hosts ? rec->hosts[0] : "?", serial, text);
 }
@@ -227,6 +229,21 @@ out:
 	return rc;
 }
 
+static void report_replaced(struct renew_run *run, const struct store_record *rec,
+			    const char *newer)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "certificate %s has the same names and expires later: renewed "
+				   "once, from the newest",
+		 newer);
+	run->replaced++;
+	if (run->bulk && !g_opts.json && !g_opts.quiet)
+		bulk_line("replaced", rec, why);
+	if (run->results)
+		json_array_append_new(run->results, failure_json("replaced", rec, why));
+}
+
 static int renew_expiring(struct renew_run *run)
 {
 	struct renew_due c = {0};
@@ -235,8 +252,14 @@ static int renew_expiring(struct renew_run *run)
 
 	if ((rc = renew_due_find(run->st, now_utc(), run->args->expiring, &c)))
 		goto out;
-	for (i = 0; i < c.n; i++)
-		renew_one(run, c.recs[i]);
+	for (i = 0; i < c.n; i++) {
+		char newer[2 * STORE_SERIAL_LEN + 1];
+
+		if (renew_newer_same_names(run->st, c.recs[i], now_utc(), newer))
+			report_replaced(run, c.recs[i], newer);
+		else
+			renew_one(run, c.recs[i]);
+	}
 	if (c.expired)
 		notice("%lu expired certificate%s not renewed: renew %s with --host or --serial "
 		       "(see 'minica list --status expired')",
@@ -244,9 +267,11 @@ static int renew_expiring(struct renew_run *run)
 	if (!g_opts.json) {
 		if (c.n == 0)
 			notice("no valid certificate expires within %ld days", run->args->expiring);
-		else
-			printf("renewed %d of %zu certificates expiring within %ld days%s%s\n",
+		else if (!g_opts.quiet)
+			printf("renewed %d of %zu certificates expiring within %ld days%s%s%s\n",
 			       run->renewed, c.n, run->args->expiring,
+			       run->replaced ? " (older ones of the same names: see 'replaced' above)"
+					     : "",
 			       run->skipped ? " (see 'skipped' above)" : "",
 			       run->failed ? " (see 'failed' above)" : "");
 	}

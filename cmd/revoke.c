@@ -17,11 +17,13 @@
 #include "common/common.h"
 #include "issue/issue.h"
 
-enum { OPT_REASON = 0x100, OPT_SERIALS_FILE };
+enum { OPT_REASON = 0x100, OPT_SERIALS_FILE, OPT_HOST };
 
 struct revoke_args {
 	char **serials;
 	size_t n_serials;
+	char **hosts;
+	size_t n_hosts;
 	const char *serials_file;
 	int reason; /* 0, unspecified, unless --reason */
 };
@@ -33,6 +35,10 @@ static const struct argp_option options[] = {
 	 0},
 	{"serials-file", OPT_SERIALS_FILE, "FILE", 0,
 	 "Also revoke the serials in FILE, one per line ('#' comments; '-' is standard input)", 0},
+	{"host", OPT_HOST, "NAME", 0,
+	 "Revoke the valid certificate of host NAME (refused when it has more than one: give "
+	 "the serial); repeatable",
+	 0},
 	{0}
 };
 
@@ -54,11 +60,15 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_SERIALS_FILE:
 		a->serials_file = arg;
 		return 0;
+	case OPT_HOST:
+		return cli_list_add(&a->hosts, &a->n_hosts, arg);
 	case ARGP_KEY_ARG:
 		return cli_list_add(&a->serials, &a->n_serials, arg);
 	case ARGP_KEY_END:
-		if (!a->n_serials && !a->serials_file)
-			return cli_usage_error("give the SERIAL of the certificate to revoke"), EINVAL;
+		if (!a->n_serials && !a->serials_file && !a->n_hosts)
+			return cli_usage_error("give the SERIAL of the certificate to revoke, or "
+					       "--host NAME"),
+			       EINVAL;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -66,11 +76,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = {
-	options, parse, "SERIAL...",
+	options, parse, "SERIAL... | --host NAME",
 	"Revoke certificates (all of them or none); 'minica crl' then publishes them.\v"
 	"SERIAL as minica prints it, as 'openssl x509 -serial' prints it, or with colons. "
 	"Revocation is permanent. Revoking needs the CA passphrase.\n\n"
 	"Examples:\n  minica revoke 1B25825F73A02F001CC4C10F411863B0 --reason keyCompromise\n"
+	"  minica revoke --host relay-b --reason cessationOfOperation\n"
 	"  minica revoke --serials-file retired.txt --reason cessationOfOperation",
 	cli_children, NULL, NULL};
 
@@ -92,8 +103,9 @@ static int serials_add(struct serials *s, const char *text, const char *where)
 	}
 	if (serial_parse(text, s->v[s->n]) != 0)
 		return fail(EX_DATAERR, "%sserial '%s': not a hexadecimal serial number of at most 32 "
-					"digits",
-			    where, printable(text));
+					"digits%s%s",
+			    where, printable(text), *where ? "" : serial_host_hint(text),
+			    *where || !*serial_host_hint(text) ? "" : printable(text));
 	s->n++;
 	return 0;
 }
@@ -133,6 +145,59 @@ static int serials_read(struct serials *s, const char *path)
 	return rc;
 }
 
+/* The valid certificates of one host, for --host. */
+struct host_pick {
+	int64_t now;
+	unsigned char serial[STORE_SERIAL_LEN];
+	size_t n;
+	char others[256];
+};
+
+static int pick_valid(const struct store_record *rec, void *vctx)
+{
+	struct host_pick *p = vctx;
+	char hex[2 * STORE_SERIAL_LEN + 1];
+	size_t used = strlen(p->others);
+
+	if (strcmp(record_status(rec, p->now), "valid"))
+		return 0;
+	serial_hex(rec->serial, hex);
+	if (used < sizeof(p->others) - 1)
+		snprintf(p->others + used, sizeof(p->others) - used, "%s%s", p->n ? ", " : "", hex);
+	memcpy(p->serial, rec->serial, STORE_SERIAL_LEN);
+	p->n++;
+	return 0;
+}
+
+/* --host NAME: its one valid certificate; two or more (a rollover) need the serial. */
+static int serials_add_host(struct serials *s, store *st, const char *host)
+{
+	struct host_pick p = {.now = now_utc()};
+	char hex[2 * STORE_SERIAL_LEN + 1], *name = NULL;
+	int rc, is_ip;
+
+	if ((rc = host_check(host, 1, &name, &is_ip)))
+		return rc;
+	if ((rc = store_scan_host(st, name, pick_valid, &p)))
+		goto out;
+	if (p.n == 0) {
+		rc = fail(EX_NOINPUT, "host %s has no valid certificate (see 'minica list --host %s')",
+			  name, name);
+		goto out;
+	}
+	if (p.n > 1) {
+		rc = fail(EX_DATAERR, "host %s has %zu valid certificates (%s): give the serial of the "
+				      "one to revoke",
+			  name, p.n, p.others);
+		goto out;
+	}
+	serial_hex(p.serial, hex);
+	rc = serials_add(s, hex, "");
+out:
+	free(name);
+	return rc;
+}
+
 static int serial_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, STORE_SERIAL_LEN);
@@ -158,6 +223,8 @@ static int report(const struct revocation *c, int as_array)
 
 	if (g_opts.json && !(arr = json_array()))
 		return fail(EX_OSERR, "out of memory");
+	if (!arr && g_opts.quiet) /* -q: silent on success */
+		return 0;
 	for (i = 0; i < c->n_done; i++) {
 		const struct revoked *rec = &c->done[i];
 
@@ -188,9 +255,8 @@ static int report(const struct revocation *c, int as_array)
 	}
 	printf("  reason      %s\n  revoked at  %s\n", revoke_reason_name(c->reason),
 	       fmt_time(c->now, when));
-	if (!g_opts.quiet)
-		printf("\nPublish it: minica crl --out minica.crl (then copy the CRL to where clients "
-		       "fetch it)\n");
+	printf("\nPublish it: minica crl --out minica.crl (then copy the CRL to where clients "
+	       "fetch it)\n");
 	return 0;
 }
 
@@ -211,21 +277,26 @@ int cmd_revoke(int argc, char **argv)
 			goto out;
 	if (a.serials_file && (rc = serials_read(&s, a.serials_file)))
 		goto out;
+	if ((rc = store_open(store_dir(), &st)))
+		goto out;
+	for (i = 0; i < a.n_hosts; i++)
+		if ((rc = serials_add_host(&s, st, a.hosts[i])))
+			goto out;
 	if (s.n == 0) {
 		rc = fail(EX_DATAERR, "serials file %s: no serial in it", a.serials_file);
 		goto out;
 	}
 	serials_unique(&s);
-	if ((rc = store_open(store_dir(), &st)) || (rc = ca_load(st, &ca)) ||
-	    (rc = ca_unlock(&ca)))
+	if ((rc = ca_load(st, &ca)) || (rc = ca_unlock(&ca)))
 		goto out;
 	if ((rc = revoke_serials(st, s.v, s.n, a.reason, now_utc(), &c)))
 		goto out;
-	rc = report(&c, s.n > 1 || a.serials_file);
+	rc = report(&c, s.n > 1 || a.serials_file || a.n_hosts > 1);
 out:
 	revocation_release(&c);
 	free(s.v);
 	free(a.serials);
+	free(a.hosts);
 	ca_release(&ca);
 	store_close(st);
 	return rc;

@@ -184,12 +184,13 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 		rc = json_emit(o);
 		goto out;
 	}
+	if (g_opts.quiet) /* -q: silent on success */
+		goto out;
 	printf("Wrote %s\n      %s\n", spath, tpath);
 	printf("  runs      %s\n  as        %s\n  when      %s (Persistent=true: a missed run happens at the next "
 	       "boot)\n",
 	       exec, user, calendar);
-	if (!g_opts.quiet)
-		printf("\nEnable it (when DIR is not /etc/systemd/system, copy the files there "
+	printf("\nEnable it (when DIR is not /etc/systemd/system, copy the files there "
 		       "first):\n  systemctl daemon-reload\n  systemctl enable --now " SCHEDULE_TIMER
 		       "\n  systemctl list-timers " SCHEDULE_TIMER "\n");
 out:
@@ -239,7 +240,7 @@ int cmd_schedule(int argc, char **argv)
 		.limits = {POLICY_CA_WARN, POLICY_CA_CRIT, POLICY_LEAF_WARN, POLICY_LEAF_CRIT}};
 	struct words w = {{0}, 0};
 	store *st = NULL;
-	char *exe = NULL, *dir = NULL;
+	char *exe = NULL, *dir = NULL, *templates = NULL;
 	int rc;
 
 	if ((rc = cli_parse(&argp, argc, argv, "schedule", &a)))
@@ -260,12 +261,16 @@ int cmd_schedule(int argc, char **argv)
 		goto out;
 	if (a.mail.sendmail && (rc = schedule_plain_path("--sendmail", a.mail.sendmail)))
 		goto out;
+	templates = schedule_templates_dir();
+	if (templates && (rc = schedule_plain_path("template directory", templates)))
+		goto out;
 	/* with --mail under cron, the mail is the reminder: stdout would be mailed twice */
-	if ((rc = remind_words(&a.limits, &a.mail, exe, dir, a.cron && a.mail.n_to, &w)))
+	if ((rc = remind_words(&a.limits, &a.mail, exe, dir, templates, a.cron && a.mail.n_to, &w)))
 		goto out;
 	rc = a.cron ? print_cron(&a, &w) : write_systemd(&a, &w, dir);
 out:
 	words_free(&w);
+	free(templates);
 	free(exe);
 	free(dir);
 	free(a.mail.to);

@@ -372,6 +372,8 @@ static void report_text(const struct signing *sg, const char *tpl_name, enum sig
 
 	x509_thumbprint(sg->csr.leaf, thumb);
 	serial_hex(sg->csr.rec.serial, serial);
+	if (g_opts.quiet) /* -q: silent on success */
+		return;
 	key_describe(X509_REQ_get0_pubkey(sg->csr.req), kd);
 	csr_ignored(sg->csr.req, join_item, &j);
 	if (!sg->out_path) {

@@ -90,7 +90,7 @@ static int store_verify_cmd(int argc, char **argv)
 		json_object_set_new(o, "problems", json_incref(p.list));
 		if ((rc = json_emit(o)))
 			goto out;
-	} else {
+	} else if (n || !g_opts.quiet) { /* -q: silent when the store is OK */
 		printf("Store %s: %s\n", store_path(st), n ? "PROBLEMS" : "OK");
 		for (i = 0; i < n; i++)
 			printf("  problem         %s\n", json_string_value(json_array_get(p.list, i)));
@@ -178,11 +178,12 @@ static int store_backup_cmd(int argc, char **argv)
 		rc = json_emit(o);
 		goto out;
 	}
+	if (g_opts.quiet) /* -q: silent on success */
+		goto out;
 	printf("Backed up %s to %s\n", store_path(st), a.file);
 	printf("  records   %llu\n", (unsigned long long)info.records);
 	printf("  size      %s (compacted)\n", human_size(info.bytes, size));
-	if (!g_opts.quiet)
-		printf("\nRestore: mkdir -m 700 DIR && cp %s DIR/data.mdb && "
+	printf("\nRestore: mkdir -m 700 DIR && cp %s DIR/data.mdb && "
 		       "minica --store DIR store verify\n",
 		       a.file);
 out:

@@ -28,9 +28,11 @@ static FILE *null_stream;
 
 static const struct argp_option common_options[] = {
 	{"store", OPT_STORE, "DIR", 0,
-	 "Store directory (default $MINICA_STORE, else $XDG_DATA_HOME/minica)", 0},
+	 "Store directory (default $MINICA_STORE, else $XDG_DATA_HOME/minica, else "
+	 "~/.local/share/minica)",
+	 0},
 	{"json", OPT_JSON, NULL, 0, "Machine-readable output on stdout", 0},
-	{"quiet", 'q', NULL, 0, "Only data and warnings, no notes or advice", 0},
+	{"quiet", 'q', NULL, 0, "Silent on success: only data, warnings and errors", 0},
 	{"pass-file", OPT_PASS_FILE, "FILE",
 	 0, "CA passphrase: first line of FILE (default $MINICA_PASS_FILE, else a prompt)", 0},
 	{"templates", OPT_TEMPLATES, "DIR", 0,
@@ -110,6 +112,82 @@ int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_na
 	return cli_parse_flags(argp, argc, argv, cmd_name, input, 0);
 }
 
+/* The option of ARGP (or of its children) named NAME (LEN bytes) or keyed KEY. */
+static const struct argp_option *find_option(const struct argp *argp, const char *name,
+					     size_t len, int key)
+{
+	const struct argp_option *o, *found;
+	const struct argp_child *c;
+
+	for (o = argp->options; o && (o->name || o->key || o->doc || o->group); o++) {
+		if (o->flags & OPTION_DOC)
+			continue;
+		if (name ? o->name && strlen(o->name) == len && !strncmp(o->name, name, len)
+			 : o->key == key && key > ' ' && key < 0x7f)
+			return o;
+	}
+	for (c = argp->children; c && c->argp; c++)
+		if ((found = find_option(c->argp, name, len, key)))
+			return found;
+	return NULL;
+}
+
+/* Whether an option takes a value (an alias takes what the option it aliases takes). */
+static int takes_value(const struct argp_option *o)
+{
+	while (o->flags & OPTION_ALIAS)
+		o--;
+	return o->arg && !(o->flags & OPTION_ARG_OPTIONAL);
+}
+
+/*
+ * getopt takes any unambiguous prefix of a long option, so that --hosts
+ * became --hosts-file; and its "unrecognized option" names no --help. Every
+ * option must be spelled out in full, and an unknown one is a usage error
+ * like every other. ARGP_IN_ORDER (the global options) stops at the first
+ * argument that is not an option: the rest belongs to the command.
+ */
+static int check_options(const struct argp *argp, int argc, char **argv, unsigned int flags)
+{
+	const struct argp_option *o;
+	char name[64];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *p;
+
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] != '-' || a[1] == '\0') {
+			if (flags & ARGP_IN_ORDER)
+				break;
+			continue;
+		}
+		if (a[1] == '-') {
+			size_t len = strcspn(a + 2, "=");
+
+			if (!(o = find_option(argp, a + 2, len, 0))) {
+				snprintf(name, sizeof(name), "%.*s", (int)(len < 60 ? len : 60), a + 2);
+				return cli_usage_error("unknown option '--%s'", printable(name));
+			}
+			if (!a[2 + len] && takes_value(o))
+				i++;
+			continue;
+		}
+		for (p = a + 1; *p; p++) {
+			if (!(o = find_option(argp, NULL, 0, (unsigned char)*p))) {
+				snprintf(name, sizeof(name), "%c", *p);
+				return cli_usage_error("unknown option '-%s'", printable(name));
+			}
+			if (takes_value(o)) {
+				i += !p[1];
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 int cli_parse_flags(const struct argp *argp, int argc, char **argv, const char *cmd_name,
 		    void *input, unsigned int flags)
 {
@@ -120,6 +198,8 @@ int cli_parse_flags(const struct argp *argp, int argc, char **argv, const char *
 	current_name = name;
 	/* getopt names argv[0] in its messages: keep them "minica: ..." */
 	argv[0] = (char *)"minica";
+	if (check_options(argp, argc, argv, flags))
+		return EX_USAGE;
 	err = argp_parse(argp, argc, argv, ARGP_NO_HELP | flags, NULL, input);
 	return err ? EX_USAGE : 0;
 }

@@ -49,7 +49,11 @@ long days_left(int64_t not_after, int64_t now)
 	/* floor, so that a certificate expired 1 second ago has -1 days left */
 	if (diff < 0)
 		return (long)(diff / 86400 - (diff % 86400 != 0));
-	return (long)(diff / 86400);
+	/* days between the two dates (UTC), as people count them on a calendar:
+	 * a 1825-day certificate shows 1825 days, not 1824, seconds after it was
+	 * issued, and one that expires on 13 December has 12 days left on the
+	 * 1st, whatever the hour; states compare seconds, not these days */
+	return (long)(not_after / 86400 - now / 86400 - (not_after % 86400 < 0) + (now % 86400 < 0));
 }
 
 int asn1_time_epoch(const ASN1_TIME *t, int64_t *out)

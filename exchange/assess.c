@@ -74,7 +74,7 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 		} else {
 			a->days = days_left(c->not_after.t, now);
 			a->verdict = c->not_after.t <= now ? VERDICT_EXPIRED
-				     : a->days < warn	   ? VERDICT_EXPIRING
+				     : c->not_after.t - now < (int64_t)warn * 86400 ? VERDICT_EXPIRING
 							   : VERDICT_OK;
 		}
 		a->replace = (c->smtp || c->services_unknown) && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||
@@ -101,6 +101,75 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 		}
 	}
 	return 0;
+}
+
+static int has_host(const struct inv_assessed *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_hosts; i++)
+		if (!strcasecmp(a->hosts[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * What 'issue' does with a short name, done to the replacement's names, so
+ * that the command shown is exactly what --issue issues: a short name also
+ * gets NAME.<domain>, or, under name constraints, is replaced by it.
+ */
+int inventory_qualify(const struct inventory *inv, struct inv_assessed *as, const struct ca *ca)
+{
+	size_t i, j;
+
+	if (!ca->domain)
+		return 0;
+	for (i = 0; i < inv->n_certs; i++) {
+		struct inv_assessed *a = &as[i];
+		size_t n = a->n_hosts;
+
+		for (j = 0; j < n; j++) {
+			char *q, **grown;
+
+			if (strchr(a->hosts[j], '.') || strchr(a->hosts[j], ':') || !*a->hosts[j])
+				continue;
+			if (asprintf(&q, "%s.%s", a->hosts[j], ca->domain) < 0)
+				return fail(EX_OSERR, "out of memory");
+			if (has_host(a, q)) {
+				free(q);
+			} else if (ca->n_permitted) {
+				free(a->hosts[j]);
+				a->hosts[j] = q;
+			} else if (!(grown = realloc(a->hosts, (a->n_hosts + 1) * sizeof(char *)))) {
+				free(q);
+				return fail(EX_OSERR, "out of memory");
+			} else {
+				a->hosts = grown;
+				a->hosts[a->n_hosts++] = q;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Why a certificate looks like an Edge Transport server's, or NULL. */
+const char *inventory_edge_reason(const struct inv_cert *c, const struct inv_assessed *a)
+{
+	size_t i;
+
+	if (c->services && !strcasecmp(c->services + strspn(c->services, " "), "SMTP"))
+		return "its Services are SMTP only";
+	for (i = 0; i < a->n_hosts; i++) {
+		const char *dot = strchr(a->hosts[i], '.'), *edge = strcasestr(a->hosts[i], "edge");
+
+		if (strcasestr(a->hosts[i], ".dmz."))
+			return "it is in a .dmz. domain";
+		if (edge && (!dot || edge < dot)) /* in the host's own label */
+			return "it is named EDGE";
+	}
+	if (c->subject && strcasestr(c->subject, "edge"))
+		return "it is named EDGE";
+	return NULL;
 }
 
 void inventory_assessed_free(struct inv_assessed *as, size_t n)

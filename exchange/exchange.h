@@ -145,6 +145,7 @@ struct runbook_options {
 	const char *pfx;               /* PFX file to name instead of NAME.pfx (its base name) */
 	const char *site;              /* AD site for New-EdgeSubscription; NULL: a placeholder */
 	const char *replaces;          /* thumbprint of the certificate replaced, or NULL */
+	int role_given;                /* --role given: else inventory --issue decides per certificate */
 };
 struct runbook_step {
 	char *where;                   /* "minica", the host, or the Hub/Mailbox server */
@@ -186,6 +187,9 @@ struct inv_assessed {
 /* as: inv->n_certs zeroed entries. 0 or EX_OSERR. */
 int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64_t now, long warn);
 void inventory_assessed_free(struct inv_assessed *as, size_t n);
+struct ca;
+int inventory_qualify(const struct inventory *inv, struct inv_assessed *as, const struct ca *ca);
+const char *inventory_edge_reason(const struct inv_cert *c, const struct inv_assessed *a);
 struct store;
 int inventory_match_store(struct store *st, const struct inventory *inv, struct inv_assessed *as);
 char *inventory_replacement_command(const struct inv_assessed *a); /* NULL: no host name */

@@ -58,6 +58,7 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 		struct store_record *rec = NULL;
 		struct runbook rb = {0};
 		char serial[2 * STORE_SERIAL_LEN + 1];
+		const char *why;
 		size_t n = 0;
 
 		if (!a->replace || c->duplicate_of)
@@ -84,9 +85,15 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 							 who, c->line);
 			continue;
 		}
+		/* the role is the certificate's own unless --role says it for all */
+		why = ro_in->role_given ? NULL : inventory_edge_reason(c, a);
+		ro.edge = ro_in->role_given ? ro_in->edge : why != NULL;
 		if (!g_opts.json)
-			printf("\nReplacing %s (line %ld, %s):\n", who, c->line,
-			       inv_verdict_names[a->verdict]);
+			printf("\nReplacing %s (line %ld, %s): %s%s%s%s\n", who, c->line,
+			       inv_verdict_names[a->verdict],
+			       ro.edge ? "Edge Transport server" : "Hub Transport or Mailbox server",
+			       why ? " (" : ro_in->role_given ? " (--role)" : "", why ? why : "",
+			       why ? "; --role hub says otherwise)" : "");
 		rc = issuer_issue(&is, names, n, NULL);
 		if (rc == EX_DATAERR) {
 			first_error = first_error ? first_error : rc;

@@ -85,9 +85,12 @@ struct words {
 	size_t n;
 };
 void words_free(struct words *w);
-/* The remind command line: exe --store dir [-q] remind, the mail options, non-default limits. */
+/* The remind command line: exe --store dir [--templates T] [-q] remind, the mail
+ * options, non-default limits. */
 int remind_words(const struct policy_limits *lim, const struct mail_options *mail,
-		 const char *exe, const char *dir, int quiet, struct words *w);
+		 const char *exe, const char *dir, const char *templates, int quiet,
+		 struct words *w);
+char *schedule_templates_dir(void); /* the template directory in use, absolute, or NULL */
 int schedule_plain_path(const char *what, const char *path); /* no control characters */
 char *unit_command_line(const struct words *w); /* ExecStart's words, malloc'ed */
 char *unit_service_text(const struct words *w, const char *dir, const char *user);

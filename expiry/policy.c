@@ -117,6 +117,16 @@ static int evaluate_ca(const struct ca *ca, struct policy_report *r)
 	}
 	r->longest_template = lc.name;
 	r->longest_days = lc.days;
+	if (!lc.name) {
+		/* said, not skipped in silence: a timer without --templates lost them once */
+		const char *dirs[3];
+		int n = template_dirs(dirs);
+
+		warning("no templates found (searched %s%s%s%s%s): cannot tell whether the CA "
+			"outlives a new certificate; give --templates DIR",
+			dirs[0], n > 1 ? ", " : "", n > 1 ? dirs[1] : "", n > 2 ? ", " : "",
+			n > 2 ? dirs[2] : "");
+	}
 	/* SPEC 6: a CA that ends before a new certificate would clamps it: extend it now */
 	if (lc.days > 0 && r->ca_not_after - r->now < (int64_t)lc.days * DAY) {
 		r->ca_clamps = 1;

@@ -12,6 +12,7 @@
 
 #include "common/common.h"
 #include "expiry.h"
+#include "issue/issue.h"
 
 /* ---- the remind command line ---- */
 
@@ -54,8 +55,29 @@ int schedule_plain_path(const char *what, const char *path)
 	return 0;
 }
 
+/*
+ * The template directory in use now (--templates, else $MINICA_TEMPLATES),
+ * absolute, or NULL for the installed one: the timer's remind needs the same
+ * templates to tell whether the CA outlives a new certificate, and neither
+ * the option nor the variable reaches a timer or cron.
+ */
+char *schedule_templates_dir(void)
+{
+	const char *dirs[3];
+	int i, n = template_dirs(dirs);
+
+	for (i = 0; i < n - 1; i++) {
+		char *abs = realpath(dirs[i], NULL);
+
+		if (abs)
+			return abs;
+	}
+	return NULL;
+}
+
 int remind_words(const struct policy_limits *lim, const struct mail_options *mail,
-		 const char *exe, const char *dir, int quiet, struct words *w)
+		 const char *exe, const char *dir, const char *templates, int quiet,
+		 struct words *w)
 {
 	static const struct policy_limits defaults = {POLICY_CA_WARN, POLICY_CA_CRIT,
 						      POLICY_LEAF_WARN, POLICY_LEAF_CRIT};
@@ -63,8 +85,9 @@ int remind_words(const struct policy_limits *lim, const struct mail_options *mai
 	int rc;
 
 	if ((rc = add_word(w, "%s", exe)) || (rc = add_word(w, "--store")) ||
-	    (rc = add_word(w, "%s", dir)) || (quiet && (rc = add_word(w, "-q"))) ||
-	    (rc = add_word(w, "remind")))
+	    (rc = add_word(w, "%s", dir)) ||
+	    (templates && ((rc = add_word(w, "--templates")) || (rc = add_word(w, "%s", templates)))) ||
+	    (quiet && (rc = add_word(w, "-q"))) || (rc = add_word(w, "remind")))
 		return rc;
 	for (i = 0; i < mail->n_to; i++)
 		if ((rc = add_word(w, "--mail")) || (rc = add_word(w, "%s", mail->to[i])))

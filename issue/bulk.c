@@ -40,7 +40,11 @@ struct hosts_file {
 struct job_slot {
 	struct issue_job job;
 	char *names[MAX_NAMES];
+	size_t seq; /* its place in the file: rows are printed in file order */
 };
+
+/* In the ring of finished lines: a line that prints no row (it failed). */
+static struct job_slot no_row;
 
 struct pool {
 	struct issuer *is;
@@ -255,10 +259,46 @@ static void progress(size_t done, size_t total, double started, int final)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	elapsed = ts.tv_sec + ts.tv_nsec / 1e9 - started;
 	rate = elapsed > 0 ? done / elapsed : 0;
-	fprintf(stderr, "\rminica: issued %zu of %zu (%.1f/s", done, total, rate);
+	fprintf(stderr, "\r\033[Kminica: issued %zu of %zu (%.1f/s", done, total, rate);
 	if (!final && rate > 0)
 		fprintf(stderr, ", %.0f s left", (total - done) / rate);
 	fprintf(stderr, ")   %s", final ? "\n" : "");
+}
+
+/* The progress line, wiped before result rows are printed under it. */
+static void progress_clear(void)
+{
+	if (!g_opts.quiet && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+}
+
+/*
+ * Rows in file order: a finished line waits in the ring (by its place in the
+ * file) until every line before it has finished; its files are written at
+ * once, after its commit, only the row waits.
+ */
+static void print_in_order(struct issuer *is, struct job_slot **finished, size_t *print_next,
+			   size_t fed, int compact)
+{
+	int cleared = 0;
+
+	while (*print_next < fed && finished[*print_next % MAX_IN_FLIGHT]) {
+		struct job_slot *s = finished[*print_next % MAX_IN_FLIGHT];
+
+		finished[*print_next % MAX_IN_FLIGHT] = NULL;
+		(*print_next)++;
+		if (s == &no_row)
+			continue;
+		if (!cleared && !g_opts.json) {
+			fflush(stdout);
+			progress_clear();
+			cleared = 1;
+		}
+		job_report(is, &s->job, compact);
+		job_release(&s->job);
+		free(s);
+	}
+	fflush(stdout);
 }
 
 static double monotonic(void)
@@ -274,8 +314,8 @@ int issuer_issue_file(struct issuer *is, const char *path)
 	struct hosts_file hf;
 	struct pool p = {0};
 	pthread_t threads[64];
-	struct job_slot **taken = NULL, **ok = NULL;
-	size_t n_threads = 0, next = 0, in_flight = 0, i, finished = 0, failed = 0;
+	struct job_slot **taken = NULL, **ok = NULL, **rows = NULL;
+	size_t n_threads = 0, next = 0, in_flight = 0, i, finished = 0, failed = 0, print_next = 0;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc, first_error = 0, compact;
 	double started = monotonic();
@@ -291,7 +331,8 @@ int issuer_issue_file(struct issuer *is, const char *path)
 	p.done = calloc(MAX_IN_FLIGHT, sizeof(*p.done));
 	taken = calloc(MAX_IN_FLIGHT, sizeof(*taken));
 	ok = calloc(MAX_IN_FLIGHT, sizeof(*ok));
-	if (!p.ready || !p.done || !taken || !ok) {
+	rows = calloc(MAX_IN_FLIGHT, sizeof(*rows));
+	if (!p.ready || !p.done || !taken || !ok || !rows) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
@@ -309,11 +350,12 @@ int issuer_issue_file(struct issuer *is, const char *path)
 		rc = fail(EX_OSERR, "cannot start worker threads");
 		goto out_pool;
 	}
-	while (next < hf.n || in_flight > 0) {
+	while ((!first_error && next < hf.n) || in_flight > 0) {
 		size_t n_taken, n_ok = 0;
 
-		/* keep the workers fed; stop feeding after a fatal error */
-		while (!first_error && next < hf.n && in_flight < MAX_IN_FLIGHT) {
+		/* keep the workers fed (at most MAX_IN_FLIGHT lines between the first
+		 * row not yet printed and the last line fed); stop after a fatal error */
+		while (!first_error && next < hf.n && next - print_next < MAX_IN_FLIGHT) {
 			struct job_slot *s = malloc(sizeof(*s));
 
 			if (!s) {
@@ -321,12 +363,14 @@ int issuer_issue_file(struct issuer *is, const char *path)
 				break;
 			}
 			slot_names(&hf, next, s);
+			s->seq = next;
 			diag_context("hosts file %s line %ld", path, s->job.lineno);
 			rc = job_prepare(is, &s->job);
 			diag_context(NULL);
 			next++;
 			if (rc) {
 				/* changed since the check (a file appeared): skip this line */
+				rows[s->seq % MAX_IN_FLIGHT] = &no_row;
 				job_release(&s->job);
 				free(s);
 				failed++;
@@ -341,8 +385,6 @@ int issuer_issue_file(struct issuer *is, const char *path)
 			pthread_mutex_unlock(&p.lock);
 			in_flight++;
 		}
-		if (first_error && next < hf.n)
-			next = hf.n;
 		if (in_flight == 0)
 			break;
 		pthread_mutex_lock(&p.lock);
@@ -377,20 +419,27 @@ int issuer_issue_file(struct issuer *is, const char *path)
 					int frc;
 
 					diag_context("hosts file %s line %ld", path, ok[i]->job.lineno);
-					frc = job_finish(is, &ok[i]->job, compact);
+					frc = job_write(is, &ok[i]->job);
 					diag_context(NULL);
 					if (frc && !first_error)
 						first_error = frc;
 					finished++;
+					if (frc == 0) /* its row waits for its turn */
+						rows[ok[i]->seq % MAX_IN_FLIGHT] = ok[i];
 				}
 			}
 		}
 		for (i = 0; i < n_taken; i++) {
+			if (rows[taken[i]->seq % MAX_IN_FLIGHT] == taken[i])
+				continue; /* kept for its row */
+			rows[taken[i]->seq % MAX_IN_FLIGHT] = &no_row;
 			job_release(&taken[i]->job);
 			free(taken[i]);
 		}
+		print_in_order(is, rows, &print_next, next, compact);
 		progress(finished, hf.n, started, 0);
 	}
+	print_in_order(is, rows, &print_next, next, compact);
 	progress(finished, hf.n, started, 1);
 	rc = first_error;
 	if (compact && !g_opts.json)
@@ -411,6 +460,13 @@ out:
 	free(p.done);
 	free(taken);
 	free(ok);
+	for (i = 0; rows && i < MAX_IN_FLIGHT; i++) {
+		if (rows[i] && rows[i] != &no_row) {
+			job_release(&rows[i]->job);
+			free(rows[i]);
+		}
+	}
+	free(rows);
 	hosts_file_free(&hf);
 	return rc;
 }

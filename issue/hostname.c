@@ -104,6 +104,9 @@ int host_check(const char *in, int allow_wildcard, char **out, int *is_ip)
 				       "'-' and '.')");
 		if (c == '*')
 			return bad(in, "'*' is only allowed as the whole leftmost label");
+		if (c == ',')
+			return bad(in, "one name per --host: repeat --host for each name "
+				       "(--host a --host b)");
 		if (!isalnum((unsigned char)c) && c != '-') {
 			if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
 				snprintf(msg, sizeof(msg),
@@ -293,6 +296,19 @@ void hosts_note_qualified(const struct hostlist *h, const struct ca *ca)
 			continue;
 		notice("%.*s: issued as %s: the CA's name constraints (%s) reject short names",
 		       (int)(len - dl - 1), h->names[i], h->names[i], permitted_list(ca));
+	}
+	/* Without name constraints nothing refuses a typo such as corp.exmaple:
+	 * a qualified name outside the store's domain is issued, and said. */
+	if (!ca->domain || ca->n_permitted)
+		return;
+	for (i = 0; i < h->n; i++) {
+		const char *name = h->names[i][0] == '*' ? h->names[i] + 2 : h->names[i];
+
+		if (!h->is_ip[i] && strchr(name, '.') && !within(name, ca->domain))
+			warning("host name '%s' is not under the store's domain %s: issued "
+				"all the same (a typo? 'minica revoke SERIAL' withdraws it; a CA "
+				"made with --permit-dns refuses such names)",
+				h->names[i], ca->domain);
 	}
 }
 

@@ -204,6 +204,9 @@ struct renew_due {
 };
 int renew_due_find(store *st, int64_t now, long days, struct renew_due *out);
 void renew_due_release(struct renew_due *d);
+/* 1 when a newer valid certificate has REC's names (its serial in NEWER): renew that one */
+int renew_newer_same_names(store *st, const struct store_record *rec, int64_t now,
+			   char newer[2 * STORE_SERIAL_LEN + 1]);
 
 /* ---- revoking (revoke.c): no output ---- */
 struct revoked {
@@ -230,6 +233,7 @@ struct table *record_table_new(void); /* list: serial, status, notAfter, days, t
 int record_table_row(struct table *t, const struct store_record *rec, int64_t now);
 struct table *record_revoked_table_new(void); /* list --status revoked: when and why */
 int record_revoked_table_row(struct table *t, const struct store_record *rec);
+const char *serial_host_hint(const char *text);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
 

@@ -34,7 +34,9 @@ struct commit_ctx {
 int job_prepare(struct issuer *is, struct issue_job *j);
 int job_build(struct issuer *is, const struct template *tpl, struct issue_job *j);
 int commit_fn(store_txn *txn, void *ctx); /* for store_write() with a struct commit_ctx */
-int job_finish(struct issuer *is, struct issue_job *j, int compact);
+int job_finish(struct issuer *is, struct issue_job *j, int compact); /* job_write + job_report */
+int job_write(struct issuer *is, struct issue_job *j);
+void job_report(struct issuer *is, struct issue_job *j, int compact);
 void job_release(struct issue_job *j);
 
 #endif

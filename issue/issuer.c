@@ -158,6 +158,8 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 		json_array_append_new(is->json, o);
 		return;
 	}
+	if (g_opts.quiet) /* -q: silent on success */
+		return;
 	if (compact) {
 		/* bulk: one line per certificate */
 		printf("%s  %s  %s  %s%s%s\n", serial, thumb, fmt_time(na, when), hosts->names[0],
@@ -269,6 +271,16 @@ int job_build(struct issuer *is, const struct template *tpl, struct issue_job *j
 /* After the commit: the files, then the report. */
 int job_finish(struct issuer *is, struct issue_job *j, int compact)
 {
+	int rc = job_write(is, j);
+
+	if (rc == 0)
+		job_report(is, j, compact);
+	return rc;
+}
+
+/* After the commit: the files (bulk issuance reports later, in file order). */
+int job_write(struct issuer *is, struct issue_job *j)
+{
 	char serial[2 * STORE_SERIAL_LEN + 1];
 	int rc = 0;
 
@@ -284,11 +296,13 @@ int job_finish(struct issuer *is, struct issue_job *j, int compact)
 				      is->pfx_pass ? NULL : j->password);
 		diag_hint(NULL);
 	}
-	if (rc)
-		return rc;
+	return rc;
+}
+
+void job_report(struct issuer *is, struct issue_job *j, int compact)
+{
 	hosts_note_qualified(&j->hosts, is->ca);
 	report(is, j->leaf, &j->hosts, &j->files, j->key, j->renews, compact);
-	return 0;
 }
 
 int issuer_issue(struct issuer *is, char *const *names, size_t n_names,

@@ -1,4 +1,5 @@
 /* How certificate records are shown: status, table lines, JSON, lookups. */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,17 @@ static int pick_newest(const struct store_record *rec, void *vctx)
 	return 0;
 }
 
+/* "show relay-b": a host name given where a serial goes. */
+const char *serial_host_hint(const char *text)
+{
+	size_t i;
+
+	for (i = 0; text[i]; i++)
+		if (!isxdigit((unsigned char)text[i]) && text[i] != ':')
+			return "; for a host name use --host ";
+	return "";
+}
+
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out)
 {
@@ -180,8 +192,9 @@ int record_lookup(store *st, const char *serial_text, const char *host,
 	if (serial_text) {
 		if (serial_parse(serial_text, serial) != 0)
 			return fail(EX_DATAERR, "serial '%s': not a hexadecimal serial number of at most "
-						"32 digits",
-				    printable(serial_text));
+						"32 digits%s%s",
+				    printable(serial_text), serial_host_hint(serial_text),
+				    *serial_host_hint(serial_text) ? printable(serial_text) : "");
 		return store_get(st, serial, out);
 	}
 	if ((rc = host_check(host, 1, &name, &is_ip)))

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/common.h"
 #include "issue.h"
@@ -133,6 +134,56 @@ int renew_due_find(store *st, int64_t now, long days, struct renew_due *out)
 	out->n = c.n;
 	out->expired = c.expired;
 	return 0;
+}
+
+/*
+ * During a rollover one host has several valid certificates with the same
+ * names: renewing each would write the same files twice ("file exists") and
+ * leave as many new certificates. Only the newest of a name set is renewed.
+ */
+struct newer_ctx {
+	const struct store_record *rec;
+	int64_t now;
+	char serial[2 * STORE_SERIAL_LEN + 1];
+};
+
+static int same_names(const struct store_record *a, const struct store_record *b)
+{
+	size_t i, j;
+
+	if (a->n_hosts != b->n_hosts)
+		return 0;
+	for (i = 0; i < a->n_hosts; i++) {
+		for (j = 0; j < b->n_hosts && strcasecmp(a->hosts[i], b->hosts[j]); j++)
+			;
+		if (j == b->n_hosts)
+			return 0;
+	}
+	return 1;
+}
+
+static int find_newer(const struct store_record *r, void *vctx)
+{
+	struct newer_ctx *c = vctx;
+	int cmp = memcmp(r->serial, c->rec->serial, STORE_SERIAL_LEN);
+
+	if (r->status != STORE_VALID || r->has_successor || r->not_after <= c->now || cmp == 0 ||
+	    !same_names(r, c->rec))
+		return 0;
+	if (r->not_after > c->rec->not_after || (r->not_after == c->rec->not_after && cmp > 0))
+		serial_hex(r->serial, c->serial);
+	return 0;
+}
+
+int renew_newer_same_names(store *st, const struct store_record *rec, int64_t now,
+			   char newer[2 * STORE_SERIAL_LEN + 1])
+{
+	struct newer_ctx c = {rec, now, ""};
+
+	if (rec->n_hosts == 0 || store_scan_host(st, rec->hosts[0], find_newer, &c) != 0)
+		return 0;
+	memcpy(newer, c.serial, sizeof(c.serial));
+	return newer[0] != '\0';
 }
 
 void renew_due_release(struct renew_due *d)

@@ -24,26 +24,26 @@ static const char *const state_class[] = {"ok", "warn", "crit", "expired", "inac
 
 static enum state leaf_state(const struct report *r, const struct report_cert *c)
 {
-	long d = days_left(c->rec->not_after, r->now);
+	int64_t left = c->rec->not_after - r->now; /* states compare seconds, as check does */
 
 	if (!report_alarms(c))
 		return ST_INACTIVE;
-	if (c->rec->not_after <= r->now)
+	if (left <= 0)
 		return ST_EXPIRED;
-	if (d < REPORT_LEAF_CRIT)
+	if (left < (int64_t)REPORT_LEAF_CRIT * 86400)
 		return ST_CRIT;
-	return d < r->warn_days ? ST_WARN : ST_OK;
+	return left < (int64_t)r->warn_days * 86400 ? ST_WARN : ST_OK;
 }
 
 static enum state ca_state(const struct report *r)
 {
-	long d = days_left(r->ca_not_after, r->now);
+	int64_t left = r->ca_not_after - r->now;
 
-	if (r->ca_not_after <= r->now)
+	if (left <= 0)
 		return ST_EXPIRED;
-	if (d < REPORT_CA_CRIT)
+	if (left < (int64_t)REPORT_CA_CRIT * 86400)
 		return ST_CRIT;
-	return d < r->ca_warn_days ? ST_WARN : ST_OK;
+	return left < (int64_t)r->ca_warn_days * 86400 ? ST_WARN : ST_OK;
 }
 
 static const char style[] =
@@ -119,6 +119,11 @@ static void head(FILE *f, const struct report *r)
 	fputs("</head>\n<body>\n<main>\n", f);
 }
 
+static const char *card_class(const size_t counts[5], enum state s)
+{
+	return counts[s] ? state_class[s] : state_class[ST_INACTIVE];
+}
+
 static void summary(FILE *f, const struct report *r)
 {
 	size_t i, counts[5] = {0};
@@ -137,16 +142,17 @@ static void summary(FILE *f, const struct report *r)
 	fputs("<div class=\"cards\">\n", f);
 	fprintf(f, "<div class=\"card %s\"><b>%ld</b><span>days left on the CA</span></div>\n",
 		state_class[ca_state(r)], ca_days);
-	fprintf(f, "<div class=\"card ok\"><b>%zu</b><span>%s</span></div>\n", counts[ST_OK],
-		labels[ST_OK]);
+	/* a count of nothing is not an alarm: drawn muted, not in its state's colour */
+	fprintf(f, "<div class=\"card %s\"><b>%zu</b><span>%s</span></div>\n",
+		card_class(counts, ST_OK), counts[ST_OK], labels[ST_OK]);
 	fprintf(f,
-		"<div class=\"card warn\"><b>%zu</b><span>expiring within %ld days</span></div>\n",
-		counts[ST_WARN], r->warn_days);
+		"<div class=\"card %s\"><b>%zu</b><span>expiring within %ld days</span></div>\n",
+		card_class(counts, ST_WARN), counts[ST_WARN], r->warn_days);
 	fprintf(f,
-		"<div class=\"card crit\"><b>%zu</b><span>expiring within %d days</span></div>\n",
-		counts[ST_CRIT], REPORT_LEAF_CRIT);
-	fprintf(f, "<div class=\"card expired\"><b>%zu</b><span>%s</span></div>\n",
-		counts[ST_EXPIRED], labels[ST_EXPIRED]);
+		"<div class=\"card %s\"><b>%zu</b><span>expiring within %d days</span></div>\n",
+		card_class(counts, ST_CRIT), counts[ST_CRIT], REPORT_LEAF_CRIT);
+	fprintf(f, "<div class=\"card %s\"><b>%zu</b><span>%s</span></div>\n",
+		card_class(counts, ST_EXPIRED), counts[ST_EXPIRED], labels[ST_EXPIRED]);
 	fprintf(f, "<div class=\"card inactive\"><b>%zu</b><span>%s</span></div>\n",
 		counts[ST_INACTIVE], labels[ST_INACTIVE]);
 	fputs("</div>\n", f);
@@ -404,8 +410,11 @@ static void cert_table(FILE *f, const struct report *r)
 		}
 		fputs("</td><td>", f);
 		html_escape(f, rec->template_name);
-		fprintf(f, "</td><td>%s</td><td class=\"num\">%ld</td></tr>\n",
-			fmt_time(rec->not_after, when), days_left(rec->not_after, r->now));
+		fprintf(f, "</td><td>%s</td><td class=\"num\">", fmt_time(rec->not_after, when));
+		/* a revoked certificate has no days left to count */
+		if (rec->status != STORE_REVOKED)
+			fprintf(f, "%ld", days_left(rec->not_after, r->now));
+		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n</section>\n", f);
 }

@@ -21,7 +21,7 @@ expect_error 3 "--warn 'soon': not a whole number" check --warn soon
 expect_error 3 "--crit '-1': must be between 0 and 36500" check --crit -1
 expect_error 3 "--crit 400 is more than --warn 365" check --crit 400
 expect_error 3 "--leaf-crit 90 is more than --leaf-warn 60" check --leaf-crit 90
-expect_error 3 "unrecognized option '--bogus'" check --bogus
+expect_error 3 "unknown option '--bogus' \(see 'minica [a-z]* --help'\)" check --bogus
 expect_error 3 "unexpected argument 'now'" check now
 assert_eq "$(first_line)" "MINICA UNKNOWN - invalid command line (see 'minica check --help')" "status line"
 

@@ -82,9 +82,10 @@ assert_eq "$san" "DNS:mail-edge1, DNS:mail-edge1.corp.example" "names of the rep
 openssl pkcs12 -in "$T/new/mail-edge1.pfx" -passin "file:$T/new/mail-edge1.pfx-password" -noout \
 	2>/dev/null || fail "the PFX does not open with its password"
 new=$(openssl x509 -in "$T/new/mail-edge1.crt" -noout -fingerprint -sha1 | cut -d= -f2 | tr -d :)
-assert_contains "$out" "Replacing 3F1A6C0D5E2B4A7798C1D0E9F2A3B4C5D6E7F809 (line 12, EXPIRED):
+assert_contains "$out" "Replacing 3F1A6C0D5E2B4A7798C1D0E9F2A3B4C5D6E7F809 (line 12, EXPIRED): Edge Transport server (its Services are SMTP only; --role hub says otherwise)
 Issued mail-edge1 (template smtp-transport)"
-assert_contains "$out" "Install the certificate of mail-edge1 on an Exchange 2010 Hub Transport server"
+# the role is the certificate's own: an Edge (SMTP only) gets the EdgeSync steps
+assert_contains "$out" "Install the certificate of mail-edge1 on an Exchange 2010 Edge Transport server"
 assert_contains "$out" "      Import-ExchangeCertificate -FileData ([Byte[]]\$(Get-Content -Path C:\\mail-edge1.pfx -Encoding Byte -ReadCount 0)) -Password (Get-Credential).Password"
 assert_contains "$out" "      Enable-ExchangeCertificate -Thumbprint $new -Services SMTP"
 assert_contains "$out" "      Remove-ExchangeCertificate -Thumbprint 3F1A6C0D5E2B4A7798C1D0E9F2A3B4C5D6E7F809"

@@ -1,5 +1,6 @@
 # One list of commands: 'minica --help' (the table in minica.c), the files
-# in cmd/ (one per command, named after it) and README's "Source layout"
+# in cmd/ (one per command, named after it) and the "Source layout" of
+# docs/development.md (moved there from README)
 # name the same commands.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/../lib.sh"
@@ -17,11 +18,11 @@ run ca --help
 assert_match "$out" '^  extend ' "minica ca --help lists extend"
 ok "cmd/ca_extend.c is 'minica ca extend'"
 
-layout=$(sed -n '/^## Source layout$/,/^## /p' "$SRC/README.md")
-[ -n "$layout" ] || fail "README.md has no '## Source layout' section"
+layout=$(sed -n '/^## Source layout$/,/^## /p' "$SRC/docs/development.md")
+[ -n "$layout" ] || fail "docs/development.md has no '## Source layout' section"
 for name in $files ca_extend; do
-	assert_contains "$layout" "$name.c" "README's Source layout names cmd/$name.c"
+	assert_contains "$layout" "$name.c" "docs/development.md's Source layout names cmd/$name.c"
 done
-ok "README's Source layout names every command file"
+ok "docs/development.md's Source layout names every command file"
 
 finish

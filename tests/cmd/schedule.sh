@@ -2,6 +2,9 @@
 # checked by systemd-analyze verify when it is there) and the crontab line,
 # which is run through /bin/sh to prove it works as printed.
 . "$(dirname "$0")/../lib.sh"
+# The template directory in use (tests/run.sh sets $MINICA_TEMPLATES) reaches
+# the scheduled remind as --templates, absolute.
+tpl=$(cd "$MINICA_TEMPLATES" && pwd -P)
 
 exe=$(realpath "$MINICA")
 # A store whose path needs quoting, reached through a relative path.
@@ -35,7 +38,7 @@ timer="$T/units/minica-remind.timer"
 assert_file_mode "$service" 644
 assert_file_mode "$timer" 644
 exec_line=$(grep '^ExecStart=' "$service")
-assert_eq "$exec_line" "ExecStart=$exe --store \"$store\" remind --mail postmaster@corp.example --mail hostmaster@corp.example --sendmail \"/usr/sbin/sendmail -t -oi\" --leaf-warn=45" "ExecStart"
+assert_eq "$exec_line" "ExecStart=$exe --store \"$store\" --templates $tpl remind --mail postmaster@corp.example --mail hostmaster@corp.example --sendmail \"/usr/sbin/sendmail -t -oi\" --leaf-warn=45" "ExecStart"
 assert_eq "$(grep -c '^Type=oneshot$' "$service")" "1" "Type=oneshot"
 assert_eq "$(grep '^User=' "$service")" "User=$(id -un)" "User= is the store's owner"
 assert_eq "$(grep '^SuccessExitStatus=' "$service")" "SuccessExitStatus=1 2" "WARNING and CRITICAL are not failures"
@@ -67,7 +70,7 @@ assert_eq "$(cat "$service" "$timer" | sha256sum)" "$units_before" "files unchan
 run schedule --systemd "$T/units" --force --on-calendar 'Mon *-*-* 06:00:00'
 assert_rc 0 "schedule --force --on-calendar"
 assert_eq "$(grep '^OnCalendar=' "$timer")" "OnCalendar=Mon *-*-* 06:00:00" "OnCalendar"
-assert_eq "$(grep '^ExecStart=' "$service")" "ExecStart=$exe --store \"$store\" remind" "ExecStart without mail"
+assert_eq "$(grep '^ExecStart=' "$service")" "ExecStart=$exe --store \"$store\" --templates $tpl remind" "ExecStart without mail"
 run --json schedule --systemd "$T/units" --force
 assert_eq "$(printf '%s' "$out" | jq -r '"\(.on_calendar) \(.timer)"')" "daily $T/units/minica-remind.timer" "JSON"
 ok "--force and --on-calendar"
@@ -76,9 +79,9 @@ ok "--force and --on-calendar"
 run schedule --cron --mail postmaster@corp.example
 assert_rc 0 "schedule --cron --mail"
 assert_eq "$(printf '%s\n' "$out" | wc -l)" "1" "one line"
-assert_eq "$out" "17 6 * * * $exe --store '$store' -q remind --mail postmaster@corp.example" "cron line with --mail"
+assert_eq "$out" "17 6 * * * $exe --store '$store' --templates $tpl -q remind --mail postmaster@corp.example" "cron line with --mail"
 run schedule --cron --on-calendar weekly
-assert_eq "$out" "17 6 * * 1 $exe --store '$store' remind" "weekly cron line"
+assert_eq "$out" "17 6 * * 1 $exe --store '$store' --templates $tpl remind" "weekly cron line"
 cmd=$(printf '%s\n' "$out" | cut -d' ' -f6-)
 (cd / && env -i PATH=/usr/bin:/bin sh -c "$cmd" > "$T/cron.out" 2>&1)
 assert_eq "$?" "0" "the cron command runs from / with cron's environment (nothing due)"
@@ -89,7 +92,7 @@ assert_rc 0 "issue a 20-day certificate"
 assert_eq "$?" "1" "the cron command reports a WARNING"
 assert_contains "$(cat "$T/cron.out")" "renew --host mail-hub1" "what cron would mail"
 run --json schedule --cron
-assert_eq "$(printf '%s' "$out" | jq -r .cron)" "17 6 * * * $exe --store '$store' remind" "JSON"
+assert_eq "$(printf '%s' "$out" | jq -r .cron)" "17 6 * * * $exe --store '$store' --templates $tpl remind" "JSON"
 ok "the crontab line"
 
 finish

@@ -129,8 +129,8 @@ fi
 export ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0"
 
 # ---- no secret on the command line, no child process ----
-expect_error 64 "unrecognized option '--passphrase'" init --name X --passphrase secret
-expect_error 64 "unrecognized option '--password'" issue --host x --password secret
+expect_error 64 "unknown option '--passphrase' \(see 'minica [a-z]* --help'\)" init --name X --passphrase secret
+expect_error 64 "unknown option '--password' \(see 'minica [a-z]* --help'\)" issue --host x --password secret
 for cmd in init issue export; do
 	"$MINICA" $cmd --help | grep -E '^ +(-[a-zA-Z], )?--' | awk '{print ($1 ~ /,$/) ? $2 : $1}' |
 		grep -i pass

@@ -180,7 +180,7 @@ assert_match "$(printf '%s\n' "$java_out" | grep '^wrongip ')" "pkix=ok tls=fail
 # Known and documented: Java's PKIX supports no name constraints on a trust
 # anchor and ignores those in the root certificate, so it accepts the forged
 # name (minica puts --permit-dns in its root). Should this fail one day, Java
-# has changed: update README's Interoperability section.
+# has changed: update docs/interoperability.md.
 outside=$(printf '%s\n' "$java_out" | grep '^outside ')
 assert_match "$outside" "^outside pkix=ok tls=ok" "java ignores a root's name constraints: $outside"
 ok "java refuses impostor, wrongname, wrongip (and ignores the root's name constraints)"

@@ -1,4 +1,4 @@
-/* Unit tests: days_left floors, and never overflows on times read from disk. */
+/* Unit tests: days_left counts calendar days (floors once expired), and never overflows on times read from disk. */
 #include <limits.h>
 
 #include "common/common.h"
@@ -16,8 +16,12 @@ static void floors(void **state)
 
 	(void)state;
 	assert_int_equal(days_left(now, now), 0);
-	assert_int_equal(days_left(now + 86399, now), 0);
+	/* now is 1764000000, 2025-11-24 16:00:00 UTC: days between the dates */
+	assert_int_equal(days_left(now + 28799, now), 0);  /* 23:59:59 the same day */
+	assert_int_equal(days_left(now + 28800, now), 1);  /* 00:00 the next day */
+	assert_int_equal(days_left(now + 86399, now), 1);
 	assert_int_equal(days_left(now + 86400, now), 1);
+	assert_int_equal(days_left(now + 1825 * 86400, now + 6), 1825); /* issued 6 s ago */
 	assert_int_equal(days_left(now - 1, now), -1);
 	assert_int_equal(days_left(now - 86400, now), -1);
 	assert_int_equal(days_left(now - 86401, now), -2);
