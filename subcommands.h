@@ -8,5 +8,7 @@
 #include "report/report.h"
 
 int cmd_store(int argc, char **argv); /* store/cmd_store.c */
+int cmd_acme(int argc, char **argv);  /* cmd/acme.c */
+int cmd_serve(int argc, char **argv); /* cmd/serve.c */
 
 #endif

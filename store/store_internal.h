@@ -16,6 +16,8 @@ struct store {
 	MDB_dbi meta, ca, certs, by_host, by_expiry, audit;
 	MDB_dbi revoked;
 	int has_revoked; /* the revoked table exists (committed) */
+	MDB_dbi acme;    /* store/acme.c: opened on first use */
+	int has_acme;
 };
 
 struct store_txn {
