@@ -118,6 +118,7 @@ struct acme_server_options {
 	long http01_port;
 	const char *resolver;
 	const char *pid_file;
+	long validation_timeout; /* seconds */
 };
 int acme_serve(store *st, const struct acme_server_options *o);
 

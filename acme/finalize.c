@@ -1,0 +1,291 @@
+/*
+ * finalize and certificate download. A finalize request is checked and its
+ * certificate built and signed at once, through issue/'s own path (the
+ * CSR's signature and key policy, host-name rules, the template, OpenSSL's
+ * verifier against the CA); then it waits for the group commit: the flush
+ * event runs after every request that arrived in the same turn of the loop,
+ * stores all their records, audit entries and orders in one transaction and
+ * only then answers them. A certificate is durable before its response is
+ * sent, and an order is either still ready or valid with its certificate.
+ */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+struct pending {
+	struct pending *next;
+	struct acme_req *q;
+	char order_id[ACME_ID_LEN + 1];
+	json_t *order;
+	struct store_record rec;
+	char serial[2 * STORE_SERIAL_LEN + 1];
+	char detail[1024];
+};
+
+static void pending_free(struct pending *p)
+{
+	size_t i;
+
+	json_decref(p->order);
+	free(p->rec.cert);
+	for (i = 0; i < p->rec.n_hosts; i++)
+		free(p->rec.hosts[i]);
+	free(p->rec.hosts);
+	free(p->rec.template_name);
+	free(p);
+}
+
+struct flush_ctx {
+	struct pending *list;
+};
+
+static int flush_fn(store_txn *txn, void *vctx)
+{
+	struct flush_ctx *c = vctx;
+	struct pending *p;
+	int rc;
+
+	for (p = c->list; p; p = p->next) {
+		struct store_audit a = {0};
+		json_t *order = NULL, *link;
+
+		/* the order as stored now: it must still be ready */
+		if ((rc = acme_obj_txn_get(txn, KIND_ORDER, p->order_id, &order)))
+			return rc;
+		if (!order || strcmp(json_string_value(json_object_get(order, "status")) ?: "", "ready")) {
+			json_decref(order);
+			return fail(EX_TEMPFAIL, "order %s changed meanwhile", p->order_id);
+		}
+		json_object_set_new(order, "status", json_string("valid"));
+		json_object_set_new(order, "certificate", json_string(p->serial));
+		link = json_pack("{s:s, s:s}", "account", json_string_value(json_object_get(order, "account")),
+				 "order", p->order_id);
+		if ((rc = store_txn_insert(txn, &p->rec)) ||
+		    (rc = acme_obj_put(txn, KIND_ORDER, p->order_id, order, 0)) ||
+		    (rc = link ? acme_obj_put(txn, 'c', p->serial, link, 1) : EX_OSERR)) {
+			json_decref(order);
+			json_decref(link);
+			return rc;
+		}
+		json_decref(link);
+		json_decref(p->order);
+		p->order = order;
+		a.action = (char *)"sign";
+		a.detail = p->detail;
+		a.has_serial = 1;
+		memcpy(a.serial, p->rec.serial, STORE_SERIAL_LEN);
+		if ((rc = store_txn_audit(txn, &a)))
+			return rc;
+	}
+	return 0;
+}
+
+void finalize_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *s = arg;
+	struct flush_ctx c = {s->batch};
+	struct pending *p, *next;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	s->batch = NULL;
+	s->batch_tail = &s->batch;
+	s->batch_len = 0;
+	if (!c.list)
+		return;
+	rc = store_write(s->st, flush_fn, &c);
+	for (p = c.list; p; p = next) {
+		next = p->next;
+		inflight_del(&s->finalizing, p->order_id);
+		if (rc == 0) {
+			s->issued++;
+			reply_json(p->q, 200, wire_order(p->q, p->order_id, p->order), NULL);
+		} else {
+			reply_problem(p->q, ACME_SERVER_INTERNAL, "the certificate could not be stored "
+								  "(%s); finalize again",
+				      diag_last());
+		}
+		pending_free(p);
+	}
+}
+
+/* The CSR's names, as issue/ resolves them, must be exactly the order's. */
+static int same_names(json_t *order, const struct hostlist *hosts)
+{
+	json_t *ids = json_object_get(order, "identifiers"), *v;
+	size_t i, j, n = json_array_size(ids);
+
+	for (i = 0; i < hosts->n; i++) {
+		int found = 0;
+
+		json_array_foreach(ids, j, v)
+			if (!strcmp(json_string_value(json_object_get(v, "value")) ?: "", hosts->names[i]))
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	for (j = 0; j < n; j++) {
+		const char *want = json_string_value(json_object_get(json_array_get(ids, j), "value"));
+		int found = 0;
+
+		for (i = 0; i < hosts->n; i++)
+			if (want && !strcmp(want, hosts->names[i]))
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static const char *account_template(struct acme_req *q)
+{
+	const char *kid = json_string_value(json_object_get(q->account, "eab"));
+	static char name[128];
+	json_t *eab = NULL;
+	const char *t;
+
+	snprintf(name, sizeof(name), "%s", q->s->o->template_name ?: TEMPLATE_DEFAULT);
+	if (kid && acme_obj_get(q->s->st, KIND_EAB, kid, &eab) == 0 && eab &&
+	    (t = json_string_value(json_object_get(eab, "template"))))
+		snprintf(name, sizeof(name), "%s", t);
+	json_decref(eab);
+	return name;
+}
+
+int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, X509_REQ *req,
+		   struct hostlist *hosts, const struct template *tpl)
+{
+	struct srv *s = q->s;
+	struct pending *p = calloc(1, sizeof(*p));
+	struct leaf_spec spec = {0};
+	X509 *leaf = NULL;
+	char kd[32];
+	size_t i, used;
+	int rc = -1;
+
+	if (!p)
+		return -1;
+	spec.hosts = hosts;
+	spec.tpl = tpl;
+	spec.key = X509_REQ_get0_pubkey(req);
+	if (serial_random(spec.serial) || leaf_build(&s->ca, &spec, &leaf) ||
+	    leaf_record(&s->ca, tpl, leaf, hosts, &p->rec))
+		goto out;
+	serial_hex(p->rec.serial, p->serial);
+	used = (size_t)snprintf(p->detail, sizeof(p->detail),
+				"template=%s acme order=%s account=%s key=%s hosts=", tpl->name,
+				order_id, q->account_id, key_describe(spec.key, kd));
+	for (i = 0; i < hosts->n && used < sizeof(p->detail); i++)
+		used += (size_t)snprintf(p->detail + used, sizeof(p->detail) - used, "%s%s",
+					 i ? "," : "", hosts->names[i]);
+	snprintf(p->order_id, sizeof(p->order_id), "%s", order_id);
+	if (inflight_add(&s->finalizing, order_id) != 0)
+		goto out;
+	p->q = q;
+	p->order = json_incref(order);
+	*s->batch_tail = p;
+	s->batch_tail = &p->next;
+	s->batch_len++;
+	event_active(s->flush_ev, EV_TIMEOUT, 0);
+	p = NULL;
+	rc = 0;
+out:
+	X509_free(leaf);
+	if (p)
+		pending_free(p);
+	return rc;
+}
+
+void h_finalize(struct acme_req *q, const char *id)
+{
+	struct hostlist hosts = {0};
+	struct csr_names names = {{0}, 0};
+	const struct template *tpl;
+	X509_REQ *req = NULL;
+	json_t *order = NULL, *csr;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	const char *st;
+
+	if (req_authenticate(q, 0) != 0)
+		return;
+	if (acme_obj_get(q->s->st, KIND_ORDER, id, &order) != 0 || !order) {
+		reply_problem(q, order ? ACME_SERVER_INTERNAL : ACME_NOT_FOUND, "no such order");
+		goto out;
+	}
+	if (strcmp(json_string_value(json_object_get(order, "account")) ?: "", q->account_id)) {
+		reply_problem(q, ACME_UNAUTHORIZED, "this order belongs to another account");
+		goto out;
+	}
+	st = order_status(order, now_utc());
+	if (strcmp(st, "ready") || inflight_has(q->s->finalizing, id)) {
+		reply_problem(q, ACME_ORDER_NOT_READY, "the order is %s, not ready%s", st,
+			      strcmp(st, "pending") ? "" : ": its authorizations are not all valid yet");
+		goto out;
+	}
+	csr = json_object_get(q->jws.payload, "csr");
+	if (!json_is_string(csr) ||
+	    b64url_decode(json_string_value(csr), json_string_length(csr), &der, &der_len) != 0 ||
+	    der_len > CSR_MAX_BYTES) {
+		reply_problem(q, ACME_MALFORMED, "finalize needs csr: base64url of a DER request");
+		goto out;
+	}
+	if (!(tpl = srv_template(q->s, account_template(q)))) {
+		reply_problem(q, ACME_SERVER_INTERNAL, "template: %s", diag_last());
+		goto out;
+	}
+	if (csr_decode_named("request", der, der_len, &req) != 0 ||
+	    csr_check("request", req, tpl->min_rsa_bits) != 0 ||
+	    csr_names_get("request", req, &names) != 0 ||
+	    hosts_resolve(names.names, names.n, &q->s->ca, tpl->wildcard, &hosts) != 0) {
+		reply_problem(q, ACME_BAD_CSR, "%s", diag_last());
+		goto out;
+	}
+	if (!same_names(order, &hosts)) {
+		reply_problem(q, ACME_BAD_CSR, "the request's names are not exactly the order's "
+					       "identifiers");
+		goto out;
+	}
+	if (finalize_queue(q, id, order, req, &hosts, tpl) != 0)
+		reply_problem(q, ACME_SERVER_INTERNAL, "cannot issue: %s", diag_last());
+out:
+	free(der);
+	csr_names_free(&names);
+	hostlist_free(&hosts);
+	X509_REQ_free(req);
+	json_decref(order);
+}
+
+void h_certificate(struct acme_req *q, const char *hex)
+{
+	unsigned char serial[STORE_SERIAL_LEN];
+	struct store_record *rec = NULL;
+	X509 *leaf = NULL;
+	char *pem = NULL, *ca_pem = NULL, *chain = NULL;
+	size_t len = 0, ca_len = 0;
+
+	if (req_authenticate(q, 0) != 0)
+		return;
+	if (serial_parse(hex, serial) != 0 || store_get(q->s->st, serial, &rec) != 0) {
+		reply_problem(q, ACME_NOT_FOUND, "no such certificate");
+		goto out;
+	}
+	if (x509_from_der(rec->cert, rec->cert_len, &leaf) != 0 || x509_to_pem(leaf, &pem, &len) ||
+	    x509_to_pem(q->s->ca.cert, &ca_pem, &ca_len) || !(chain = malloc(len + ca_len + 1))) {
+		reply_problem(q, ACME_SERVER_INTERNAL, "cannot encode the certificate");
+		goto out;
+	}
+	memcpy(chain, pem, len);
+	memcpy(chain + len, ca_pem, ca_len);
+	reply_raw(q, 200, "application/pem-certificate-chain", chain, len + ca_len, NULL);
+out:
+	free(chain);
+	free(pem);
+	free(ca_pem);
+	X509_free(leaf);
+	store_record_free(rec);
+}
