@@ -116,6 +116,11 @@ int table_row(struct table *t, const char *const *cells); /* 0 or EX_OSERR */
 void table_print(struct table *t);                        /* what is still buffered */
 void table_free(struct table *t);
 
+/* common/unitfile.c: systemd unit files (schedule, serve) */
+void unit_put_word(FILE *f, const char *word); /* one ExecStart= word, quoted as needed */
+void unit_put_text(FILE *f, const char *text); /* free text ('%' doubled) */
+char *unit_store_owner(const char *dir);       /* user name (or uid) owning dir, malloc'ed */
+
 /* common/hex.c */
 void hex_upper(const unsigned char *bytes, size_t len, char *out); /* out: 2*len+1 */
 

@@ -122,4 +122,16 @@ struct acme_server_options {
 };
 int acme_serve(store *st, const struct acme_server_options *o);
 
+/* ---- its systemd service (unit.c) ---- */
+struct acme_unit {
+	const char *dir;       /* where to write minica-serve.service */
+	int force;
+	const char *store;     /* absolute */
+	const char *pass_file; /* absolute, for LoadCredential=; NULL: no passphrase */
+	char **words;          /* ExecStart= */
+	size_t n_words;
+	int low_port;          /* a --listen port under 1024 */
+};
+int acme_unit_write(const struct acme_unit *u);
+
 #endif

@@ -5,13 +5,14 @@
  * when given), no redirects followed, at most 8 KiB read. dns-01: the TXT
  * records of _acme-challenge.NAME, looked up with libresolv (res_nquery,
  * ns_parserr) in a short-lived thread, against --resolver or the system's
- * servers; the answer comes back to the event loop through a socket pair.
+ * servers; the answer comes back to the event loop through a pipe.
  * The result is stored with the authorization and, once all of an order's
  * authorizations are valid, the order becomes ready, in one transaction.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/dns.h>
 #include <event2/http.h>
@@ -422,9 +423,9 @@ int validate_setup(struct srv *s)
 	}
 	evdns_base_set_option(s->dns, "timeout:", "5");
 	evdns_base_set_option(s->dns, "attempts:", "2");
-	if (evutil_socketpair(AF_UNIX, SOCK_STREAM, 0, s->dns_pipe) != 0 ||
-	    evutil_make_socket_nonblocking(s->dns_pipe[0]) != 0)
-		return fail(EX_OSERR, "cannot create a socket pair: %s", strerror(errno));
+	/* a pipe, not a socket pair: the service's sandbox allows no AF_UNIX sockets */
+	if (pipe2(s->dns_pipe, O_CLOEXEC) != 0 || evutil_make_socket_nonblocking(s->dns_pipe[0]) != 0)
+		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
 	s->dns_ev = event_new(s->base, s->dns_pipe[0], EV_READ | EV_PERSIST, dns01_result, s);
 	if (!s->dns_ev || event_add(s->dns_ev, NULL) != 0)
 		return fail(EX_OSERR, "out of memory");

@@ -242,41 +242,6 @@ static int remind_words(const struct schedule_args *a, const char *exe, const ch
 	return 0;
 }
 
-/*
- * systemd.service(5) "Command lines": a word in double quotes with C
- * escapes; '%' starts a specifier and '$' a variable, so both are doubled.
- */
-static void put_unit_word(FILE *f, const char *word)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789/._-+:@,=";
-	const char *p;
-
-	if (*word && strspn(word, safe) == strlen(word)) {
-		fputs(word, f);
-		return;
-	}
-	fputc('"', f);
-	for (p = word; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', f);
-		if (*p == '%' || *p == '$')
-			fputc(*p, f);
-		fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-/* Free text in a unit file: only '%' is special there. */
-static void put_unit_text(FILE *f, const char *text)
-{
-	for (; *text; text++) {
-		if (*text == '%')
-			fputc('%', f);
-		fputc(*text, f);
-	}
-}
-
 static char *service_text(const struct words *w, const char *dir, const char *user)
 {
 	char *text = NULL;
@@ -289,12 +254,12 @@ static char *service_text(const struct words *w, const char *dir, const char *us
 	      "# remind only reads the store; it needs no passphrase.\n"
 	      "[Unit]\nDescription=minica: remind about expiring certificates (store ",
 	      f);
-	put_unit_text(f, dir);
+	unit_put_text(f, dir);
 	fputs(")\nWants=network-online.target\nAfter=network-online.target\n\n"
 	      "[Service]\nType=oneshot\n",
 	      f);
 	fprintf(f, "User=");
-	put_unit_text(f, user);
+	unit_put_text(f, user);
 	fputs("\n# remind exits 1 (WARNING) or 2 (CRITICAL) after it has reminded: that is not a "
 	      "failure;\n# 3 (UNKNOWN: store unreadable, mail not sent) is.\n"
 	      "SuccessExitStatus=1 2\nExecStart=",
@@ -302,7 +267,7 @@ static char *service_text(const struct words *w, const char *dir, const char *us
 	for (i = 0; i < w->n; i++) {
 		if (i)
 			fputc(' ', f);
-		put_unit_word(f, w->v[i]);
+		unit_put_word(f, w->v[i]);
 	}
 	fputs("\n", f);
 	if (fclose(f) != 0) {
@@ -323,7 +288,7 @@ static char *timer_text(const char *dir, const char *calendar)
 	fputs("# Written by 'minica schedule'.\n[Unit]\nDescription=minica: remind about expiring "
 	      "certificates (store ",
 	      f);
-	put_unit_text(f, dir);
+	unit_put_text(f, dir);
 	fprintf(f, ")\n\n[Timer]\nOnCalendar=%s\n# a run missed while the machine was off happens "
 		   "at the next boot\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
 		calendar);
@@ -332,25 +297,6 @@ static char *timer_text(const char *dir, const char *calendar)
 		return NULL;
 	}
 	return text;
-}
-
-/* The account that owns the store is the one that can read it. */
-static char *store_owner(const char *dir)
-{
-	struct stat st;
-	struct passwd *pw;
-	char *out = NULL;
-
-	if (stat(dir, &st) != 0)
-		return NULL;
-	pw = getpwuid(st.st_uid);
-	if (pw && pw->pw_name && strspn(pw->pw_name, "abcdefghijklmnopqrstuvwxyz"
-						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-					 strlen(pw->pw_name))
-		return strdup(pw->pw_name);
-	if (asprintf(&out, "%u", (unsigned)st.st_uid) < 0)
-		return NULL;
-	return out;
 }
 
 static int write_systemd(const struct schedule_args *a, const struct words *w, const char *dir)
@@ -366,7 +312,7 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 		return rc;
 	spath = path_join(a->systemd_dir, SERVICE_NAME);
 	tpath = path_join(a->systemd_dir, TIMER_NAME);
-	user = store_owner(dir);
+	user = unit_store_owner(dir);
 	if (!spath || !tpath || !user) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
@@ -389,7 +335,7 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 		for (i = 0; f && i < w->n; i++) {
 			if (i)
 				fputc(' ', f);
-			put_unit_word(f, w->v[i]);
+			unit_put_word(f, w->v[i]);
 		}
 		if (f)
 			fclose(f);
@@ -406,7 +352,7 @@ static int write_systemd(const struct schedule_args *a, const struct words *w, c
 	for (i = 0; i < w->n; i++) {
 		if (i)
 			putchar(' ');
-		put_unit_word(stdout, w->v[i]);
+		unit_put_word(stdout, w->v[i]);
 	}
 	printf("\n  as        %s\n  when      %s (Persistent=true: a missed run happens at the next "
 	       "boot)\n",

@@ -20,6 +20,8 @@ enum {
 	OPT_RESOLVER,
 	OPT_PID_FILE,
 	OPT_VALIDATION_TIMEOUT,
+	OPT_SYSTEMD,
+	OPT_FORCE,
 };
 
 static const struct argp_option options[] = {
@@ -37,11 +39,19 @@ static const struct argp_option options[] = {
 	{"validation-timeout", OPT_VALIDATION_TIMEOUT, "SECONDS", 0,
 	 "Give up on a challenge's server after this long (default 10)", 3},
 	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the process id here", 4},
+	{"systemd", OPT_SYSTEMD, "DIR", 0,
+	 "Do not serve: write DIR/minica-serve.service that runs this command (the passphrase "
+	 "file becomes its LoadCredential=)", 5},
+	{"force", OPT_FORCE, NULL, 0, "With --systemd: replace an existing unit file", 5},
 	{0}};
 
 struct serve_args {
 	struct acme_server_options o;
 	const char *eab;
+	const char *systemd_dir;
+	int force;
+	char **words; /* the options again, for --systemd */
+	size_t n_words;
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
@@ -49,7 +59,23 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	struct serve_args *a = state->input;
 	long n;
 
+	if (key >= OPT_LISTEN && key < OPT_SYSTEMD) {
+		char *w = NULL;
+		const struct argp_option *o;
+
+		for (o = options; o->name; o++)
+			if (o->key == key && asprintf(&w, "--%s=%s", o->name, arg) < 0)
+				return ENOMEM;
+		if (!w || cli_list_add(&a->words, &a->n_words, w))
+			return free(w), ENOMEM;
+	}
 	switch (key) {
+	case OPT_SYSTEMD:
+		a->systemd_dir = arg;
+		return 0;
+	case OPT_FORCE:
+		a->force = 1;
+		return 0;
 	case OPT_LISTEN:
 		return cli_list_add(&a->o.listen, &a->o.n_listen, arg);
 	case OPT_SERVER_NAME:
@@ -88,6 +114,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			       EINVAL;
 		if (a->o.n_listen > 16)
 			return cli_usage_error("at most 16 --listen"), EINVAL;
+		if (a->force && !a->systemd_dir)
+			return cli_usage_error("--force is for --systemd"), EINVAL;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -125,6 +153,71 @@ static char *credentials_pass_file(void)
 	return path;
 }
 
+static int low_port(const struct acme_server_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_listen; i++) {
+		const char *colon = strrchr(o->listen[i], ':');
+
+		if (colon && atol(colon + 1) < 1024)
+			return 1;
+	}
+	return 0;
+}
+
+/* --systemd: the unit that runs this very command, paths made absolute. */
+static int write_unit(struct serve_args *a, store *st)
+{
+	struct acme_unit u = {0};
+	const char *pass = g_opts.pass_file && *g_opts.pass_file ? g_opts.pass_file
+								: getenv("MINICA_PASS_FILE");
+	char *exe = realpath("/proc/self/exe", NULL), *dir = realpath(store_path(st), NULL);
+	char *pass_abs = NULL, **words = NULL;
+	struct ca ca = {0};
+	size_t i;
+	int rc;
+
+	if (!exe || !dir || !(words = calloc(a->n_words + 4, sizeof(char *)))) {
+		rc = fail(EX_OSERR, "cannot find this program or the store: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = ca_load(st, &ca)))
+		goto out;
+	if (ca.key_protected) {
+		if (!pass || !*pass) {
+			rc = fail(EX_USAGE, "--systemd: give --pass-file FILE (a root-only file the "
+					    "unit loads as its credential minica-pass)");
+			goto out;
+		}
+		if (!(pass_abs = realpath(pass, NULL))) {
+			rc = fail(EX_NOINPUT, "passphrase file %s: %s", pass, strerror(errno));
+			goto out;
+		}
+	}
+	words[0] = exe;
+	words[1] = (char *)"--store";
+	words[2] = dir;
+	words[3] = (char *)"serve";
+	for (i = 0; i < a->n_words; i++)
+		words[4 + i] = a->words[i];
+	u.dir = a->systemd_dir;
+	u.force = a->force;
+	u.store = dir;
+	u.pass_file = pass_abs;
+	u.words = words;
+	u.n_words = a->n_words + 4;
+	u.low_port = low_port(&a->o);
+	rc = acme_unit_write(&u);
+out:
+	ca_release(&ca);
+	free(words);
+	free(exe);
+	free(dir);
+	free(pass_abs);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = {0};
@@ -140,8 +233,11 @@ int cmd_serve(int argc, char **argv)
 		g_opts.pass_file = cred;
 	if ((rc = store_open(store_dir(), &st)))
 		goto out;
-	rc = acme_serve(st, &a.o);
+	rc = a.systemd_dir ? write_unit(&a, st) : acme_serve(st, &a.o);
 out:
+	for (size_t i = 0; i < a.n_words; i++)
+		free(a.words[i]);
+	free(a.words);
 	store_close(st);
 	free(cred);
 	free(a.o.listen);
