@@ -14,9 +14,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.x509.oid import NameOID
 
-DIR_URL, CA_FILE, STATE, CASE = sys.argv[1:5]
-ARGS = sys.argv[5:]
-CTX = ssl.create_default_context(cafile=CA_FILE)
+DIR_URL = CA_FILE = STATE = CASE = CTX = None
+ARGS = []
+
+
+def setup(dir_url, ca_file, state_dir):
+    """Also for tests/acme_load.py, which imports this file."""
+    global DIR_URL, CA_FILE, STATE, CTX
+    DIR_URL, CA_FILE, STATE = dir_url, ca_file, state_dir
+    CTX = ssl.create_default_context(cafile=CA_FILE)
 
 
 def b64(data):
@@ -181,6 +187,9 @@ def csr_der(names):
 
 
 def main():
+    global CASE, ARGS
+    setup(*sys.argv[1:4])
+    CASE, ARGS = sys.argv[4], sys.argv[5:]
     d = directory()
     st = state()
     if CASE == 'register':            # EAB_KID EAB_KEY ('-' '-': none)
@@ -273,4 +282,5 @@ def main():
     raise SystemExit('unknown case ' + CASE)
 
 
-main()
+if __name__ == '__main__':
+    main()
