@@ -4,6 +4,7 @@
 usage: acme_load.py DIRECTORY_URL CA_FILE STATE_DIR prepare N HTTP_PORT
        acme_load.py DIRECTORY_URL CA_FILE STATE_DIR burst PROCESSES
        acme_load.py DIRECTORY_URL CA_FILE STATE_DIR check
+       acme_load.py DIRECTORY_URL CA_FILE STATE_DIR orders N
 
 prepare: an account (no EAB: the server runs with --eab optional) and N
 orders for loadNNNN.corp.example, made ready through http-01 answered here,
@@ -142,6 +143,18 @@ def check():
     print(json.dumps(counts))
 
 
+def orders(n):
+    if not p.state().get('kid'):
+        p.register('-', '-')
+    conn = Conn()
+    url = p.directory()['newOrder']
+    for i in range(n):
+        name = 'rss%06d.corp.example' % i
+        st, data = conn.post(url, {'identifiers': [{'type': 'dns', 'value': name}]})
+        assert st == 201, data
+    print(json.dumps({'orders': n}))
+
+
 def main():
     p.setup(*sys.argv[1:4])
     case = sys.argv[4]
@@ -151,6 +164,8 @@ def main():
         burst(int(sys.argv[5]))
     elif case == 'check':
         check()
+    elif case == 'orders':
+        orders(int(sys.argv[5]))
     else:
         raise SystemExit('unknown case ' + case)
 
