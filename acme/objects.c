@@ -54,7 +54,8 @@ static int decode(const char *key, void *val, size_t len, json_t **out)
 	return 0;
 }
 
-int acme_obj_get(store *st, int kind, const char *id, json_t **out)
+/* From a snapshot of its own (txn NULL) or inside a write transaction. */
+static int obj_get(store *st, store_txn *txn, int kind, const char *id, json_t **out)
 {
 	char key[256];
 	void *val = NULL;
@@ -64,28 +65,22 @@ int acme_obj_get(store *st, int kind, const char *id, json_t **out)
 	*out = NULL;
 	if (obj_key(kind, id, key, sizeof(key)) != 0)
 		return 0; /* no such object can exist */
-	if ((rc = store_acme_get(st, key, &val, &len)) || !val)
+	rc = txn ? store_txn_acme_get(txn, key, &val, &len) : store_acme_get(st, key, &val, &len);
+	if (rc || !val)
 		return rc;
 	rc = decode(key, val, len, out);
 	free(val);
 	return rc;
 }
 
+int acme_obj_get(store *st, int kind, const char *id, json_t **out)
+{
+	return obj_get(st, NULL, kind, id, out);
+}
+
 int acme_obj_txn_get(store_txn *txn, int kind, const char *id, json_t **out)
 {
-	char key[256];
-	void *val = NULL;
-	size_t len = 0;
-	int rc;
-
-	*out = NULL;
-	if (obj_key(kind, id, key, sizeof(key)) != 0)
-		return 0;
-	if ((rc = store_txn_acme_get(txn, key, &val, &len)) || !val)
-		return rc;
-	rc = decode(key, val, len, out);
-	free(val);
-	return rc;
+	return obj_get(NULL, txn, kind, id, out);
 }
 
 int acme_obj_put(store_txn *txn, int kind, const char *id, json_t *obj, int is_new)

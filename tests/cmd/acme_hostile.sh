@@ -74,6 +74,28 @@ assert_contains "$out" "mail-hub1.corp.example" "the certificate is in the store
 refused 403 orderNotReady finalize finalize mail-hub1.corp.example
 ok "finalize after the refusals"
 
+# renewalInfo (RFC 9773) for that certificate: a window inside its life that
+# ends before 'minica check' would warn (60 days before notAfter).
+serial=$("$MINICA" --json list --host mail-hub1.corp.example | jq -r '.[0].serial')
+mkdir "$T/ari"
+run export --serial "$serial" --pem "$T/ari"
+assert_rc 0 "export"
+crt=$(ls "$T"/ari/*.crt | head -1)
+aki=$(openssl x509 -in "$crt" -noout -ext authorityKeyIdentifier | sed -n 's/^ *\(keyid:\)\{0,1\}\([0-9A-F:]\{20,\}\).*/\2/p' | tr -d ':')
+b64u() { perl -e 'print pack("H*", shift)' "$1" | base64 | tr '+/' '-_' | tr -d '=\n'; }
+certid="$(b64u "$aki").$(b64u "$serial")"
+hdrs=$(curl -s -D - -o "$T/ari.json" --cacert "$T/ca.pem" "https://127.0.0.1:$ACME_PORT/acme/renewal-info/$certid")
+assert_contains "$hdrs" "Retry-After: 21600" "renewalInfo Retry-After"
+start=$(date -u -d "$(jq -r .suggestedWindow.start "$T/ari.json")" +%s) || fail "no window start: $(cat "$T/ari.json")"
+end=$(date -u -d "$(jq -r .suggestedWindow.end "$T/ari.json")" +%s)
+nb=$(date -u -d "$(openssl x509 -in "$crt" -noout -startdate | cut -d= -f2)" +%s)
+na=$(not_after "$crt")
+[ "$nb" -lt "$start" ] && [ "$start" -lt "$end" ] && [ "$end" -le $((na - 60 * 86400)) ] ||
+	fail "renewalInfo window $start..$end for a certificate valid $nb..$na"
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/ca.pem" "https://127.0.0.1:$ACME_PORT/acme/renewal-info/$(b64u "$aki").AAAA")
+assert_eq "$code" "404" "renewalInfo for an unknown certificate"
+ok "renewalInfo: a window inside the certificate's life, before check warns"
+
 # A challenge whose server accepts and never answers: invalid within the timeout.
 /usr/bin/python3 -c '
 import socket, sys, time
