@@ -21,7 +21,7 @@ O=${BENCH_ACME_ORDERS:-10000}
 mkdir -p "$B"
 . "$SRC/bench/lib.sh"
 PIDS=""
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done' EXIT
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done' EXIT
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 waitport() {
 	/usr/bin/python3 - "$1" <<'PY'

@@ -36,6 +36,8 @@ stop_all() {
 	PIDS=""
 }
 trap 'stop_all; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+# killed (a timeout): still stop the servers, through the EXIT trap
+trap 'exit 143' TERM INT HUP
 
 # start_dns: pebble-challtestsrv answering A queries with 127.0.0.1 (no AAAA),
 # TXT records set through its management API. Sets DNS_PORT, MGMT_PORT.
