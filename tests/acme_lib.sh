@@ -47,7 +47,7 @@ start_dns() {
 	pebble-challtestsrv -dns01 "127.0.0.1:$DNS_PORT" -management "127.0.0.1:$MGMT_PORT" \
 		-http01 "" -https01 "" -tlsalpn01 "" -defaultIPv6 "" >"$T/challtestsrv.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_port "$MGMT_PORT"
+	wait_port "$MGMT_PORT" 30
 }
 
 # start_serve ARGS...: minica serve on a free port; sets ACME_PORT, DIR_URL, SERVE_PID.
@@ -57,6 +57,6 @@ start_serve() {
 		--server-name acme.corp.example "$@" >"$T/serve.log" 2>&1 &
 	SERVE_PID=$!
 	PIDS="$PIDS $SERVE_PID"
-	wait_port "$ACME_PORT" 20
+	wait_port "$ACME_PORT" 60
 	DIR_URL="https://127.0.0.1:$ACME_PORT/acme/directory"
 }

@@ -44,7 +44,7 @@ ok "store verify is clean"
 "$MINICA" --pass-file "$PASS" serve --listen "127.0.0.1:$ACME_PORT" --server-name acme.corp.example \
 	--eab optional --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT" >"$T/serve2.log" 2>&1 &
 PIDS="$PIDS $!"
-wait_port "$ACME_PORT" 20
+wait_port "$ACME_PORT" 60
 load check >"$T/check.out" 2>&1 || fail "check: $(tail -3 "$T/check.out")"
 valid=$(jq -r .valid "$T/check.out")
 again=$(jq -r .finalized_now "$T/check.out")

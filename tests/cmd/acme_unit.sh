@@ -60,7 +60,7 @@ CREDENTIALS_DIRECTORY="$T/cred" "$MINICA" serve --listen "127.0.0.1:$port" --ser
 	>"$T/serve.log" 2>&1 </dev/null &
 pid=$!
 PIDS="$PIDS $pid"
-wait_port "$port" 20
+wait_port "$port" 60
 curl -sf --cacert "$T/ca.pem" "https://127.0.0.1:$port/acme/directory" | jq -e .newNonce >/dev/null ||
 	fail "the server started from the credential does not answer"
 kill -HUP "$pid"
