@@ -208,3 +208,48 @@ int store_acme_count(store *st, uint64_t *entries)
 	*entries = s.ms_entries;
 	return 0;
 }
+
+/*
+ * store verify's part: the table's shape only (the store does not read the
+ * documents): every key "K/ID" of a known kind with a printable ID, every
+ * value a non-empty JSON object text.
+ */
+int store_acme_verify(store *st, MDB_txn *txn, void (*problem)(void *ctx, const char *line),
+		      void *ctx, uint64_t *count)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	char line[300];
+	int rc;
+
+	*count = 0;
+	rc = mdb_dbi_open(txn, ACME_DB, 0, &dbi);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return lmdb_fail(st, "open the ACME table", rc);
+	if ((rc = mdb_cursor_open(txn, dbi, &c)))
+		return lmdb_fail(st, "open cursor", rc);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const char *key = k.mv_data, *val = v.mv_data;
+		size_t i, ok = k.mv_size >= 3 && strchr("aetozc", key[0]) && key[1] == '/';
+
+		for (i = 2; ok && i < k.mv_size; i++)
+			ok = key[i] > 0x20 && key[i] < 0x7f && key[i] != '/';
+		(*count)++;
+		if (!ok) {
+			snprintf(line, sizeof(line), "ACME table: entry %llu has a malformed key",
+				 (unsigned long long)*count);
+			problem(ctx, line);
+		} else if (v.mv_size < 2 || val[0] != '{' || val[v.mv_size - 1] != '}') {
+			snprintf(line, sizeof(line), "ACME object %.*s: not a JSON object (damaged)",
+				 (int)(k.mv_size < 200 ? k.mv_size : 200), key);
+			problem(ctx, line);
+		}
+	}
+	rc = rc == MDB_NOTFOUND ? 0 : lmdb_fail(st, "walk the ACME table", rc);
+	mdb_cursor_close(c);
+	return rc;
+}

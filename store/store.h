@@ -138,6 +138,7 @@ int store_stats_get(store *st, struct store_stats *out);
  */
 struct store_verify_counts {
 	uint64_t records, hosts, host_entries, expiry_entries, ca_versions, audit_entries;
+	uint64_t acme_objects; /* the ACME table's entries, checked for shape (store/acme.c) */
 };
 struct store_verify_hooks {
 	void (*problem)(void *ctx, const char *line);

@@ -29,6 +29,8 @@ struct store_txn {
 #define REVOKED_DB "revoked"
 
 int lmdb_fail(const store *st, const char *what, int err);
+int store_acme_verify(store *st, MDB_txn *txn, void (*problem)(void *ctx, const char *line),
+		      void *ctx, uint64_t *count); /* acme.c */
 int read_begin(store *st, MDB_txn **txn);
 uint32_t get_u32(const unsigned char *p);
 uint64_t get_u64(const unsigned char *p);

@@ -62,4 +62,14 @@ assert_eq "$(printf '%s\n' "$out" | grep -c 'acme account add')" "2" "two add en
 assert_contains "$out" "kid=$kid account=(none registered)" "the disable entry"
 run store verify
 assert_rc 0 "store verify"
+assert_contains "$out" "ACME objects    2" "store verify counts the ACME table"
+
+# store verify checks the ACME table's shape: a damaged value and a bad key are found.
+cp -r "$MINICA_STORE" "$T/damaged"
+printf 'e/broken\nnot json\nbad key\n{}\n' | mdb_load -T -s acme "$T/damaged" || fail "mdb_load"
+run --store "$T/damaged" store verify
+assert_rc 74 "store verify of a damaged ACME table"
+assert_contains "$out" "ACME object e/broken: not a JSON object (damaged)" "damaged value"
+assert_contains "$out" "ACME table: entry" "malformed key"
+ok "store verify checks the ACME table"
 finish
