@@ -5,13 +5,17 @@
  * verifier against the CA); then it waits for the group commit: the flush
  * event runs after every request that arrived in the same turn of the loop,
  * stores all their records, audit entries and orders in one transaction and
- * only then answers them. A certificate is durable before its response is
- * sent, and an order is either still ready or valid with its certificate.
+ * only then answers them (the commit runs in a thread, and the requests that
+ * arrive meanwhile form the next batch). A certificate is durable before its
+ * response is sent, and an order is either still ready or valid with its
+ * certificate.
  */
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server.h"
 
@@ -83,22 +87,37 @@ static int flush_fn(store_txn *txn, void *vctx)
 	return 0;
 }
 
-void finalize_flush(evutil_socket_t fd, short what, void *arg)
-{
-	struct srv *s = arg;
-	struct flush_ctx c = {s->batch};
-	struct pending *p, *next;
+/*
+ * The commit runs in a thread of its own, so that the loop goes on reading,
+ * checking and signing the next requests while the disk syncs; those form
+ * the next batch, committed as soon as this one is done. The thread touches
+ * only the batch it was given and the store (LMDB serialises writers).
+ */
+struct commit {
+	struct srv *s;
+	struct pending *list;
 	int rc;
+	char error[512];
+};
 
-	(void)fd;
-	(void)what;
-	s->batch = NULL;
-	s->batch_tail = &s->batch;
-	s->batch_len = 0;
-	if (!c.list)
-		return;
-	rc = store_write(s->st, flush_fn, &c);
-	for (p = c.list; p; p = next) {
+static void *commit_thread(void *arg)
+{
+	struct commit *c = arg;
+	struct flush_ctx f = {c->list};
+
+	c->rc = store_write(c->s->st, flush_fn, &f);
+	if (c->rc)
+		snprintf(c->error, sizeof(c->error), "%s", diag_last());
+	if (write(c->s->commit_pipe[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
+		abort(); /* the loop would wait for this batch forever */
+	return NULL;
+}
+
+static void answer(struct srv *s, struct pending *list, int rc, const char *error)
+{
+	struct pending *p, *next;
+
+	for (p = list; p; p = next) {
 		next = p->next;
 		inflight_del(&s->finalizing, p->order_id);
 		if (rc == 0) {
@@ -107,10 +126,57 @@ void finalize_flush(evutil_socket_t fd, short what, void *arg)
 		} else {
 			reply_problem(p->q, ACME_SERVER_INTERNAL, "the certificate could not be stored "
 								  "(%s); finalize again",
-				      diag_last());
+				      error);
 		}
 		pending_free(p);
 	}
+}
+
+void finalize_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *s = arg;
+	struct pending *list = s->batch;
+	struct commit *c;
+	pthread_t t;
+
+	(void)fd;
+	(void)what;
+	if (!list || s->committing)
+		return; /* the batch waits for the commit in progress */
+	s->batch = NULL;
+	s->batch_tail = &s->batch;
+	s->batch_len = 0;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		answer(s, list, EX_OSERR, "out of memory");
+		return;
+	}
+	c->s = s;
+	c->list = list;
+	s->committing = 1;
+	if (pthread_create(&t, NULL, commit_thread, c) != 0) {
+		s->committing = 0;
+		answer(s, list, EX_OSERR, "cannot start the commit");
+		free(c);
+		return;
+	}
+	pthread_detach(t);
+}
+
+/* The commit thread is done: answer its batch, commit the next. */
+void finalize_committed(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *s = arg;
+	struct commit *c = NULL;
+
+	(void)what;
+	while (read(fd, &c, sizeof(c)) == (ssize_t)sizeof(c)) {
+		s->committing = 0;
+		answer(s, c->list, c->rc, c->error);
+		free(c);
+	}
+	if (s->batch)
+		finalize_flush(-1, 0, s);
 }
 
 /* The CSR's names, as issue/ resolves them, must be exactly the order's. */

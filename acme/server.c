@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/buffer.h>
@@ -315,7 +316,7 @@ static void drained(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->batch_len || s->finalizing || s->validating) {
+	if (s->batch_len || s->finalizing || s->validating || s->committing) {
 		/* a group commit or a validation is still due: look again shortly */
 		struct timeval tv = {0, 50000};
 
@@ -426,6 +427,12 @@ static int setup(struct srv *s)
 	if (event_add(s->sig_term, NULL) || event_add(s->sig_int, NULL) || event_add(s->sig_hup, NULL))
 		return fail(EX_SOFTWARE, "cannot catch signals");
 	s->batch_tail = &s->batch;
+	if (pipe2(s->commit_pipe, O_CLOEXEC) != 0 ||
+	    evutil_make_socket_nonblocking(s->commit_pipe[0]) != 0 ||
+	    !(s->commit_ev = event_new(s->base, s->commit_pipe[0], EV_READ | EV_PERSIST,
+				       finalize_committed, s)) ||
+	    event_add(s->commit_ev, NULL) != 0)
+		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
 	if ((rc = tls_setup(s)) || (rc = validate_setup(s)))
 		return rc;
 	evhttp_set_bevcb(s->http, on_connection, s);
@@ -454,12 +461,15 @@ static void teardown(struct srv *s)
 		inflight_del(&s->finalizing, s->finalizing->id);
 	if (s->http)
 		evhttp_free(s->http);
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 7; i++) {
 		struct event *e[] = {s->flush_ev, s->drain_timer, s->sig_term, s->sig_int,
-				     s->sig_hup, s->tls_timer};
+				     s->sig_hup, s->tls_timer, s->commit_ev};
 		if (e[i])
 			event_free(e[i]);
 	}
+	for (i = 0; i < 2; i++)
+		if (s->commit_pipe[i] >= 0)
+			close(s->commit_pipe[i]);
 	SSL_CTX_free(s->ssl);
 	nonces_free(s->nonces);
 	if (s->base)
@@ -476,6 +486,7 @@ int acme_serve(store *st, const struct acme_server_options *o)
 	s.st = st;
 	s.o = o;
 	s.dns_pipe[0] = s.dns_pipe[1] = -1;
+	s.commit_pipe[0] = s.commit_pipe[1] = -1;
 	s.validation_timeout = 10;
 	signal(SIGPIPE, SIG_IGN);
 	secrets_protect();

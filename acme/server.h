@@ -51,6 +51,9 @@ struct srv {
 	int64_t tls_not_after;
 	int dns_pipe[2];
 	struct event *dns_ev;
+	int commit_pipe[2];        /* finalize.c: the commit thread's results */
+	struct event *commit_ev;
+	int committing;
 	long validation_timeout;
 	unsigned long issued, requests;
 };
@@ -117,6 +120,7 @@ void validate_teardown(struct srv *s);
 
 /* finalize.c */
 void finalize_flush(evutil_socket_t fd, short what, void *arg);
+void finalize_committed(evutil_socket_t fd, short what, void *arg);
 int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, X509_REQ *req,
 		   struct hostlist *hosts, const struct template *tpl);
 
