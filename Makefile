@@ -2,9 +2,11 @@
 #
 #   make demo     install missing build dependencies, build, create a demo CA
 #                 in ./demo-store and issue mail-hub1 with a PFX into ./demo-out
-#   make check    install missing dependencies, build, run every test, then
-#                 build with AddressSanitizer + UBSan and run them again
+#   make check    install missing dependencies, check that every include points
+#                 down a layer, build, run every test, then build with
+#                 AddressSanitizer + UBSan and run them again
 #   make install  PREFIX=/usr/local (Debian's unrelated 'minica' is in /usr/bin)
+#   make fresh-check  the first two on a minimal Debian 12 made by debootstrap (root)
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -39,17 +41,18 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PK
              -DMINICA_TEMPLATEDIR='"$(DATADIR)/templates"' -MMD -MP
 LDLIBS     = $(PKG_LIBS) $(ARGP_LIBS) -lpthread
 
-LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c exchange/*.c report/*.c acme/*.c cmd/*.c)
+LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c expiry/*.c exchange/*.c report/*.c acme/*.c cmd/*.c)
 LIB_OBJS   = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
-DEB_BUILD  = gcc make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev
+DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
+             mono-runtime mono-mcs \
              strace clang libclang-rt-dev
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
@@ -66,8 +69,8 @@ FUZZ_FLAGS          = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 FUZZ_SRCS          := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS           = $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
 
-.PHONY: all build deps deps-test check test unit cmdtest asan fuzz fuzz-check fuzz-build \
-        fuzz-bins demo bench install install-docs dist clean FORCE
+.PHONY: all build deps deps-test check layers test unit cmdtest asan fuzz fuzz-check fuzz-build \
+        fuzz-bins demo bench install install-docs dist clean fresh-check FORCE
 
 all: build
 
@@ -116,8 +119,13 @@ cmdtest: $(BUILD)/minica
 
 test: unit cmdtest
 
+# Every #include points down a layer (scripts/check-layers.sh, README "Source layout").
+layers:
+	@sh scripts/check-layers.sh
+
 check:
 	@$(MAKE) --no-print-directory deps-test
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-check
@@ -151,6 +159,10 @@ fuzz: fuzz-build
 
 fuzz-check: fuzz-build
 	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
+
+# README's first commands on a minimal Debian 12 made by debootstrap (root; minutes).
+fresh-check:
+	@sh tests/fresh.sh
 
 demo:
 	@$(MAKE) --no-print-directory deps

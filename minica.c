@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "minica.h"
-#include "subcommands.h"
+#include "common/common.h"
+#include "cmd/cmd.h"
 
 struct command {
 	const char *name;
@@ -85,7 +85,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static const struct argp_child children[] = {COMMON_CHILD, {0}};
 static const struct argp argp = {
 	NULL, parse, "COMMAND [ARGS...]",
 	"A small private certificate authority for SMTP transport certificates "
@@ -94,7 +93,7 @@ static const struct argp argp = {
 	"Exit codes: 0 ok, 64 usage, 65 bad input, 66 input missing, 73 cannot create "
 	"output, 74 I/O error, 75 retry, 77 permission or wrong passphrase, 70 internal "
 	"error; check and remind: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-	children, help_filter, NULL};
+	cli_children, help_filter, NULL};
 
 int main(int argc, char **argv)
 {

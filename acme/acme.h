@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 struct json_t;
 

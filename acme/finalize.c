@@ -24,21 +24,15 @@ struct pending {
 	struct acme_req *q;
 	char order_id[ACME_ID_LEN + 1];
 	json_t *order;
-	struct store_record rec;
+	struct csr_signing sg; /* issue/'s: the same checks, record and audit entry as sign */
+	char source[200];      /* the audit entry's csr=: which order, which account */
 	char serial[2 * STORE_SERIAL_LEN + 1];
-	char detail[1024];
 };
 
 static void pending_free(struct pending *p)
 {
-	size_t i;
-
 	json_decref(p->order);
-	free(p->rec.cert);
-	for (i = 0; i < p->rec.n_hosts; i++)
-		free(p->rec.hosts[i]);
-	free(p->rec.hosts);
-	free(p->rec.template_name);
+	csr_signing_release(&p->sg);
 	free(p);
 }
 
@@ -53,7 +47,6 @@ static int flush_fn(store_txn *txn, void *vctx)
 	int rc;
 
 	for (p = c->list; p; p = p->next) {
-		struct store_audit a = {0};
 		json_t *order = NULL, *link;
 
 		/* the order as stored now: it must still be ready */
@@ -67,7 +60,7 @@ static int flush_fn(store_txn *txn, void *vctx)
 		json_object_set_new(order, "certificate", json_string(p->serial));
 		link = json_pack("{s:s, s:s}", "account", json_string_value(json_object_get(order, "account")),
 				 "order", p->order_id);
-		if ((rc = store_txn_insert(txn, &p->rec)) ||
+		if ((rc = csr_signing_insert(txn, &p->sg)) ||
 		    (rc = acme_obj_put(txn, KIND_ORDER, p->order_id, order, 0)) ||
 		    (rc = link ? acme_obj_put(txn, 'c', p->serial, link, 1) : EX_OSERR)) {
 			json_decref(order);
@@ -77,12 +70,6 @@ static int flush_fn(store_txn *txn, void *vctx)
 		json_decref(link);
 		json_decref(p->order);
 		p->order = order;
-		a.action = (char *)"sign";
-		a.detail = p->detail;
-		a.has_serial = 1;
-		memcpy(a.serial, p->rec.serial, STORE_SERIAL_LEN);
-		if ((rc = store_txn_audit(txn, &a)))
-			return rc;
 	}
 	return 0;
 }
@@ -222,63 +209,42 @@ static const char *account_template(struct acme_req *q)
 	return name;
 }
 
-int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, X509_REQ *req,
-		   struct hostlist *hosts, const struct template *tpl)
+/* The checked request signed now (issue/'s path), then queued for the group commit. */
+int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, struct pending *p,
+		   const struct template *tpl)
 {
 	struct srv *s = q->s;
-	struct pending *p = calloc(1, sizeof(*p));
-	struct leaf_spec spec = {0};
-	X509 *leaf = NULL;
-	char kd[32];
-	size_t i, used;
-	int rc = -1;
 
-	if (!p)
+	if (csr_signing_build(&p->sg, &s->ca, tpl, 0) != 0)
 		return -1;
-	spec.hosts = hosts;
-	spec.tpl = tpl;
-	spec.key = X509_REQ_get0_pubkey(req);
-	if (serial_random(spec.serial) || leaf_build(&s->ca, &spec, &leaf) ||
-	    leaf_record(&s->ca, tpl, leaf, hosts, &p->rec))
-		goto out;
-	serial_hex(p->rec.serial, p->serial);
-	used = (size_t)snprintf(p->detail, sizeof(p->detail),
-				"template=%s acme order=%s account=%s key=%s hosts=", tpl->name,
-				order_id, q->account_id, key_describe(spec.key, kd));
-	for (i = 0; i < hosts->n && used < sizeof(p->detail); i++)
-		used += (size_t)snprintf(p->detail + used, sizeof(p->detail) - used, "%s%s",
-					 i ? "," : "", hosts->names[i]);
+	serial_hex(p->sg.rec.serial, p->serial);
 	snprintf(p->order_id, sizeof(p->order_id), "%s", order_id);
 	if (inflight_add(&s->finalizing, order_id) != 0)
-		goto out;
+		return -1;
 	p->q = q;
 	p->order = json_incref(order);
 	*s->batch_tail = p;
 	s->batch_tail = &p->next;
 	s->batch_len++;
 	event_active(s->flush_ev, EV_TIMEOUT, 0);
-	p = NULL;
-	rc = 0;
-out:
-	X509_free(leaf);
-	if (p)
-		pending_free(p);
-	return rc;
+	return 0;
 }
 
 void h_finalize(struct acme_req *q, const char *id)
 {
-	struct hostlist hosts = {0};
-	struct csr_names names = {{0}, 0};
+	struct pending *p = calloc(1, sizeof(*p));
 	const struct template *tpl;
-	X509_REQ *req = NULL;
 	json_t *order = NULL, *csr;
 	unsigned char *der = NULL;
 	size_t der_len = 0;
 	const char *st;
 
 	if (req_authenticate(q, 0) != 0)
-		return;
+		goto out;
+	if (!p) {
+		reply_problem(q, ACME_SERVER_INTERNAL, "out of memory");
+		goto out;
+	}
 	if (acme_obj_get(q->s->st, KIND_ORDER, id, &order) != 0 || !order) {
 		reply_problem(q, order ? ACME_SERVER_INTERNAL : ACME_NOT_FOUND, "no such order");
 		goto out;
@@ -304,25 +270,27 @@ void h_finalize(struct acme_req *q, const char *id)
 		reply_problem(q, ACME_SERVER_INTERNAL, "template: %s", diag_last());
 		goto out;
 	}
-	if (csr_decode_named("request", der, der_len, &req) != 0 ||
-	    csr_check("request", req, tpl->min_rsa_bits) != 0 ||
-	    csr_names_get("request", req, &names) != 0 ||
-	    hosts_resolve(names.names, names.n, &q->s->ca, tpl->wildcard, &hosts) != 0) {
+	snprintf(p->source, sizeof(p->source), "acme order=%s account=%s", id, q->account_id);
+	p->sg.label = "request";
+	p->sg.source = p->source;
+	if (csr_signing_prepare(&p->sg, der, der_len, tpl, &q->s->ca) != 0) {
 		reply_problem(q, ACME_BAD_CSR, "%s", diag_last());
 		goto out;
 	}
-	if (!same_names(order, &hosts)) {
+	if (!same_names(order, &p->sg.hosts)) {
 		reply_problem(q, ACME_BAD_CSR, "the request's names are not exactly the order's "
 					       "identifiers");
 		goto out;
 	}
-	if (finalize_queue(q, id, order, req, &hosts, tpl) != 0)
+	if (finalize_queue(q, id, order, p, tpl) != 0) {
 		reply_problem(q, ACME_SERVER_INTERNAL, "cannot issue: %s", diag_last());
+		goto out;
+	}
+	p = NULL; /* queued: answered after the commit */
 out:
+	if (p)
+		pending_free(p);
 	free(der);
-	csr_names_free(&names);
-	hostlist_free(&hosts);
-	X509_REQ_free(req);
 	json_decref(order);
 }
 

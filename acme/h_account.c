@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expiry/expiry.h"
 #include "server.h"
 
 void h_directory(struct acme_req *q)

@@ -10,6 +10,7 @@
 #include <event2/http.h>
 #include <string.h>
 
+#include "expiry/expiry.h"
 #include "server.h"
 
 #define RETRY_AFTER "21600" /* six hours, as the RFC suggests */

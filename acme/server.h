@@ -121,8 +121,8 @@ void validate_teardown(struct srv *s);
 /* finalize.c */
 void finalize_flush(evutil_socket_t fd, short what, void *arg);
 void finalize_committed(evutil_socket_t fd, short what, void *arg);
-int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, X509_REQ *req,
-		   struct hostlist *hosts, const struct template *tpl);
+int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, struct pending *p,
+		   const struct template *tpl);
 
 /* tlscert.c */
 int tls_setup(struct srv *s);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "acme.h"
+#include "expiry/expiry.h"
 
 #define SERVE_UNIT "minica-serve.service"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 static int load_name_constraints(struct ca *ca)
 {

@@ -75,70 +75,22 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 		       EVP_PKEY **out);
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
+/* ---- a new CA (create.c) ---- */
+struct ca_new {
+	const char *name, *org;  /* subject CN and O (org may be NULL) */
+	long years;              /* 0: 20 */
+	char *const *permit;     /* DNS nameConstraints permitted subtrees, normalised */
+	size_t n_permit;
+	const char *domain;      /* default DNS domain, normalised; NULL when none */
+	const char *key_name;    /* "rsa:4096": for the audit entry */
+};
+int ca_build_cert(const struct ca_new *spec, EVP_PKEY *key, X509 **out);
+/* A new store at dir holding cert and key (encrypted with pass; NULL: stored unencrypted). */
+int ca_create(const char *dir, const struct ca_new *spec, EVP_PKEY *key, X509 *cert,
+	      const char *pass, size_t passlen, store **out);
+/* extend.c: the next CA version, valid until not_after (later than now: the caller checks). */
+int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out);
 
-/* ---- the expiry policy behind check and remind (policy.c, SPEC section 6) ---- */
-#define POLICY_CA_WARN 365 /* days */
-#define POLICY_CA_CRIT 90
-#define POLICY_LEAF_WARN 60
-#define POLICY_LEAF_CRIT 14
-#define POLICY_EXTEND_YEARS 10 /* what the advice suggests */
-struct policy_limits {
-	long ca_warn, ca_crit, leaf_warn, leaf_crit; /* days */
-};
-struct policy_leaf {
-	struct store_record *rec;
-	int state;        /* MON_WARNING or MON_CRITICAL */
-	long days;        /* days left, negative once expired */
-	int by_host;      /* 'renew --host FIRST-NAME' picks this very certificate */
-};
-struct policy_report {
-	int64_t now;
-	struct policy_limits limits;
-	char *store;              /* absolute path, for the commands that fix things */
-	char *ca_subject;
-	char ca_thumbprint[THUMBPRINT_HEX];
-	uint32_t ca_version;
-	int64_t ca_not_after;
-	long ca_days;
-	int ca_state;
-	int ca_clamps;            /* the CA ends before a certificate of the longest template */
-	char *longest_template;   /* NULL when no template was found */
-	long longest_days;
-	struct policy_leaf *leaves; /* WARNING or CRITICAL, soonest first */
-	size_t n_leaves, n_expired, n_critical, n_warning, n_replaced;
-	int status;               /* the worst state: the exit code */
-};
-int policy_limits_check(const struct policy_limits *lim); /* 0 or EX_USAGE after a message */
-int policy_evaluate(store *st, const struct ca *ca, const struct policy_limits *lim,
-		    struct policy_report *out);
-void policy_release(struct policy_report *r);
-const char *policy_state_name(int state); /* "OK", "WARNING", "CRITICAL", "UNKNOWN" */
-const char *policy_ago(int64_t t, int64_t now, char buf[32]); /* "3 days ago" */
-char *policy_summary(const struct policy_report *r);  /* one line, malloc'ed */
-char *policy_perfdata(const struct policy_report *r); /* Nagios performance data */
-char *policy_fix_ca(const struct policy_report *r);
-char *policy_fix_leaf(const struct policy_report *r, const struct policy_leaf *leaf);
-struct json_t *policy_json(const struct policy_report *r);
-int policy_exit_code(int rc); /* any other exit code of check/remind becomes UNKNOWN */
-char *sh_quote(const char *word); /* one /bin/sh word, malloc'ed */
-/* cmd_check.c: --warn --crit --leaf-warn --leaf-crit as an argp child (input: policy_limits) */
-extern const struct argp policy_argp;
-void policy_report_unknown(const char *why); /* the UNKNOWN status line (or JSON) on stdout */
-
-/* ---- mail for remind (sendmail.c) ---- */
-#define MAIL_DEFAULT_COMMAND "/usr/sbin/sendmail -t -oi"
-int mail_address_check(const char *addr); /* 0 for a plain local@domain, else -1 */
-/* --mail (repeatable), --from and --sendmail of remind and schedule: an argp child */
-struct mail_options {
-	char **to;
-	size_t n_to;
-	const char *from, *sendmail;
-};
-extern const struct argp mail_argp; /* input: struct mail_options */
-char *mail_default_from(void);            /* user@host, malloc'ed */
-char *mail_message(const char *from, char *const *to, size_t n_to, const char *subject,
-		   const char *status, const char *body); /* RFC 5322 text, malloc'ed */
-int mail_send(const char *command, const char *message); /* no shell; bounded wait */
 /* ---- revocation reasons and CRLs (crl.c) ---- */
 #define CRL_NUMBER_KEY "crl.number"           /* meta: the last CRL number, decimal */
 #define CRL_LAST_UPDATE_KEY "crl.last_update" /* meta: its thisUpdate, decimal seconds */
@@ -165,16 +117,5 @@ int crl_encode(X509_CRL *crl, int der, unsigned char **data, size_t *len);
  */
 int ca_verify_store(store *st, void (*problem)(void *ctx, const char *line), void *ctx,
 		    struct store_verify_counts *counts);
-
-/* ---- commands of this area ---- */
-int cmd_init(int argc, char **argv);
-int cmd_ca(int argc, char **argv);
-int ca_extend(int argc, char **argv); /* 'ca extend', in the ca_commands table */
-int cmd_check(int argc, char **argv);
-int cmd_remind(int argc, char **argv);
-int cmd_schedule(int argc, char **argv);
-int cmd_revoke(int argc, char **argv);
-int cmd_crl(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
 
 #endif

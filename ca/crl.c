@@ -22,7 +22,7 @@
 #include <strings.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 /*
  * RFC 5280 5.3.1 CRLReason values that make sense for a leaf that minica

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 void secret_free(unsigned char *p, size_t len)
 {

@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 int keyspec_parse(const char *text, struct keyspec *out)
 {

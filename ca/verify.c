@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 struct verify_ctx {
 	void (*problem)(void *ctx, const char *line);

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "ca.h"
-#include "minica.h"
+#include "common/common.h"
 
 int x509_from_der(const void *der, size_t len, X509 **out)
 {

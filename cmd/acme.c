@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "acme/acme.h"
-#include "minica.h"
+#include "cmd/cmd.h"
+#include "common/common.h"
 
 enum { OPT_NAMES = 0x100, OPT_TEMPLATE, OPT_COMMENT };
 

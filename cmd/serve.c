@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "acme/acme.h"
-#include "minica.h"
+#include "cmd/cmd.h"
+#include "common/common.h"
 
 enum {
 	OPT_LISTEN = 0x100,

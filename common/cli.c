@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 enum {
 	OPT_STORE = 0x1000,
@@ -34,7 +34,9 @@ static const struct argp_option common_options[] = {
 	{"pass-file", OPT_PASS_FILE, "FILE",
 	 0, "CA passphrase: first line of FILE (default $MINICA_PASS_FILE, else a prompt)", 0},
 	{"templates", OPT_TEMPLATES, "DIR", 0,
-	 "Template directory searched first (default $MINICA_TEMPLATES)", 0},
+	 "Template directory searched first (default $MINICA_TEMPLATES, else a checkout's "
+	 "templates/ beside the build directory, then the installed ones)",
+	 0},
 	{"help", '?', NULL, 0, "Give this help list", -1},
 	{"usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1},
 	{"version", 'V', NULL, 0, "Print the version and exit", -1},
@@ -85,6 +87,19 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp common_argp = {common_options, common_parse, NULL, NULL, NULL, NULL, NULL};
+const struct argp_child cli_children[] = {COMMON_CHILD, {0}};
+
+error_t cli_unexpected(const char *arg)
+{
+	cli_usage_error("unexpected argument '%s'", printable(arg));
+	return EINVAL;
+}
+
+error_t cli_no_args(int key, char *arg, struct argp_state *state)
+{
+	(void)state;
+	return key == ARGP_KEY_ARG ? cli_unexpected(arg) : ARGP_ERR_UNKNOWN;
+}
 
 int cli_parse(const struct argp *argp, int argc, char **argv, const char *cmd_name,
 	      void *input)

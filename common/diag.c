@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 /* Where the current diagnostics come from ("hosts file F line 7"), per thread. */
 static _Thread_local char context[256];

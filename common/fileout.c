@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 char *path_join(const char *dir, const char *name)
 {

@@ -1,4 +1,4 @@
-#include "minica.h"
+#include "common/common.h"
 
 void hex_upper(const unsigned char *bytes, size_t len, char *out)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 /*
  * Text read from disk may not be UTF-8 (a damaged record), and jansson

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 #define PASS_MAX 1024
 #define PASS_FILE_MAX (64 * 1024)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 #define TABLE_BUFFER 1000
 #define TABLE_GAP "  "

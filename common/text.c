@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 static const char *detect(const unsigned char *in, size_t len, size_t *skip)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "minica.h"
+#include "common/common.h"
 
 int64_t now_utc(void)
 {

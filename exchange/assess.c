@@ -10,7 +10,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 const char *const inv_verdict_names[4] = {"UNKNOWN", "EXPIRED", "EXPIRING", "OK"};
 

@@ -179,8 +179,4 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 		    const struct issue_options *io, const struct runbook_options *ro,
 		    struct json_t *report);
 
-/* ---- commands of this area ---- */
-int cmd_inventory(int argc, char **argv);
-int cmd_runbook(int argc, char **argv);
-
 #endif

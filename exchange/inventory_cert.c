@@ -9,7 +9,7 @@
 
 #include "exchange.h"
 #include "inventory_parser.h"
-#include "minica.h"
+#include "common/common.h"
 
 static int istrue(const char *v, int *out)
 {

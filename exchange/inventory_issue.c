@@ -9,7 +9,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 /*
  * Each SMTP certificate that is self-signed, expired or expiring gets a
@@ -44,7 +44,6 @@ int inventory_issue(const struct inventory *inv, const struct inv_assessed *as,
 		goto out;
 	is.st = st;
 	is.ca = &ca;
-	is.brief = 1;
 	if (report && !(runbooks = json_array())) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;

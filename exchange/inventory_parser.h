@@ -1,6 +1,7 @@
 /*
  * Inside the inventory reader (inventory.c, inventory_cert.c): the lines of
- * one object ("run") and the notes the reader collects. Not for commands.
+ * one object ("run") and the notes the reader collects (inventory_parser.c).
+ * Not for commands.
  */
 #ifndef MINICA_INVENTORY_PARSER_H
 #define MINICA_INVENTORY_PARSER_H
@@ -40,6 +41,7 @@ struct parser {
 	int oom;
 };
 
+/* inventory_parser.c */
 int inv_is_cert_property(const char *name);
 void *inv_grow(void *p, size_t *cap, size_t need, size_t size);
 const char *inv_quote(const char *value, char buf[QUOTE_MAX + 4]); /* a value cut for a note */

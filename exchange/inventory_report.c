@@ -5,7 +5,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 void inventory_print_notes(const char *file, const struct inventory *inv)
 {

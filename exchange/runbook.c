@@ -21,7 +21,7 @@
 
 #include "exchange.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define EDGE_FILE "C:\\edgesub.xml"
 #define CA_FILE "minica-ca.cer"

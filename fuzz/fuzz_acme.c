@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "acme/acme.h"
-#include "minica.h"
+#include "common/common.h"
 
 static void payload_parts(const struct jws *j)
 {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 static void ignore(const char *item, void *ctx)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "exchange/exchange.h"
-#include "minica.h"
+#include "common/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 #include "store/store.h"
 
 #define SAME(cond) \

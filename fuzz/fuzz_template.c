@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 static char path[256];
 static EVP_PKEY *key;

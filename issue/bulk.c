@@ -18,7 +18,7 @@
 
 #include "issue.h"
 #include "issue_job.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define MAX_NAMES 64
 #define MAX_IN_FLIGHT 1024

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define DER_SEQUENCE 0x30
 #define RSA_MAX_BITS 16384 /* OpenSSL's own limit for RSA verification */

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 void hostlist_free(struct hostlist *h)
 {

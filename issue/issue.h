@@ -108,6 +108,36 @@ void csr_names_free(struct csr_names *names);
 typedef void (*csr_item_fn)(const char *item, void *ctx);
 void csr_ignored(X509_REQ *req, csr_item_fn fn, void *ctx);
 
+/*
+ * ---- signing requests (sign.c) ----
+ * No output: diagnostics only, through fail(). A batch is prepared (nothing
+ * secret), built with the CA unlocked once, and committed in one transaction.
+ */
+struct csr_signing {
+	const char *label;     /* set by the caller: "request FILE", starts each diagnostic */
+	const char *source;    /* set by the caller: the csr= of the audit entry */
+	X509_REQ *req;
+	struct hostlist hosts;
+	X509 *leaf;
+	struct store_record rec;
+	char detail[1024];     /* the audit entry */
+};
+int csr_signing_prepare(struct csr_signing *sg, const unsigned char *data, size_t len,
+			const struct template *tpl, const struct ca *ca);
+int csr_signing_build(struct csr_signing *sg, const struct ca *ca, const struct template *tpl,
+		      long days); /* ca unlocked */
+/* Every record with its "sign" audit entry, in one transaction: all or none. */
+int csr_signing_commit(store *st, struct csr_signing *const *all, size_t n);
+/* The same for one, inside a caller's transaction (minica serve's group commit). */
+int csr_signing_insert(store_txn *txn, const struct csr_signing *sg);
+void csr_signing_release(struct csr_signing *sg);
+/* One request, the whole way: checked, signed with tpl (days 0: the template's), stored, audited. */
+int issue_sign_csr(store *st, struct ca *ca, const struct template *tpl, long days,
+		   const unsigned char *data, size_t len, struct csr_signing *sg);
+
+/* ---- PKCS#7 certificates-only, for Exchange (p7b.c) ---- */
+int p7b_build(X509 *leaf, X509 *ca, unsigned char **der, size_t *len); /* *der malloc'ed */
+
 /* ---- the issuing path (issuer.c) ---- */
 struct json_t;
 struct issue_options {
@@ -135,7 +165,13 @@ struct issuer {
 	long days;
 	struct json_t *json;  /* results, with --json */
 	int issued;
-	int brief;            /* no install hints after the report: the caller prints a runbook */
+	/* the last certificate reported on its own (one issue or renew, text): what its
+	 * install hints name, for the command that prints them */
+	struct {
+		int reported;
+		char thumbprint[THUMBPRINT_HEX];
+		char *pfx, *key, *chain; /* the files written, NULL when none */
+	} last;
 	unsigned char last_serial[STORE_SERIAL_LEN]; /* of the last certificate issued */
 };
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o);
@@ -147,6 +183,40 @@ int issuer_finish(struct issuer *is, int as_array); /* prints the JSON results *
 int issuer_issue_file(struct issuer *is, const char *path);
 void issuer_release(struct issuer *is);
 
+/* ---- renewing (renew.c) ---- */
+/* The same kind of key as the record's, when it is one that minica makes; else NULL. */
+const char *renew_key_type(const struct store_record *rec, char buf[16]);
+/* 0 when rec can be renewed, else one line saying why not and its exit code. */
+int renew_refusal(const struct store_record *rec);
+/* issuer_init for renewing rec: its template, and its key type unless o names one. */
+int renew_issuer_init(struct issuer *is, store *st, struct ca *ca,
+		      const struct store_record *rec, const struct issue_options *o, char ktype[16]);
+/* Valid certificates expiring within days (soonest first), and how many expired already. */
+struct renew_due {
+	struct store_record **recs;
+	size_t n;
+	unsigned long expired; /* valid, not renewed, past notAfter: not renewed in bulk */
+};
+int renew_due_find(store *st, int64_t now, long days, struct renew_due *out);
+void renew_due_release(struct renew_due *d);
+
+/* ---- revoking (revoke.c): no output ---- */
+struct revoked {
+	unsigned char serial[STORE_SERIAL_LEN];
+	char **hosts;
+	size_t n_hosts;
+};
+struct revocation {
+	int reason;
+	int64_t now;           /* revoked at */
+	struct revoked *done;  /* what was revoked, for the report */
+	size_t n_done;
+};
+/* Every serial (no duplicates) revoked with reason, in one transaction: all or none. */
+int revoke_serials(store *st, const unsigned char (*serials)[STORE_SERIAL_LEN], size_t n,
+		   int reason, int64_t now, struct revocation *out);
+void revocation_release(struct revocation *r);
+
 /* ---- presenting records (records.c) ---- */
 const char *record_status(const struct store_record *rec, int64_t now);
 const char *revoke_reason_name(int reason);
@@ -157,14 +227,5 @@ struct table *record_revoked_table_new(void); /* list --status revoked: when and
 int record_revoked_table_row(struct table *t, const struct store_record *rec);
 int record_lookup(store *st, const char *serial_text, const char *host,
 		  struct store_record **out); /* --serial or newest valid for --host */
-
-/* ---- commands of this area ---- */
-int cmd_issue(int argc, char **argv);
-int cmd_export(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_show(int argc, char **argv);
-int cmd_templates(int argc, char **argv);
-int cmd_renew(int argc, char **argv);
-int cmd_sign(int argc, char **argv);
 
 #endif

@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exchange/exchange.h"
 #include "issue.h"
 #include "issue_job.h"
-#include "minica.h"
+#include "common/common.h"
 
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o)
 {
@@ -53,6 +52,9 @@ void issuer_release(struct issuer *is)
 	json_decref(is->json);
 	pass_free(is->pfx_pass, is->pfx_pass_len);
 	template_free(is->tpl);
+	free(is->last.pfx);
+	free(is->last.key);
+	free(is->last.chain);
 	memset(is, 0, sizeof(*is));
 }
 
@@ -178,16 +180,16 @@ static void report(struct issuer *is, X509 *leaf, const struct hostlist *hosts,
 	for (i = 0; i < 5; i++)
 		if (paths[i])
 			printf("  %-11s %s\n", i == 0 ? "files" : "", paths[i]);
-	if (g_opts.quiet || is->brief)
-		return;
-	if (files->pfx) {
-		const char *slash = strrchr(files->pfx, '/');
-
-		exchange_print_install(stdout, slash ? slash + 1 : files->pfx, thumb);
-	}
-	if (files->chain)
-		printf("\nPostfix (main.cf):\n  smtpd_tls_chain_files = %s, %s\n",
-		       files->key ? files->key : "KEY", files->chain);
+	free(is->last.pfx);
+	free(is->last.key);
+	free(is->last.chain);
+	memcpy(is->last.thumbprint, thumb, sizeof(thumb));
+	is->last.pfx = files->pfx ? strdup(files->pfx) : NULL;
+	is->last.key = files->key ? strdup(files->key) : NULL;
+	is->last.chain = files->chain ? strdup(files->chain) : NULL;
+	/* out of memory: no hints rather than hints naming the wrong files */
+	is->last.reported = (!files->pfx || is->last.pfx) && (!files->key || is->last.key) &&
+			    (!files->chain || is->last.chain);
 }
 
 void job_release(struct issue_job *j)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define BACKDATE_SECONDS 3600 /* tolerate servers whose clocks run behind */
 #define CN_MAX 64             /* ub-common-name, RFC 5280 */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 static char *with_suffix(const char *dir, const char *base, const char *suffix)
 {

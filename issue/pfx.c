@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define PFX_ITERATIONS 2048
 

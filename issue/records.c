@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 const char *record_status(const struct store_record *rec, int64_t now)
 {

@@ -9,7 +9,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,9 +19,41 @@
 #include <unistd.h>
 
 #include "issue.h"
-#include "minica.h"
+#include "common/common.h"
 
 #define TEMPLATE_MAX_BYTES (256 * 1024)
+
+static pthread_once_t checkout_once = PTHREAD_ONCE_INIT;
+static char *checkout_templates; /* NULL: this binary is not in a checkout */
+
+/*
+ * A binary run where it was built (BUILD/minica in a checkout) has the
+ * checkout's templates/ one level up: that directory, when it holds the
+ * shipped templates. An installed binary has none there (PREFIX/templates).
+ */
+static void find_checkout_templates(void)
+{
+	char exe[PATH_MAX], *slash, *dir = NULL, *probe = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		goto out;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		goto out;
+	*slash = '\0';
+	if (!(dir = path_join(exe, "../templates")) ||
+	    !(checkout_templates = realpath(dir, NULL)))
+		goto out;
+	probe = path_join(checkout_templates, TEMPLATE_DEFAULT ".cnf");
+	if (!probe || access(probe, R_OK) != 0) {
+		free(checkout_templates);
+		checkout_templates = NULL;
+	}
+out:
+	free(probe);
+	free(dir);
+}
 
 int template_dirs(const char *dirs[3])
 {
@@ -30,6 +64,9 @@ int template_dirs(const char *dirs[3])
 		dirs[n++] = g_opts.templates_dir;
 	if (env && *env)
 		dirs[n++] = env;
+	if (n == 0 && pthread_once(&checkout_once, find_checkout_templates) == 0 &&
+	    checkout_templates)
+		dirs[n++] = checkout_templates;
 	dirs[n++] = MINICA_TEMPLATEDIR;
 	return n;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "report.h"
 
 #define DAY 86400

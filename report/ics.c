@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "report.h"
 
 #define ICS_LINE_MAX 75 /* octets per physical line, without the CRLF */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 #include "report.h"
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629), 0 when it is not one. */

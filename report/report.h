@@ -71,6 +71,4 @@ void ics_line(struct ics_writer *w, const char *name, const char *value); /* val
 void ics_text(struct ics_writer *w, const char *name, const char *text);  /* escapes TEXT */
 char *ics_escape(const char *text); /* \\ \; \, \n; NULL: no memory */
 
-int cmd_report(int argc, char **argv);
-
 #endif

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "store_internal.h"
 
 #define ACME_DB "acme"

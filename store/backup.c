@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "store_internal.h"
 
 static int io_code(int err)

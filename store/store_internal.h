@@ -1,7 +1,7 @@
 /*
- * Shared by the files of store/ only (store.c, verify.c, backup.c): the
- * environment's handles and the few helpers they all need. Nothing outside
- * store/ includes this header or <lmdb.h>.
+ * Shared by the files of store/ only: the environment's handles and the
+ * helpers its files call in one another. Nothing outside store/ includes
+ * this header or <lmdb.h>.
  */
 #ifndef MINICA_STORE_INTERNAL_H
 #define MINICA_STORE_INTERNAL_H
@@ -28,14 +28,31 @@ struct store_txn {
 
 #define REVOKED_DB "revoked"
 
+/* env.c: the environment, its map, the encodings of keys */
 int lmdb_fail(const store *st, const char *what, int err);
 int store_acme_verify(store *st, MDB_txn *txn, void (*problem)(void *ctx, const char *line),
 		      void *ctx, uint64_t *count); /* acme.c */
 int read_begin(store *st, MDB_txn **txn);
+store *store_alloc(const char *dir);
+int env_open(store *st, unsigned int extra_flags);
+int open_dbs(store *st, MDB_txn *txn, unsigned int create);
+int open_revoked(store *st, MDB_txn *txn, unsigned int create, int *found);
+int grow_map(store *st);
+void put_u32(unsigned char *p, uint32_t v);
 uint32_t get_u32(const unsigned char *p);
+void put_u64(unsigned char *p, uint64_t v);
 uint64_t get_u64(const unsigned char *p);
 #define EXPIRY_KEY_LEN (8 + STORE_SERIAL_LEN) /* by_expiry: notAfter || serial */
 void expiry_key(unsigned char key[EXPIRY_KEY_LEN], int64_t t, const unsigned char *serial);
 int64_t expiry_time(const unsigned char *key);
+
+/* create.c: a store older than the revoked table gets it in its first write */
+int revoked_upgrade(store_txn *t);
+
+/* tables.c */
+int revoked_put(store_txn *t, const unsigned char *serial, int64_t listed_at);
+int revoked_value(store_txn *t, const MDB_val *v, int64_t *listed_at);
+int get_record(store_txn *t, const unsigned char serial[STORE_SERIAL_LEN],
+	       struct store_record **out);
 
 #endif

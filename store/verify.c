@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "store_internal.h"
 
 struct walk {

@@ -8,14 +8,18 @@ for pkg in "$@"; do
 		missing="$missing $pkg"
 	fi
 done
-# exim4-daemon-light (the MTA test's server) conflicts with any other MTA, and
-# apt-get -y would remove that MTA: keep a machine's Postfix, skip the test.
+# exim4-daemon-light (the MTA test's server where there is no MTA) conflicts
+# with any other MTA, and apt-get -y would remove that MTA: keep it.
+# tests/cmd/mta.sh runs a machine's Postfix as a private instance instead.
 case " $missing " in
 *" exim4-daemon-light "*)
 	mta=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Provides}\n' 2>/dev/null |
 		awk '/^ii .*mail-transport-agent/ { print $2; exit }')
 	if [ -n "$mta" ]; then
-		echo "minica: not installing exim4-daemon-light: it would replace this machine's MTA ($mta); tests/cmd/mta_exim.sh will be skipped"
+		case $mta in
+		postfix) echo "minica: not installing exim4-daemon-light: this machine's MTA is postfix, which tests/cmd/mta.sh runs as a private instance" ;;
+		*) echo "minica: not installing exim4-daemon-light: it would replace this machine's MTA ($mta); tests/cmd/mta.sh runs only Exim or Postfix and will fail" ;;
+		esac
 		missing=$(echo "$missing" | sed 's/ exim4-daemon-light\( \|$\)/ /')
 	fi ;;
 esac

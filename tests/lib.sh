@@ -123,8 +123,9 @@ make_ca() {
 	"$MINICA" ca export > "$T/ca.pem" || fail "ca export"
 }
 
+# finish: the summary line; TESTED_WITH (optional) names the tools' versions.
 finish() {
-	echo "$(basename "$0"): $TESTS_RUN checks passed"
+	echo "$(basename "$0"): $TESTS_RUN checks passed${TESTED_WITH:+ ($TESTED_WITH)}"
 	exit 0
 }
 
@@ -144,4 +145,20 @@ run_at() {
 # not_after FILE: a certificate's notAfter in seconds since the epoch.
 not_after() {
 	date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s
+}
+
+# alive PID: running, not a zombie waiting to be reaped.
+alive() {
+	state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_gone PID TENTHS: up to TENTHS tenths of a second for PID to end; true if it did.
+wait_gone() {
+	i=0
+	while alive "$1" && [ $i -lt "$2" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! alive "$1"
 }

@@ -12,6 +12,9 @@ for tool in keytool pk12util certutil certtool; do
 done
 # The JVM starts faster without the optimising compiler and with one GC thread.
 keytool() { command keytool -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC "$@"; }
+# The versions tested, on the summary line.
+java_version=$(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -version 2>&1 | sed -n '1s/.*version "\([^"]*\)".*/\1/p')
+TESTED_WITH="Java $java_version, NSS $(dpkg-query -W -f='${Version}' libnss3 2>/dev/null | sed 's/^[0-9]*://; s/-.*//'), GnuTLS $(certtool --version | sed -n '1s/^certtool //p')"
 
 run init --name "Interop Mail CA" --org "Test Org" --domain corp.example --no-passphrase
 assert_rc 0 "init"

@@ -17,14 +17,24 @@ held="" # the minica process held on a FIFO, killed whatever happens
 trap '[ -n "$held" ] && kill -KILL $held 2>/dev/null; rm -rf "$T"' EXIT
 
 # wait_exec PID: until the process runs minica (not the shell that starts it)
+# and is blocked opening its FIFO (a FIFO's open waits for a writer: openat,
+# 257, is the current system call, and wait_for_partner where the kernel
+# tells the wait channel).
+# A loaded machine or a sanitizer build can take seconds to get there.
 wait_exec() {
 	n=0
 	while [ "$(readlink "/proc/$1/exe" 2>/dev/null)" != "$(readlink -f "$MINICA")" ]; do
 		n=$((n + 1))
-		[ $n -lt 100 ] || fail "process $1 did not start minica"
+		[ $n -lt 400 ] || fail "process $1 did not start minica"
 		sleep 0.05
 	done
-	sleep 0.3 # then it reaches the FIFO and blocks there
+	n=0
+	until [ "$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)" = 257 ] &&
+		case "$(cat "/proc/$1/wchan" 2>/dev/null)" in wait_for_partner | 0 | "") true ;; *) false ;; esac; do
+		n=$((n + 1))
+		[ $n -lt 600 ] || fail "process $1 did not block on its FIFO within 30 s"
+		sleep 0.05
+	done
 }
 core_limit() { awk '/^Max core file size/ {print $5}' "/proc/$1/limits"; }
 
@@ -71,6 +81,13 @@ fi
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 	chmod 711 "$T"
 	mkdir -m 700 "$T/nobody" && chown 65534:65534 "$T/nobody"
+	# nobody may not reach the checkout (a clone in /root is mode 0700): run
+	# a copy of the binary and the templates from a directory nobody can read
+	mkdir -m 755 "$T/nobody-bin" && cp "$MINICA" "$T/nobody-bin/minica" &&
+		cp -R "$MINICA_TEMPLATES" "$T/nobody-bin/templates" && chmod -R a+rX "$T/nobody-bin" ||
+		fail "copy minica and its templates where nobody can run them"
+	MINICA_SAVED=$MINICA TEMPLATES_SAVED=$MINICA_TEMPLATES
+	MINICA=$T/nobody-bin/minica MINICA_TEMPLATES=$T/nobody-bin/templates
 	mkfifo -m 600 "$T/nobody/pass.fifo" "$T/nobody/tpl.fifo"
 	chown 65534:65534 "$T/nobody/pass.fifo" "$T/nobody/tpl.fifo"
 	for step in template init issue; do
@@ -101,6 +118,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 		fi
 	done
 	chmod 700 "$T"
+	MINICA=$MINICA_SAVED MINICA_TEMPLATES=$TEMPLATES_SAVED
 	ok "not dumpable (PR_SET_DUMPABLE 0) before the passphrase is read: init and issue"
 else
 	echo "note: not root or no setpriv: the dumpable check (run as nobody) was skipped"

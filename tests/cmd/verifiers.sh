@@ -22,6 +22,8 @@ for tool in openssl certtool certutil vfychain java "$PY"; do
 done
 $PY -c 'import cryptography, pyasn1_modules' 2>/dev/null ||
 	fail "python3-cryptography and python3-pyasn1-modules are needed (make deps-test installs them)"
+# The versions tested, on the summary line.
+TESTED_WITH="$(openssl version | cut -d' ' -f1-2), GnuTLS $(certtool --version | sed -n '1s/^certtool //p'), NSS $(dpkg-query -W -f='${Version}' libnss3 2>/dev/null | sed 's/^[0-9]*://; s/-.*//'), Java $(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -version 2>&1 | sed -n '1s/.*version "\([^"]*\)".*/\1/p'), Python cryptography $($PY -c 'import cryptography; print(cryptography.__version__)')"
 
 # --- The CAs and the leaves.
 run init --name "Interop Mail CA" --org "Test Org" --domain corp.example --no-passphrase

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "acme/acme.h"
-#include "minica.h"
+#include "common/common.h"
 
 /* after minica.h: cmocka defines a fail() macro */
 #include <setjmp.h>

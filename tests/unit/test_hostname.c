@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "issue/issue.h"
-#include "minica.h"
+#include "common/common.h"
 
-/* after minica.h: cmocka defines a fail() macro */
+/* after common/common.h: cmocka defines a fail() macro */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -11,10 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expiry/expiry.h"
 #include "issue/issue.h"
-#include "minica.h"
+#include "cmd/cmd.h"
+#include "common/common.h"
 
-/* after minica.h: cmocka defines a fail() macro */
+/* after common/common.h: cmocka defines a fail() macro */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

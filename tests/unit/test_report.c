@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "report/report.h"
 
-/* after minica.h: cmocka defines a fail() macro */
+/* after common/common.h: cmocka defines a fail() macro */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

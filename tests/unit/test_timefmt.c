@@ -1,9 +1,9 @@
 /* Unit tests: days_left floors, and never overflows on times read from disk. */
 #include <limits.h>
 
-#include "minica.h"
+#include "common/common.h"
 
-/* after minica.h: cmocka defines a fail() macro */
+/* after common/common.h: cmocka defines a fail() macro */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "minica.h"
+#include "common/common.h"
 #include "store/store.h"
 
-/* after minica.h: cmocka defines a fail() macro */
+/* after common/common.h: cmocka defines a fail() macro */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
