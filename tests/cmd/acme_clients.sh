@@ -58,6 +58,9 @@ chmod +x "$T/certbot-dns-auth.sh" "$T/certbot-dns-clean.sh"
 certbot() {
 	REQUESTS_CA_BUNDLE="$T/ca.pem" timeout 120 /usr/bin/certbot --server "$DIR_URL" \
 		--config-dir "$T/cb" --work-dir "$T/cb/w" --logs-dir "$T/cb/l" -n "$@" >"$T/certbot.out" 2>&1
+	cb_rc=$?
+	[ $cb_rc -eq 0 ] || echo "certbot exit code $cb_rc; log: $(tail -3 "$T/cb/l/letsencrypt.log" 2>/dev/null)" >>"$T/certbot.out"
+	return $cb_rc
 }
 certbot certonly --webroot -w "$WEBROOT" -d mail-hub1.corp.example --register-unsafely-without-email \
 	--agree-tos --eab-kid "$CB_KID" --eab-hmac-key "$CB_KEY" --cert-name hub1 ||
