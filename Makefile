@@ -53,6 +53,7 @@ DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd c
              exim4-daemon-light swaks libnet-ssleay-perl \
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
              mono-runtime mono-mcs \
+             certbot lego dehydrated uacme acme-tiny pebble curl \
              strace clang libclang-rt-dev
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
