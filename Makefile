@@ -27,8 +27,9 @@ REVISION  := $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null || \
                sed -n 's/^\([0-9a-f]\{7,40\}\)$$/\1/p' REVISION 2>/dev/null)
 
 # Evaluated when used, so that 'make deps' can install pkg-config first.
-PKG_CFLAGS = $(shell pkg-config --cflags libcrypto lmdb jansson 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libcrypto lmdb jansson 2>/dev/null || echo -lcrypto -llmdb -ljansson)
+PKG_CFLAGS = $(shell pkg-config --cflags libcrypto libssl lmdb jansson libevent libevent_openssl 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libcrypto libssl lmdb jansson libevent libevent_openssl 2>/dev/null || \
+               echo -lssl -lcrypto -llmdb -ljansson -levent_openssl -levent) -lresolv
 # glibc has argp; musl and the BSDs need argp-standalone.
 ARGP_LIBS  = $(shell printf '\043include <argp.h>\nint main(int c,char**v){return argp_parse(0,c,v,0,0,0);}\n' | \
                $(CC) -x c -o /dev/null - 2>/dev/null || echo -largp)
@@ -40,18 +41,19 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PK
              -DMINICA_TEMPLATEDIR='"$(DATADIR)/templates"' -MMD -MP
 LDLIBS     = $(PKG_LIBS) $(ARGP_LIBS) -lpthread
 
-LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c expiry/*.c exchange/*.c report/*.c cmd/*.c)
+LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c expiry/*.c exchange/*.c report/*.c acme/*.c cmd/*.c)
 LIB_OBJS   = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Build dependencies, and the real tools the tests check minica's output with.
-DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev
+DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
              python3-jsonschema mono-runtime mono-mcs \
+             certbot lego dehydrated uacme acme-tiny pebble curl \
              strace clang libclang-rt-dev
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in

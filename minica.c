@@ -39,6 +39,8 @@ static const struct command commands[] = {
 	{"runbook", cmd_runbook, "the steps to install a host's certificate on Exchange"},
 	{"store", cmd_store, "the store itself: verify, backup, stats"},
 	{"audit", cmd_audit, "who changed what in the store, and when"},
+	{"serve", cmd_serve, "an ACME (RFC 8555) server, so that servers renew by themselves"},
+	{"acme", cmd_acme, "the accounts of the ACME server: add, list, disable"},
 };
 
 static char *help_filter(int key, const char *text, void *input)

@@ -97,6 +97,9 @@ MINICA="$MINICA" N="${BENCH_CRL:-100000}" sh bench/crl.sh |
 echo "== bench/inventory.sh: inventory over 64 MiB pastes" >&2
 sh bench/inventory.sh "$MINICA" "$B" >> "$ROWS" || echo "bench: bench/inventory.sh failed" >&2
 
+echo "== bench/acme.sh: minica serve against pebble, finalize throughput, memory" >&2
+sh bench/acme.sh "$MINICA" "$B" >> "$ROWS" || echo "bench: bench/acme.sh failed" >&2
+
 echo
 echo "minica bench: $(date -u +%Y-%m-%d), $(uname -m), $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(openssl version | cut -d' ' -f1-2)"
 echo

@@ -26,6 +26,8 @@ int cmd_inventory(int argc, char **argv);
 int cmd_runbook(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_acme(int argc, char **argv);
 
 /* Shared by check and remind (check.c): the UNKNOWN status line (or JSON) on stdout. */
 void policy_report_unknown(const char *why);

@@ -87,6 +87,7 @@ static int store_verify_cmd(int argc, char **argv)
 		json_object_set_new(o, "expiry_entries", json_integer((json_int_t)c.expiry_entries));
 		json_object_set_new(o, "ca_versions", json_integer((json_int_t)c.ca_versions));
 		json_object_set_new(o, "audit_entries", json_integer((json_int_t)c.audit_entries));
+		json_object_set_new(o, "acme_objects", json_integer((json_int_t)c.acme_objects));
 		json_object_set_new(o, "problems", json_incref(p.list));
 		if ((rc = json_emit(o)))
 			goto out;
@@ -100,6 +101,8 @@ static int store_verify_cmd(int argc, char **argv)
 		printf("  expiry index    %llu entries\n", (unsigned long long)c.expiry_entries);
 		printf("  CA versions     %llu\n", (unsigned long long)c.ca_versions);
 		printf("  audit entries   %llu\n", (unsigned long long)c.audit_entries);
+		if (c.acme_objects)
+			printf("  ACME objects    %llu\n", (unsigned long long)c.acme_objects);
 		printf("  problems        %zu\n", n);
 	}
 	if (n)

@@ -96,6 +96,8 @@ char *unit_command_line(const struct words *w); /* ExecStart's words, malloc'ed 
 char *unit_service_text(const struct words *w, const char *dir, const char *user);
 char *unit_timer_text(const char *dir, const char *calendar);
 char *unit_store_owner(const char *dir); /* the account that owns the store */
+void unit_put_word(FILE *f, const char *word); /* one ExecStart= word, quoted as needed */
+void unit_put_text(FILE *f, const char *text); /* free text in a unit ('%' doubled) */
 const char *cron_times(const char *spec); /* hourly, daily, weekly, monthly; else NULL */
 int cron_line(const char *times, const struct words *w, char **out); /* malloc'ed */
 

@@ -117,7 +117,7 @@ int remind_words(const struct policy_limits *lim, const struct mail_options *mai
  * systemd.service(5) "Command lines": a word in double quotes with C
  * escapes; '%' starts a specifier and '$' a variable, so both are doubled.
  */
-static void put_unit_word(FILE *f, const char *word)
+void unit_put_word(FILE *f, const char *word)
 {
 	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				   "0123456789/._-+:@,=";
@@ -139,7 +139,7 @@ static void put_unit_word(FILE *f, const char *word)
 }
 
 /* Free text in a unit file: only '%' is special there. */
-static void put_unit_text(FILE *f, const char *text)
+void unit_put_text(FILE *f, const char *text)
 {
 	for (; *text; text++) {
 		if (*text == '%')
@@ -160,12 +160,12 @@ char *unit_service_text(const struct words *w, const char *dir, const char *user
 	      "# remind only reads the store; it needs no passphrase.\n"
 	      "[Unit]\nDescription=minica: remind about expiring certificates (store ",
 	      f);
-	put_unit_text(f, dir);
+	unit_put_text(f, dir);
 	fputs(")\nWants=network-online.target\nAfter=network-online.target\n\n"
 	      "[Service]\nType=oneshot\n",
 	      f);
 	fprintf(f, "User=");
-	put_unit_text(f, user);
+	unit_put_text(f, user);
 	fputs("\n# remind exits 1 (WARNING) or 2 (CRITICAL) after it has reminded: that is not a "
 	      "failure;\n# 3 (UNKNOWN: store unreadable, mail not sent) is.\n"
 	      "SuccessExitStatus=1 2\nExecStart=",
@@ -173,7 +173,7 @@ char *unit_service_text(const struct words *w, const char *dir, const char *user
 	for (i = 0; i < w->n; i++) {
 		if (i)
 			fputc(' ', f);
-		put_unit_word(f, w->v[i]);
+		unit_put_word(f, w->v[i]);
 	}
 	fputs("\n", f);
 	if (fclose(f) != 0) {
@@ -194,7 +194,7 @@ char *unit_timer_text(const char *dir, const char *calendar)
 	fputs("# Written by 'minica schedule'.\n[Unit]\nDescription=minica: remind about expiring "
 	      "certificates (store ",
 	      f);
-	put_unit_text(f, dir);
+	unit_put_text(f, dir);
 	fprintf(f, ")\n\n[Timer]\nOnCalendar=%s\n# a run missed while the machine was off happens "
 		   "at the next boot\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
 		calendar);
@@ -236,7 +236,7 @@ char *unit_command_line(const struct words *w)
 	for (i = 0; i < w->n; i++) {
 		if (i)
 			fputc(' ', f);
-		put_unit_word(f, w->v[i]);
+		unit_put_word(f, w->v[i]);
 	}
 	if (fclose(f) != 0) {
 		free(text);

@@ -135,6 +135,8 @@ int csr_signing_build(struct csr_signing *sg, const struct ca *ca, const struct 
 		      long days); /* ca unlocked */
 /* Every record with its "sign" audit entry, in one transaction: all or none. */
 int csr_signing_commit(store *st, struct csr_signing *const *all, size_t n);
+/* The same for one, inside a caller's transaction (minica serve's group commit). */
+int csr_signing_insert(store_txn *txn, const struct csr_signing *sg);
 void csr_signing_release(struct csr_signing *sg);
 /* One request, the whole way: checked, signed with tpl (days 0: the template's), stored, audited. */
 int issue_sign_csr(store *st, struct ca *ca, const struct template *tpl, long days,

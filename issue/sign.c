@@ -55,24 +55,29 @@ struct insert_ctx {
 	size_t n;
 };
 
+int csr_signing_insert(store_txn *txn, const struct csr_signing *sg)
+{
+	struct store_audit a = {0};
+	int rc;
+
+	if ((rc = store_txn_insert(txn, &sg->rec)))
+		return rc;
+	a.action = (char *)"sign";
+	a.detail = (char *)sg->detail;
+	a.has_serial = 1;
+	memcpy(a.serial, sg->rec.serial, STORE_SERIAL_LEN);
+	return store_txn_audit(txn, &a);
+}
+
 static int insert_fn(store_txn *txn, void *vctx)
 {
 	struct insert_ctx *ctx = vctx;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < ctx->n; i++) {
-		struct store_audit a = {0};
-
-		if ((rc = store_txn_insert(txn, &ctx->all[i]->rec)))
+	for (i = 0; i < ctx->n; i++)
+		if ((rc = csr_signing_insert(txn, ctx->all[i])))
 			return rc;
-		a.action = (char *)"sign";
-		a.detail = ctx->all[i]->detail;
-		a.has_serial = 1;
-		memcpy(a.serial, ctx->all[i]->rec.serial, STORE_SERIAL_LEN);
-		if ((rc = store_txn_audit(txn, &a)))
-			return rc;
-	}
 	return 0;
 }
 

@@ -61,7 +61,7 @@ static int check_copy(const char *tmp, const char *path, struct store_backup_inf
 	int rc;
 
 	rc = mdb_env_create(&env);
-	if (!rc && !(rc = mdb_env_set_maxdbs(env, 8))) {
+	if (!rc && !(rc = mdb_env_set_maxdbs(env, 9))) {
 		step = "open";
 		rc = mdb_env_open(env, tmp, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0600);
 	}

@@ -157,7 +157,7 @@ int env_open(store *st, unsigned int extra_flags)
 	rc = mdb_env_create(&st->env);
 	if (rc)
 		return lmdb_fail(st, "create environment", rc);
-	rc = mdb_env_set_maxdbs(st->env, 8);
+	rc = mdb_env_set_maxdbs(st->env, 9);
 	if (!rc && (extra_flags & MDB_CREATE))
 		rc = mdb_env_set_mapsize(st->env, INITIAL_MAP_SIZE);
 	if (rc)

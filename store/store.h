@@ -138,6 +138,7 @@ int store_stats_get(store *st, struct store_stats *out);
  */
 struct store_verify_counts {
 	uint64_t records, hosts, host_entries, expiry_entries, ca_versions, audit_entries;
+	uint64_t acme_objects; /* the ACME table's entries, checked for shape (store/acme.c) */
 };
 struct store_verify_hooks {
 	void (*problem)(void *ctx, const char *line);
@@ -148,6 +149,22 @@ struct store_verify_hooks {
 };
 int store_verify(store *st, const struct store_verify_hooks *hooks,
 		 struct store_verify_counts *counts);
+
+/*
+ * store/acme.c: the ACME server's objects under text keys ("a/ID", ...), as
+ * opaque values. Reads see a missing table as empty; store_acme_prepare()
+ * creates it and must run before the first store_txn_acme_* call.
+ */
+int store_acme_prepare(store *st);
+int store_txn_acme_put(store_txn *txn, const char *key, const void *val, size_t len,
+		       int no_overwrite);
+int store_txn_acme_get(store_txn *txn, const char *key, void **val, size_t *len); /* NULL: absent */
+int store_txn_acme_del(store_txn *txn, const char *key);
+int store_acme_get(store *st, const char *key, void **val, size_t *len); /* *val NULL: absent */
+typedef int (*store_acme_fn)(const char *key, size_t klen, const void *val, size_t len,
+			     void *ctx);
+int store_acme_scan(store *st, const char *prefix, store_acme_fn fn, void *ctx); /* key order */
+int store_acme_count(store *st, uint64_t *entries);
 
 /*
  * store/backup.c: a consistent, compacted copy of the environment taken in

@@ -16,6 +16,8 @@ struct store {
 	MDB_dbi meta, ca, certs, by_host, by_expiry, audit;
 	MDB_dbi revoked;
 	int has_revoked; /* the revoked table exists (committed) */
+	MDB_dbi acme;    /* store/acme.c: opened on first use */
+	int has_acme;
 };
 
 struct store_txn {
@@ -28,6 +30,8 @@ struct store_txn {
 
 /* env.c: the environment, its map, the encodings of keys */
 int lmdb_fail(const store *st, const char *what, int err);
+int store_acme_verify(store *st, MDB_txn *txn, void (*problem)(void *ctx, const char *line),
+		      void *ctx, uint64_t *count); /* acme.c */
 int read_begin(store *st, MDB_txn **txn);
 store *store_alloc(const char *dir);
 int env_open(store *st, unsigned int extra_flags);

@@ -362,6 +362,8 @@ int store_verify(store *st, const struct store_verify_hooks *hooks,
 		rc = walk_table(&w, st->by_expiry, "walk expiry index", check_expiry_entry);
 	if (!rc)
 		rc = walk_table(&w, st->audit, "walk audit log", check_audit);
+	if (!rc)
+		rc = store_acme_verify(st, w.txn, hooks->problem, hooks->ctx, &counts->acme_objects);
 out:
 	if (w.hosts)
 		mdb_cursor_close(w.hosts);

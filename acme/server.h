@@ -1,0 +1,131 @@
+/*
+ * Shared by the files of the ACME server (server.c, request.c, the h_*.c
+ * handlers, validate.c, finalize.c, tlscert.c): the server's state and the
+ * request being answered. Nothing outside acme/ includes it.
+ */
+#ifndef MINICA_ACME_SERVER_H
+#define MINICA_ACME_SERVER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "acme.h"
+
+#define ACME_BODY_MAX (64 * 1024)          /* larger requests are refused (malformed, 413) */
+#define ACME_READ_MAX (1024 * 1024)        /* what evhttp reads at all */
+#define ACME_CONN_TIMEOUT 10               /* seconds of silence before a connection is dropped */
+#define ACME_ORDER_LIFETIME (7 * 86400)
+#define ACME_TLS_DAYS 7                    /* the server's own certificate */
+#define ACME_TEMPLATE_CACHE 8
+#define ACME_MAX_LISTEN 16
+
+struct pending; /* finalize.c: a certificate waiting for the group commit */
+
+struct inflight {
+	struct inflight *next;
+	char id[ACME_ID_LEN + 8]; /* authz id + "/" + challenge index, or an order id */
+};
+
+struct srv {
+	store *st;
+	struct ca ca;
+	const struct acme_server_options *o;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *socks[ACME_MAX_LISTEN];
+	size_t n_socks;
+	SSL_CTX *ssl;
+	struct evdns_base *dns;
+	struct acme_nonces *nonces;
+	struct template *templates[ACME_TEMPLATE_CACHE];
+	size_t n_templates;
+	struct pending *batch, **batch_tail;
+	size_t batch_len;
+	struct event *flush_ev;
+	struct inflight *validating; /* challenges being validated */
+	struct inflight *finalizing; /* orders waiting for the group commit */
+	struct event *sig_term, *sig_int, *sig_hup, *tls_timer, *drain_timer;
+	int draining;
+	int64_t tls_not_after;
+	int dns_pipe[2];
+	struct event *dns_ev;
+	int commit_pipe[2];        /* finalize.c: the commit thread's results */
+	struct event *commit_ev;
+	int committing;
+	long validation_timeout;
+	unsigned long issued, requests;
+};
+
+/* One request, from its arrival to its reply. */
+struct acme_req {
+	struct srv *s;
+	struct evhttp_request *r;
+	char base[300]; /* https://HOST[:PORT] as the client addressed us */
+	const char *path;
+	struct jws jws;
+	json_t *account;      /* the signer's account (kid requests), or NULL */
+	const char *account_id;
+	EVP_PKEY *key;        /* the key that signed the request */
+};
+
+/* server.c */
+void reply_json(struct acme_req *q, int status, json_t *body, const char *location);
+void reply_problem(struct acme_req *q, enum acme_problem p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void reply_raw(struct acme_req *q, int status, const char *type, const void *data, size_t len,
+	       const char *link);
+void req_free(struct acme_req *q);
+char *url_of(const struct acme_req *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void iso_time(int64_t t, char out[TIME_BUF]);
+int inflight_has(struct inflight *list, const char *id);
+int inflight_add(struct inflight **list, const char *id);
+void inflight_del(struct inflight **list, const char *id);
+const struct template *srv_template(struct srv *s, const char *name);
+
+/* request.c: a POST's JWS checked; 0, or the problem was already answered. */
+int req_authenticate(struct acme_req *q, int allow_jwk);
+const char *path_id(const char *path, const char *prefix, char *out, size_t size);
+
+/* handlers */
+void h_directory(struct acme_req *q);
+void h_new_nonce(struct acme_req *q);
+void h_new_account(struct acme_req *q);
+void h_account(struct acme_req *q, const char *id);
+void h_account_orders(struct acme_req *q, const char *id);
+void h_key_change(struct acme_req *q);
+void h_new_order(struct acme_req *q);
+void h_order(struct acme_req *q, const char *id);
+void h_authz(struct acme_req *q, const char *id);
+void h_challenge(struct acme_req *q, const char *authz, const char *index);
+void h_finalize(struct acme_req *q, const char *id);
+void h_certificate(struct acme_req *q, const char *serial);
+void h_revoke(struct acme_req *q);
+void h_renewal_info(struct acme_req *q, const char *cert_id);
+
+/* objects on the wire (wire.c) */
+json_t *wire_account(const struct acme_req *q, const char *id, json_t *acct);
+json_t *wire_order(const struct acme_req *q, const char *id, json_t *order);
+json_t *wire_authz(const struct acme_req *q, const char *id, json_t *authz);
+json_t *wire_challenge(const struct acme_req *q, const char *authz_id, size_t index,
+		       json_t *chall);
+const char *order_status(json_t *order, int64_t now);
+
+/* validate.c */
+int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
+		   const char *thumbprint);
+int validate_setup(struct srv *s);
+void validate_teardown(struct srv *s);
+
+/* finalize.c */
+void finalize_flush(evutil_socket_t fd, short what, void *arg);
+void finalize_committed(evutil_socket_t fd, short what, void *arg);
+int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, struct pending *p,
+		   const struct template *tpl);
+
+/* tlscert.c */
+int tls_setup(struct srv *s);
+void tls_renew(evutil_socket_t fd, short what, void *arg);
+
+#endif

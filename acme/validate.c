@@ -1,0 +1,446 @@
+/*
+ * Validating challenges from the server, each bounded in time and size.
+ * http-01: GET http://NAME:PORT/.well-known/acme-challenge/TOKEN through
+ * libevent's HTTP client, the name resolved by evdns (through --resolver
+ * when given), no redirects followed, at most 8 KiB read. dns-01: the TXT
+ * records of _acme-challenge.NAME, looked up with libresolv (res_nquery,
+ * ns_parserr) in a short-lived thread, against --resolver or the system's
+ * servers; the answer comes back to the event loop through a pipe.
+ * The result is stored with the authorization and, once all of an order's
+ * authorizations are valid, the order becomes ready, in one transaction.
+ */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <event2/http.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define HTTP01_MAX_BODY 8192
+
+struct vjob {
+	struct srv *s;
+	char authz[ACME_ID_LEN + 1];
+	size_t index;
+	char key[ACME_ID_LEN + 8];
+	char *name, *token, *expected;
+	int dns01;
+	struct evhttp_connection *conn;
+	enum evhttp_request_error http_error;
+	int have_error;
+	/* the result */
+	int ok;
+	enum acme_problem problem;
+	char detail[600];
+};
+
+static void vjob_free(struct vjob *j)
+{
+	if (!j)
+		return;
+	free(j->name);
+	free(j->token);
+	free(j->expected);
+	free(j);
+}
+
+/* ---- recording the result ---- */
+
+struct result_ctx {
+	struct vjob *j;
+};
+
+static int all_valid(store_txn *txn, json_t *order, int *valid)
+{
+	json_t *v, *a = NULL;
+	size_t i;
+	int rc;
+
+	*valid = 1;
+	json_array_foreach(json_object_get(order, "authz"), i, v) {
+		if ((rc = acme_obj_txn_get(txn, KIND_AUTHZ, json_string_value(v) ?: "", &a)))
+			return rc;
+		if (!a || strcmp(json_string_value(json_object_get(a, "status")) ?: "", "valid"))
+			*valid = 0;
+		json_decref(a);
+		a = NULL;
+	}
+	return 0;
+}
+
+static int result_fn(store_txn *txn, void *vctx)
+{
+	struct vjob *j = ((struct result_ctx *)vctx)->j;
+	json_t *authz = NULL, *order = NULL, *chall, *err = NULL;
+	const char *oid;
+	int rc, valid = 0;
+
+	if ((rc = acme_obj_txn_get(txn, KIND_AUTHZ, j->authz, &authz)) || !authz)
+		goto out;
+	chall = json_array_get(json_object_get(authz, "challenges"), j->index);
+	if (!chall || strcmp(json_string_value(json_object_get(authz, "status")) ?: "", "pending"))
+		goto out; /* deactivated meanwhile */
+	if (j->ok) {
+		json_object_set_new(chall, "status", json_string("valid"));
+		json_object_set_new(chall, "validated", json_integer(now_utc()));
+		json_object_set_new(authz, "status", json_string("valid"));
+	} else {
+		err = acme_problem_json(j->problem, j->detail);
+		json_object_set_new(chall, "status", json_string("invalid"));
+		json_object_set(chall, "error", err);
+		json_object_set_new(authz, "status", json_string("invalid"));
+	}
+	if ((rc = acme_obj_put(txn, KIND_AUTHZ, j->authz, authz, 0)))
+		goto out;
+	oid = json_string_value(json_object_get(authz, "order"));
+	if (!oid || (rc = acme_obj_txn_get(txn, KIND_ORDER, oid, &order)) || !order ||
+	    strcmp(json_string_value(json_object_get(order, "status")) ?: "", "pending"))
+		goto out;
+	if (j->ok) {
+		if ((rc = all_valid(txn, order, &valid)) || !valid)
+			goto out;
+		json_object_set_new(order, "status", json_string("ready"));
+	} else {
+		json_object_set_new(order, "status", json_string("invalid"));
+		json_object_set(order, "error", err);
+	}
+	rc = acme_obj_put(txn, KIND_ORDER, oid, order, 0);
+out:
+	json_decref(err);
+	json_decref(authz);
+	json_decref(order);
+	return rc;
+}
+
+static void finish(struct vjob *j)
+{
+	struct result_ctx c = {j};
+
+	if (store_write(j->s->st, result_fn, &c) != 0)
+		warning("serve: the result of validating %s could not be stored; the client may "
+			"try again",
+			j->name);
+	else if (!g_opts.quiet)
+		notice("serve: %s for %s: %s%s%s", j->dns01 ? "dns-01" : "http-01", j->name,
+		       j->ok ? "valid" : "invalid", j->ok ? "" : ": ", j->ok ? "" : j->detail);
+	inflight_del(&j->s->validating, j->key);
+	vjob_free(j);
+}
+
+/* ---- http-01 ---- */
+
+static void free_conn(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evhttp_connection_free(arg);
+}
+
+static void http_error(enum evhttp_request_error e, void *arg)
+{
+	struct vjob *j = arg;
+
+	j->http_error = e;
+	j->have_error = 1;
+}
+
+static const char *http_error_text(enum evhttp_request_error e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT: return "timed out";
+	case EVREQ_HTTP_EOF: return "the connection was closed";
+	case EVREQ_HTTP_INVALID_HEADER: return "invalid response headers";
+	case EVREQ_HTTP_BUFFER_ERROR: return "could not connect or read";
+	case EVREQ_HTTP_DATA_TOO_LONG: return "the response is too long";
+	default: return "the request failed";
+	}
+}
+
+static void http_done(struct evhttp_request *req, void *arg)
+{
+	struct vjob *j = arg;
+	struct timeval now = {0, 0};
+	int code = req ? evhttp_request_get_response_code(req) : 0;
+
+	if (code == 0) {
+		j->problem = ACME_CONNECTION;
+		snprintf(j->detail, sizeof(j->detail), "http://%s:%ld/.well-known/acme-challenge/%s: %s",
+			 j->name, j->s->o->http01_port, j->token,
+			 j->have_error ? http_error_text(j->http_error) : "no response");
+	} else if (code != 200) {
+		j->problem = ACME_UNAUTHORIZED;
+		snprintf(j->detail, sizeof(j->detail), "http://%s:%ld/.well-known/acme-challenge/%s "
+						       "answered %d",
+			 j->name, j->s->o->http01_port, j->token, code);
+	} else {
+		struct evbuffer *b = evhttp_request_get_input_buffer(req);
+		size_t n = evbuffer_get_length(b), e = strlen(j->expected);
+		char *body = (char *)evbuffer_pullup(b, -1);
+
+		while (n && (body[n - 1] == '\n' || body[n - 1] == '\r' || body[n - 1] == ' ' ||
+			     body[n - 1] == '\t'))
+			n--;
+		j->ok = n == e && !memcmp(body, j->expected, e);
+		if (!j->ok) {
+			j->problem = ACME_INCORRECT_RESPONSE;
+			snprintf(j->detail, sizeof(j->detail), "the key authorization served for %s is "
+							       "not the expected one",
+				 j->name);
+		}
+	}
+	/* the connection cannot be freed inside its own callback */
+	event_base_once(j->s->base, -1, EV_TIMEOUT, free_conn, j->conn, &now);
+	j->conn = NULL;
+	finish(j);
+}
+
+static int http01_start(struct vjob *j)
+{
+	struct srv *s = j->s;
+	struct evhttp_request *req = NULL;
+	char path[300];
+
+	j->conn = evhttp_connection_base_new(s->base, s->dns, j->name,
+					     (unsigned short)s->o->http01_port);
+	if (!j->conn)
+		return -1;
+	evhttp_connection_set_timeout(j->conn, (int)s->validation_timeout);
+	evhttp_connection_set_retries(j->conn, 0);
+	evhttp_connection_set_max_body_size(j->conn, HTTP01_MAX_BODY);
+	evhttp_connection_set_max_headers_size(j->conn, HTTP01_MAX_BODY);
+	req = evhttp_request_new(http_done, j);
+	if (!req)
+		goto fail;
+	evhttp_request_set_error_cb(req, http_error);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", j->name);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "User-Agent", "minica-acme");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+	snprintf(path, sizeof(path), "/.well-known/acme-challenge/%s", j->token);
+	if (evhttp_make_request(j->conn, req, EVHTTP_REQ_GET, path) != 0)
+		goto fail_conn; /* req is freed by libevent on failure */
+	return 0;
+fail:
+	evhttp_request_free(req);
+fail_conn:
+	evhttp_connection_free(j->conn);
+	j->conn = NULL;
+	return -1;
+}
+
+/* ---- dns-01 ---- */
+
+static int resolver_addr(const char *text, struct sockaddr_in *sin)
+{
+	char addr[64];
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	long port = 53;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	if (!text)
+		return -1;
+	if (colon) {
+		if ((size_t)(colon - text) >= sizeof(addr))
+			return -1;
+		memcpy(addr, text, (size_t)(colon - text));
+		addr[colon - text] = '\0';
+		port = strtol(colon + 1, NULL, 10);
+	} else {
+		snprintf(addr, sizeof(addr), "%s", text);
+	}
+	if (port < 1 || port > 65535 || inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_port = htons((unsigned short)port);
+	return 0;
+}
+
+/* Does one TXT record (character-strings, concatenated) equal expected? */
+static int txt_matches(const unsigned char *rd, size_t len, const char *expected)
+{
+	char text[1024];
+	size_t used = 0, i = 0;
+
+	while (i < len) {
+		size_t n = rd[i++];
+
+		if (i + n > len || used + n >= sizeof(text))
+			return 0;
+		memcpy(text + used, rd + i, n);
+		used += n;
+		i += n;
+	}
+	text[used] = '\0';
+	return used == strlen(expected) && !memcmp(text, expected, used);
+}
+
+static void *dns01_thread(void *arg)
+{
+	struct vjob *j = arg;
+	struct __res_state rs;
+	struct sockaddr_in sin;
+	unsigned char answer[4096];
+	char qname[300];
+	ns_msg msg;
+	ns_rr rr;
+	int n, i, count, found = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	snprintf(qname, sizeof(qname), "_acme-challenge.%s", j->name);
+	if (res_ninit(&rs) != 0) {
+		j->problem = ACME_DNS;
+		snprintf(j->detail, sizeof(j->detail), "cannot set up the DNS resolver");
+		goto out;
+	}
+	if (j->s->o->resolver && resolver_addr(j->s->o->resolver, &sin) == 0) {
+		rs.nscount = 1;
+		rs.nsaddr_list[0] = sin;
+	}
+	rs.retrans = (int)(j->s->validation_timeout / 2 > 0 ? j->s->validation_timeout / 2 : 1);
+	rs.retry = 2;
+	n = res_nquery(&rs, qname, ns_c_in, ns_t_txt, answer, sizeof(answer));
+	if (n < 0 || ns_initparse(answer, n, &msg) != 0) {
+		j->problem = ACME_DNS;
+		snprintf(j->detail, sizeof(j->detail), "no TXT record for %s (%s)", qname,
+			 rs.res_h_errno == HOST_NOT_FOUND ? "the name does not exist"
+			 : rs.res_h_errno == NO_DATA     ? "no TXT record"
+			 : rs.res_h_errno == TRY_AGAIN   ? "the DNS server did not answer"
+							 : "the lookup failed");
+		goto close;
+	}
+	count = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < count && !found; i++)
+		if (ns_parserr(&msg, ns_s_an, i, &rr) == 0 && ns_rr_type(rr) == ns_t_txt)
+			found = txt_matches(ns_rr_rdata(rr), ns_rr_rdlen(rr), j->expected);
+	j->ok = found;
+	if (!found) {
+		j->problem = ACME_INCORRECT_RESPONSE;
+		snprintf(j->detail, sizeof(j->detail), "no TXT record of %s holds the expected digest",
+			 qname);
+	}
+close:
+	res_nclose(&rs);
+out:
+	if (write(j->s->dns_pipe[1], &j, sizeof(j)) != (ssize_t)sizeof(j))
+		j->ok = 0; /* the loop is gone: nothing can be recorded */
+	return NULL;
+}
+
+static void dns01_result(evutil_socket_t fd, short what, void *arg)
+{
+	struct vjob *j = NULL;
+
+	(void)what;
+	(void)arg;
+	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j))
+		finish(j);
+}
+
+static int dns01_start(struct vjob *j)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	if (pthread_attr_init(&attr) != 0)
+		return -1;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, dns01_thread, j);
+	pthread_attr_destroy(&attr);
+	return rc ? -1 : 0;
+}
+
+/* ---- starting ---- */
+
+int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
+		   const char *thumbprint)
+{
+	json_t *chall = json_array_get(json_object_get(authz, "challenges"), index);
+	const char *type = json_string_value(json_object_get(chall, "type"));
+	const char *token = json_string_value(json_object_get(chall, "token"));
+	const char *name = json_string_value(json_object_get(json_object_get(authz, "identifier"),
+							     "value"));
+	struct vjob *j = calloc(1, sizeof(*j));
+	char *keyauth = NULL;
+	unsigned char digest[32];
+
+	if (!j || !type || !token || !name || asprintf(&keyauth, "%s.%s", token, thumbprint) < 0)
+		goto fail;
+	j->s = s;
+	j->index = index;
+	snprintf(j->authz, sizeof(j->authz), "%s", authz_id);
+	snprintf(j->key, sizeof(j->key), "%s/%zu", authz_id, index);
+	j->name = strdup(name);
+	j->token = strdup(token);
+	j->dns01 = !strcmp(type, "dns-01");
+	if (j->dns01) {
+		if (EVP_Digest(keyauth, strlen(keyauth), digest, NULL, EVP_sha256(), NULL) != 1)
+			goto fail;
+		j->expected = b64url_encode(digest, sizeof(digest));
+	} else {
+		j->expected = strdup(keyauth);
+	}
+	if (!j->name || !j->token || !j->expected || inflight_add(&s->validating, j->key) != 0)
+		goto fail;
+	if ((j->dns01 ? dns01_start(j) : http01_start(j)) != 0) {
+		inflight_del(&s->validating, j->key);
+		goto fail;
+	}
+	free(keyauth);
+	return 0;
+fail:
+	free(keyauth);
+	vjob_free(j);
+	return -1;
+}
+
+int validate_setup(struct srv *s)
+{
+	s->validation_timeout = s->o->validation_timeout > 0 ? s->o->validation_timeout : 10;
+	if (s->o->resolver) {
+		struct sockaddr_in sin;
+
+		if (resolver_addr(s->o->resolver, &sin) != 0)
+			return fail(EX_USAGE, "--resolver %s: give an IPv4 ADDRESS[:PORT]",
+				    printable(s->o->resolver));
+		s->dns = evdns_base_new(s->base, 0);
+		if (!s->dns || evdns_base_nameserver_ip_add(s->dns, s->o->resolver) != 0)
+			return fail(EX_SOFTWARE, "cannot use --resolver %s", s->o->resolver);
+	} else {
+		s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+		if (!s->dns)
+			return fail(EX_UNAVAILABLE, "cannot read the system's DNS servers "
+						    "(/etc/resolv.conf); give --resolver ADDR:PORT");
+		evdns_base_load_hosts(s->dns, NULL);
+	}
+	evdns_base_set_option(s->dns, "timeout:", "5");
+	evdns_base_set_option(s->dns, "attempts:", "2");
+	/* a pipe, not a socket pair: the service's sandbox allows no AF_UNIX sockets */
+	if (pipe2(s->dns_pipe, O_CLOEXEC) != 0 || evutil_make_socket_nonblocking(s->dns_pipe[0]) != 0)
+		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
+	s->dns_ev = event_new(s->base, s->dns_pipe[0], EV_READ | EV_PERSIST, dns01_result, s);
+	if (!s->dns_ev || event_add(s->dns_ev, NULL) != 0)
+		return fail(EX_OSERR, "out of memory");
+	return 0;
+}
+
+void validate_teardown(struct srv *s)
+{
+	if (s->dns_ev)
+		event_free(s->dns_ev);
+	if (s->dns)
+		evdns_base_free(s->dns, 0);
+	/* a dns-01 thread still running writes into a closed socket and ends */
+	if (s->dns_pipe[0] >= 0)
+		close(s->dns_pipe[0]);
+	if (s->dns_pipe[1] >= 0)
+		close(s->dns_pipe[1]);
+}

@@ -1,0 +1,120 @@
+#!/bin/sh
+# bench/acme.sh MINICA TMPDIR: the serve row of SPEC section 9.
+#   - full issuance with lego (new order, http-01, finalize, download), N
+#     certificates one after another, against minica serve and against
+#     Debian's pebble (PEBBLE_VA_NOSLEEP=1, no nonce rejection), same client,
+#     same machine, same DNS (pebble-challtestsrv);
+#   - finalize throughput and latency with keep-alive (tests/acme_load.py:
+#     parallel processes, EC P-256 CSRs, EC P-256 CA), every certificate
+#     committed before its response;
+#   - resident memory after 100 and after 10,000 orders.
+# Prints rows "measure<TAB>value<TAB>notes" for bench/run.sh.
+#   BENCH_ACME_N=100  BENCH_ACME_FINALIZE=500  BENCH_ACME_PROCS=8  BENCH_ACME_ORDERS=10000
+set -eu
+MINICA=$1
+B=$2/acme
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+N=${BENCH_ACME_N:-100}
+F=${BENCH_ACME_FINALIZE:-500}
+P=${BENCH_ACME_PROCS:-8}
+O=${BENCH_ACME_ORDERS:-10000}
+mkdir -p "$B"
+. "$SRC/bench/lib.sh"
+PIDS=""
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null || true; done' EXIT
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+waitport() {
+	/usr/bin/python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(400):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+S="$B/store"
+export MINICA_STORE="$S"
+"$MINICA" -q init --name "ACME bench CA" --key ec:P-256 --domain corp.example --no-passphrase >/dev/null 2>&1
+"$MINICA" ca export > "$B/ca.pem"
+DNS=$(port)
+MGMT=$(port)
+pebble-challtestsrv -dns01 "127.0.0.1:$DNS" -management "127.0.0.1:$MGMT" -http01 "" -https01 "" \
+	-tlsalpn01 "" -defaultIPv6 "" >"$B/cts.log" 2>&1 &
+PIDS="$PIDS $!"
+waitport "$MGMT"
+
+# lego_run URL N: N certificates one after another, ms in total
+lego_run() {
+	dir="$B/lego-$3"
+	hp=$(port)
+	t0=$(ms)
+	i=0
+	while [ $i -lt "$2" ]; do
+		LEGO_CA_CERTIFICATES="$B/ca.pem" lego --server "$1" --email bench@corp.example --accept-tos \
+			--domains "bench$i.corp.example" --http --http.port "127.0.0.1:$4" --path "$dir" run \
+			>"$B/lego.log" 2>&1 || { echo "bench: lego against $3 failed: $(tail -2 "$B/lego.log")" >&2; exit 1; }
+		i=$((i + 1))
+	done
+	echo $(( $(ms) - t0 ))
+}
+
+# minica serve
+HP=$(port)
+AP=$(port)
+"$MINICA" -q serve --listen "127.0.0.1:$AP" --server-name acme.corp.example --eab optional \
+	--http01-port "$HP" --resolver "127.0.0.1:$DNS" >"$B/serve.log" 2>&1 &
+SERVE=$!
+PIDS="$PIDS $SERVE"
+waitport "$AP"
+t_minica=$(lego_run "https://127.0.0.1:$AP/acme/directory" "$N" minica "$HP")
+
+# pebble with a certificate from the same CA, so lego trusts both the same way
+mkdir "$B/pebble-tls"
+"$MINICA" -q issue --host localhost --host 127.0.0.1 --template tls-server --key ec:P-256 --no-pfx \
+	--out "$B/pebble-tls" >/dev/null
+PP=$(port)
+PM=$(port)
+cat > "$B/pebble.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$PP", "managementListenAddress": "127.0.0.1:$PM",
+ "certificate": "$B/pebble-tls/localhost.crt", "privateKey": "$B/pebble-tls/localhost.key",
+ "httpPort": $HP, "tlsPort": $(port), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 pebble -config "$B/pebble.json" \
+	-dnsserver "127.0.0.1:$DNS" >"$B/pebble.log" 2>&1 &
+PEB=$!
+PIDS="$PIDS $PEB"
+waitport "$PP"
+t_pebble=$(lego_run "https://127.0.0.1:$PP/dir" "$N" pebble "$HP")
+kill "$PEB"
+printf 'serve: lego full issuance, %s certificates one after another (ms per certificate): minica / pebble\t%s / %s\t%s\n' \
+	"$N" "$(awk -v t="$t_minica" -v n="$N" 'BEGIN {printf "%.0f", t / n}')" \
+	"$(awk -v t="$t_pebble" -v n="$N" 'BEGIN {printf "%.0f", t / n}')" \
+	"ratio $(awk -v a="$t_minica" -v b="$t_pebble" 'BEGIN {printf "%.2f", a / b}') (target <= 1.00); pebble with PEBBLE_VA_NOSLEEP=1"
+
+# finalize throughput
+mkdir "$B/load"
+DIR="https://127.0.0.1:$AP/acme/directory"
+/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/load" prepare "$F" "$HP" >/dev/null
+r=$(/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/load" burst "$P")
+printf 'serve: finalize with keep-alive, %s EC P-256 CSRs from %s processes (per second)\t%s\t%s\n' "$F" "$P" \
+	"$(printf '%s' "$r" | jq -r .per_second)" \
+	"p50 $(printf '%s' "$r" | jq -r .p50_ms) ms, p99 $(printf '%s' "$r" | jq -r .p99_ms) ms, $(printf '%s' "$r" | jq -r .errors) errors (target >= 500/s, p99 < 50 ms); each committed before its response"
+
+# memory: a fresh server, 100 orders, then 10,000
+kill "$SERVE"
+AP=$(port)
+"$MINICA" -q serve --listen "127.0.0.1:$AP" --server-name acme.corp.example --eab optional \
+	--http01-port "$HP" --resolver "127.0.0.1:$DNS" >"$B/serve2.log" 2>&1 &
+SERVE=$!
+PIDS="$PIDS $SERVE"
+waitport "$AP"
+DIR="https://127.0.0.1:$AP/acme/directory"
+mkdir "$B/rss"
+/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/rss" orders 100 >/dev/null
+rss100=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVE/status")
+/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/rss" orders $((O - 100)) >/dev/null
+rssO=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVE/status")
+printf 'serve: resident memory after 100 / %s orders (KiB)\t%s / %s\t%s\n' "$O" "$rss100" "$rssO" \
+	"growth $(( (rssO - rss100) / 1024 )) MiB (target < 20 MiB)"

@@ -1,0 +1,247 @@
+/*
+ * minica serve: the ACME (RFC 8555) server over HTTPS, so that Exchange
+ * (win-acme), Postfix hosts (certbot, lego, dehydrated, uacme) renew by
+ * themselves. Options here; the protocol is in acme/.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acme/acme.h"
+#include "cmd/cmd.h"
+#include "common/common.h"
+
+enum {
+	OPT_LISTEN = 0x100,
+	OPT_SERVER_NAME,
+	OPT_TEMPLATE,
+	OPT_EAB,
+	OPT_HTTP01_PORT,
+	OPT_RESOLVER,
+	OPT_PID_FILE,
+	OPT_VALIDATION_TIMEOUT,
+	OPT_SYSTEMD,
+	OPT_FORCE,
+};
+
+static const struct argp_option options[] = {
+	{"listen", OPT_LISTEN, "ADDR:PORT", 0, "Listen here (repeat for more); HTTPS only", 1},
+	{"server-name", OPT_SERVER_NAME, "NAME", 0,
+	 "A name clients use for this server, put in its certificate (repeat)", 1},
+	{"template", OPT_TEMPLATE, "NAME", 0,
+	 "Template of the certificates (default smtp-transport; an account's own wins)", 2},
+	{"eab", OPT_EAB, "required|optional", 0,
+	 "External account binding: required (default), or optional (accounts without it may "
+	 "order names under the store's default domain)", 2},
+	{"http01-port", OPT_HTTP01_PORT, "N", 0, "Port of http-01 validation (default 80)", 3},
+	{"resolver", OPT_RESOLVER, "ADDR[:PORT]", 0,
+	 "DNS server for validation (default: the system's)", 3},
+	{"validation-timeout", OPT_VALIDATION_TIMEOUT, "SECONDS", 0,
+	 "Give up on a challenge's server after this long (default 10)", 3},
+	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the process id here", 4},
+	{"systemd", OPT_SYSTEMD, "DIR", 0,
+	 "Do not serve: write DIR/minica-serve.service that runs this command (the passphrase "
+	 "file becomes its LoadCredential=)", 5},
+	{"force", OPT_FORCE, NULL, 0, "With --systemd: replace an existing unit file", 5},
+	{0}};
+
+struct serve_args {
+	struct acme_server_options o;
+	const char *eab;
+	const char *systemd_dir;
+	int force;
+	char **words; /* the options again, for --systemd */
+	size_t n_words;
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct serve_args *a = state->input;
+	long n;
+
+	if (key >= OPT_LISTEN && key < OPT_SYSTEMD) {
+		char *w = NULL;
+		const struct argp_option *o;
+
+		for (o = options; o->name; o++)
+			if (o->key == key && asprintf(&w, "--%s=%s", o->name, arg) < 0)
+				return ENOMEM;
+		if (!w || cli_list_add(&a->words, &a->n_words, w))
+			return free(w), ENOMEM;
+	}
+	switch (key) {
+	case OPT_SYSTEMD:
+		a->systemd_dir = arg;
+		return 0;
+	case OPT_FORCE:
+		a->force = 1;
+		return 0;
+	case OPT_LISTEN:
+		return cli_list_add(&a->o.listen, &a->o.n_listen, arg);
+	case OPT_SERVER_NAME:
+		return cli_list_add(&a->o.server_names, &a->o.n_server_names, arg);
+	case OPT_TEMPLATE:
+		a->o.template_name = arg;
+		return 0;
+	case OPT_EAB:
+		if (strcmp(arg, "required") && strcmp(arg, "optional"))
+			return cli_usage_error("--eab '%s': required or optional", printable(arg)),
+			       EINVAL;
+		a->o.eab_required = !strcmp(arg, "required");
+		return 0;
+	case OPT_HTTP01_PORT:
+		if (parse_long(arg, "--http01-port", 1, 65535, &n))
+			return EINVAL;
+		a->o.http01_port = n;
+		return 0;
+	case OPT_VALIDATION_TIMEOUT:
+		if (parse_long(arg, "--validation-timeout", 1, 300, &n))
+			return EINVAL;
+		a->o.validation_timeout = n;
+		return 0;
+	case OPT_RESOLVER:
+		a->o.resolver = arg;
+		return 0;
+	case OPT_PID_FILE:
+		a->o.pid_file = arg;
+		return 0;
+	case ARGP_KEY_ARG:
+		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+	case ARGP_KEY_END:
+		if (!a->o.n_listen)
+			return cli_usage_error("give --listen ADDR:PORT (for example "
+					       "127.0.0.1:8443)"),
+			       EINVAL;
+		if (a->o.n_listen > 16)
+			return cli_usage_error("at most 16 --listen"), EINVAL;
+		if (a->force && !a->systemd_dir)
+			return cli_usage_error("--force is for --systemd"), EINVAL;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_child children[] = {COMMON_CHILD, {0}};
+static const struct argp argp = {
+	options, parse, NULL,
+	"Serve ACME (RFC 8555) over HTTPS, backed by this store.\v"
+	"The directory is https://HOST:PORT/acme/directory. The server's own certificate comes "
+	"from the store's CA (localhost, each --listen address, each --server-name) and is "
+	"renewed by the server. The CA passphrase is read once at start: --pass-file, "
+	"$MINICA_PASS_FILE, or systemd's $CREDENTIALS_DIRECTORY/minica-pass. SIGTERM finishes "
+	"the requests in flight and exits 0; SIGHUP reads the templates again. Accounts come "
+	"from 'minica acme account add'.\n\n"
+	"Examples:\n  minica serve --listen 0.0.0.0:8443 --server-name ca.corp.example\n"
+	"  wacs.exe --baseuri https://ca.corp.example:8443/acme/directory ...",
+	children, NULL, NULL};
+
+/* systemd's LoadCredential=minica-pass:... when no other passphrase source was given */
+static char *credentials_pass_file(void)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	char *path;
+
+	if (g_opts.pass_file || (getenv("MINICA_PASS_FILE") && *getenv("MINICA_PASS_FILE")) ||
+	    !dir || !*dir)
+		return NULL;
+	path = path_join(dir, "minica-pass");
+	if (path && access(path, R_OK) != 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static int low_port(const struct acme_server_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_listen; i++) {
+		const char *colon = strrchr(o->listen[i], ':');
+
+		if (colon && atol(colon + 1) < 1024)
+			return 1;
+	}
+	return 0;
+}
+
+/* --systemd: the unit that runs this very command, paths made absolute. */
+static int write_unit(struct serve_args *a, store *st)
+{
+	struct acme_unit u = {0};
+	const char *pass = g_opts.pass_file && *g_opts.pass_file ? g_opts.pass_file
+								: getenv("MINICA_PASS_FILE");
+	char *exe = realpath("/proc/self/exe", NULL), *dir = realpath(store_path(st), NULL);
+	char *pass_abs = NULL, **words = NULL;
+	struct ca ca = {0};
+	size_t i;
+	int rc;
+
+	if (!exe || !dir || !(words = calloc(a->n_words + 4, sizeof(char *)))) {
+		rc = fail(EX_OSERR, "cannot find this program or the store: %s", strerror(errno));
+		goto out;
+	}
+	if ((rc = ca_load(st, &ca)))
+		goto out;
+	if (ca.key_protected) {
+		if (!pass || !*pass) {
+			rc = fail(EX_USAGE, "--systemd: give --pass-file FILE (a root-only file the "
+					    "unit loads as its credential minica-pass)");
+			goto out;
+		}
+		if (!(pass_abs = realpath(pass, NULL))) {
+			rc = fail(EX_NOINPUT, "passphrase file %s: %s", pass, strerror(errno));
+			goto out;
+		}
+	}
+	words[0] = exe;
+	words[1] = (char *)"--store";
+	words[2] = dir;
+	words[3] = (char *)"serve";
+	for (i = 0; i < a->n_words; i++)
+		words[4 + i] = a->words[i];
+	u.dir = a->systemd_dir;
+	u.force = a->force;
+	u.store = dir;
+	u.pass_file = pass_abs;
+	u.words = words;
+	u.n_words = a->n_words + 4;
+	u.low_port = low_port(&a->o);
+	rc = acme_unit_write(&u);
+out:
+	ca_release(&ca);
+	free(words);
+	free(exe);
+	free(dir);
+	free(pass_abs);
+	return rc;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = {0};
+	store *st = NULL;
+	char *cred = NULL;
+	int rc;
+
+	a.o.eab_required = 1;
+	a.o.http01_port = 80;
+	if ((rc = cli_parse(&argp, argc, argv, "serve", &a)))
+		goto out;
+	if ((cred = credentials_pass_file()))
+		g_opts.pass_file = cred;
+	if ((rc = store_open(store_dir(), &st)))
+		goto out;
+	rc = a.systemd_dir ? write_unit(&a, st) : acme_serve(st, &a.o);
+out:
+	for (size_t i = 0; i < a.n_words; i++)
+		free(a.words[i]);
+	free(a.words);
+	store_close(st);
+	free(cred);
+	free(a.o.listen);
+	free(a.o.server_names);
+	return rc;
+}

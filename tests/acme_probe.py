@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""A small ACME client for minica's tests: it does what real clients never
+do on purpose (replayed nonces, wrong keys, wrong url headers, huge or
+broken bodies, CSRs for other names), one case per run, and prints the
+server's answer as one JSON line: {"status": ..., "type": ..., "detail": ...}.
+
+usage: acme_probe.py DIRECTORY_URL CA_FILE STATE_DIR CASE [ARGS...]
+STATE_DIR keeps the account key and URLs between runs."""
+import base64, hashlib, hmac, http.client, json, os, socket, ssl, sys, threading, time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+from cryptography.x509.oid import NameOID
+
+DIR_URL = CA_FILE = STATE = CASE = CTX = None
+ARGS = []
+
+
+def setup(dir_url, ca_file, state_dir):
+    """Also for tests/acme_load.py, which imports this file."""
+    global DIR_URL, CA_FILE, STATE, CTX
+    DIR_URL, CA_FILE, STATE = dir_url, ca_file, state_dir
+    CTX = ssl.create_default_context(cafile=CA_FILE)
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
+
+
+def request(method, url, body=None, ctype='application/jose+json', headers=None):
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPSConnection(u.hostname, u.port, context=CTX, timeout=30)
+    h = {'Content-Type': ctype} if body is not None else {}
+    h.update(headers or {})
+    c.request(method, u.path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, r.headers, data
+
+
+def directory():
+    return json.loads(request('GET', DIR_URL)[2])
+
+
+def nonce():
+    return request('HEAD', directory()['newNonce'])[1]['Replay-Nonce']
+
+
+def key_load(name):
+    path = os.path.join(STATE, name + '.pem')
+    if not os.path.exists(path):
+        k = ec.generate_private_key(ec.SECP256R1())
+        with open(path, 'wb') as f:
+            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+    with open(path, 'rb') as f:
+        return serialization.load_pem_private_key(f.read(), None)
+
+
+def jwk(key):
+    n = key.public_key().public_numbers()
+    return {'kty': 'EC', 'crv': 'P-256', 'x': b64(n.x.to_bytes(32, 'big')),
+            'y': b64(n.y.to_bytes(32, 'big'))}
+
+
+def thumbprint(key):
+    return b64(hashlib.sha256(json.dumps(jwk(key), sort_keys=True, separators=(',', ':')).encode()).digest())
+
+
+def sign(key, data):
+    r, s = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, 'big') + s.to_bytes(32, 'big')
+
+
+def jws(key, url, payload, kid=None, nonce_value=None, signer=None, header_url=None):
+    prot = {'alg': 'ES256', 'nonce': nonce_value or nonce(), 'url': header_url or url}
+    if kid:
+        prot['kid'] = kid
+    else:
+        prot['jwk'] = jwk(key)
+    p64 = b64(json.dumps(prot).encode())
+    pl64 = '' if payload is None else b64(json.dumps(payload).encode())
+    sig = sign(signer or key, (p64 + '.' + pl64).encode())
+    return json.dumps({'protected': p64, 'payload': pl64, 'signature': b64(sig)})
+
+
+def state():
+    path = os.path.join(STATE, 'state.json')
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
+def save(st):
+    json.dump(st, open(os.path.join(STATE, 'state.json'), 'w'))
+
+
+def answer(status, headers, data):
+    try:
+        doc = json.loads(data) if data else {}
+    except ValueError:
+        doc = {'raw': data.decode(errors='replace')}
+    if not isinstance(doc, dict):
+        doc = {'value': doc}
+    out = {'status': status, 'type': doc.get('type', ''), 'detail': doc.get('detail', ''),
+           'nonce': bool(headers.get('Replay-Nonce')), 'body': doc}
+    print(json.dumps(out))
+
+
+def post(url, payload, **kw):
+    st = state()
+    return request('POST', url, jws(key_load('account'), url, payload, kid=st.get('kid'), **kw))
+
+
+def register(eab_kid, eab_key):
+    d = directory()
+    key = key_load('account')
+    url = d['newAccount']
+    mac_key = b'' if eab_kid == '-' else base64.urlsafe_b64decode(eab_key + '=' * (-len(eab_key) % 4))
+    prot = b64(json.dumps({'alg': 'HS256', 'kid': eab_kid, 'url': url}).encode())
+    pl = b64(json.dumps(jwk(key)).encode())
+    mac = hmac.new(mac_key, (prot + '.' + pl).encode(), hashlib.sha256).digest()
+    payload = {'termsOfServiceAgreed': True,
+               'externalAccountBinding': {'protected': prot, 'payload': pl, 'signature': b64(mac)}}
+    if eab_kid == '-':
+        del payload['externalAccountBinding']
+    status, headers, data = request('POST', url, jws(key, url, payload))
+    if status in (200, 201):
+        st = state()
+        st['kid'] = headers['Location']
+        save(st)
+    return status, headers, data
+
+
+class Token(BaseHTTPRequestHandler):
+    answers = {}
+
+    def do_GET(self):
+        token = self.path.rsplit('/', 1)[-1]
+        body = Token.answers.get(token)
+        self.send_response(200 if body else 404)
+        self.end_headers()
+        if body:
+            self.wfile.write(body.encode())
+
+    def log_message(self, *a):
+        pass
+
+
+def new_order(names):
+    d = directory()
+    return post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': n} for n in names]})
+
+
+def make_ready(names, http_port):
+    """An order whose http-01 challenges this script answers itself."""
+    status, headers, data = new_order(names)
+    assert status == 201, data
+    order_url = headers['Location']
+    order = json.loads(data)
+    srv = HTTPServer(('127.0.0.1', http_port), Token)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    thumb = thumbprint(key_load('account'))
+    for az in order['authorizations']:
+        a = json.loads(post(az, None)[2])
+        ch = [c for c in a['challenges'] if c['type'] == 'http-01'][0]
+        Token.answers[ch['token']] = ch['token'] + '.' + thumb
+        post(ch['url'], {})
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        o = json.loads(post(order_url, None)[2])
+        if o['status'] != 'pending':
+            break
+        time.sleep(0.1)
+    srv.shutdown()
+    assert o['status'] == 'ready', o
+    return order_url, o
+
+
+def csr_der(names):
+    k = ec.generate_private_key(ec.SECP256R1())
+    b = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+    b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
+    return b.sign(k, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def main():
+    global CASE, ARGS
+    setup(*sys.argv[1:4])
+    CASE, ARGS = sys.argv[4], sys.argv[5:]
+    d = directory()
+    st = state()
+    if CASE == 'register':            # EAB_KID EAB_KEY ('-' '-': none)
+        return answer(*register(ARGS[0], ARGS[1]))
+    if CASE == 'ready':               # HTTP_PORT NAME: an order made ready, kept in state
+        url, o = make_ready([ARGS[1]], int(ARGS[0]))
+        st['ready'] = url
+        st['finalize'] = o['finalize']
+        save(st)
+        return answer(200, {}, json.dumps(o).encode())
+    if CASE == 'pending':             # NAME: an order left pending
+        status, headers, data = new_order([ARGS[0]])
+        if status == 201:
+            st['pending'] = headers.get('Location')
+            st['pending_finalize'] = json.loads(data).get('finalize')
+            save(st)
+        return answer(status, headers, data)
+    if CASE == 'replay':              # the same nonce twice: the second is refused
+        n = nonce()
+        request('POST', d['newOrder'], jws(key_load('account'), d['newOrder'],
+                                           {'identifiers': []}, kid=st['kid'], nonce_value=n))
+        return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}]},
+                            nonce_value=n))
+    if CASE == 'other-key':           # the account's kid, another key's signature
+        return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}]},
+                            signer=key_load('intruder')))
+    if CASE == 'jwk-other-key':       # a jwk, signed by a different key
+        url = d['newAccount']
+        return answer(*request('POST', url, jws(key_load('intruder'), url, {'termsOfServiceAgreed': True},
+                                                signer=key_load('account'))))
+    if CASE == 'url-mismatch':        # signed for newAccount, sent to newOrder
+        return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}]},
+                            header_url=d['newAccount']))
+    if CASE == 'huge':                # a body over 64 KiB
+        return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}],
+                                            'padding': 'x' * 70000}))
+    if CASE == 'not-json':
+        return answer(*request('POST', d['newOrder'], '{"protected": "eyJ'))
+    if CASE == 'payload-not-json':    # a proper JWS whose payload is not JSON
+        key = key_load('account')
+        prot = b64(json.dumps({'alg': 'ES256', 'nonce': nonce(), 'url': d['newOrder'],
+                               'kid': st['kid']}).encode())
+        pl = b64(b'{"identifiers": [')
+        body = json.dumps({'protected': prot, 'payload': pl,
+                           'signature': b64(sign(key, (prot + '.' + pl).encode()))})
+        return answer(*request('POST', d['newOrder'], body))
+    if CASE == 'wrong-type':          # JSON, but not application/jose+json
+        return answer(*request('POST', d['newOrder'], jws(key_load('account'), d['newOrder'], {},
+                                                          kid=st['kid']), ctype='application/json'))
+    if CASE == 'finalize':            # URL_KEY NAME...: finalize with a CSR for these names
+        url = st[ARGS[0]]
+        return answer(*post(url, {'csr': b64(csr_der(ARGS[1:]))}))
+    if CASE == 'get':                 # STATE_KEY: POST-as-GET
+        return answer(*post(st[ARGS[0]], None))
+    if CASE == 'challenge-dead':      # NAME: http-01 to a port whose server never answers
+        status, headers, data = new_order([ARGS[0]])
+        order = json.loads(data)
+        a = json.loads(post(order['authorizations'][0], None)[2])
+        ch = [c for c in a['challenges'] if c['type'] == 'http-01'][0]
+        t0 = time.time()
+        post(ch['url'], {})
+        while time.time() - t0 < 60:
+            c = json.loads(post(ch['url'], None)[2])
+            if c['status'] not in ('pending', 'processing'):
+                break
+            time.sleep(0.2)
+        c['seconds'] = round(time.time() - t0, 1)
+        return answer(200, {}, json.dumps(c).encode())
+    if CASE == 'slow':                # SECONDS: a client that never finishes its request
+        u = urllib.parse.urlsplit(DIR_URL)
+        raw = socket.create_connection((u.hostname, u.port), 5)
+        s = CTX.wrap_socket(raw, server_hostname=u.hostname)
+        s.sendall(b'POST /acme/new-order HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: 1000\r\n\r\n{' %
+                  (u.hostname.encode(), u.port))
+        t0 = time.time()
+        others = []
+        s.settimeout(float(ARGS[0]))
+        # meanwhile other clients are served at once
+        for _ in range(5):
+            t1 = time.time()
+            request('GET', DIR_URL)
+            others.append(round(time.time() - t1, 3))
+        try:
+            got = s.recv(100)
+        except (socket.timeout, ssl.SSLError, ConnectionError):
+            got = b'timeout'
+        out = {'closed_after': round(time.time() - t0, 1), 'got': got.decode(errors='replace')[:40],
+               'others': others}
+        return answer(200, {}, json.dumps(out).encode())
+    raise SystemExit('unknown case ' + CASE)
+
+
+if __name__ == '__main__':
+    main()
