@@ -77,6 +77,15 @@ assert_rc 0 "runbook"
 J inventory inventory "$SRC/tests/fixtures/inventory/en-US.txt"
 mkdir "$T/inv"
 J inventory@issue inventory "$SRC/tests/fixtures/inventory/en-US.txt" --issue --out "$T/inv"
+J acme\ account acme account add --names corp.example --comment hubs
+assert_rc 0 "acme account add"
+kid=$(printf '%s' "$out" | jq -r .kid)
+J acme\ account@list acme account list
+J acme\ account@disable acme account disable "$kid"
+assert_rc 0 "acme account disable"
+mkdir "$T/serve-units"
+J serve serve --listen 127.0.0.1:8443 --systemd "$T/serve-units"
+assert_rc 0 "serve --systemd"
 J store\ verify store verify
 J store\ backup store backup "$T/backup.mdb"
 J store\ stats store stats
