@@ -24,6 +24,15 @@ static int add_host(struct hostlist *h, const struct ca *ca, const char *name, i
 		return 0; /* a wildcard address is not a name clients use */
 	if (host_check(name, 0, &norm, &is_ip) != 0)
 		return EX_DATAERR;
+	if (is_ip && ca_ip_refusal(ca, norm)) {
+		/* a name-constrained CA without --permit-ip may certify no address */
+		warning("serve: listen address %s is outside the CA's name constraints (%s): left "
+			"out of the server's certificate, so clients must reach the server by a "
+			"--server-name (a CA made with --permit-ip CIDR may certify addresses)",
+			norm, ca_ip_refusal(ca, norm));
+		free(norm);
+		return 0;
+	}
 	inside = is_ip || ca->n_permitted == 0;
 	for (i = 0; !inside && i < ca->n_permitted; i++)
 		inside = acme_name_under(norm, ca->permitted[i]);

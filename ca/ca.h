@@ -90,6 +90,8 @@ int ca_load_name_constraints(struct ca *ca); /* nameconstraints.c, called by ca_
 void ca_name_constraints_free(struct ca *ca);
 /* 0 when the CA may certify this IP address (text form), else EX_DATAERR after a message */
 int ca_ip_check(const struct ca *ca, const char *ip);
+/* the same without a message: NULL when allowed, else why not */
+const char *ca_ip_refusal(const struct ca *ca, const char *ip);
 /* DNS constraints but nothing about IP addresses: a CA created before --permit-ip */
 int ca_ip_unconstrained(const struct ca *ca);
 const char *ca_ip_unconstrained_fix(void); /* what that means and what to do, one sentence */

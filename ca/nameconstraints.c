@@ -271,21 +271,27 @@ static const char *ip_refusal(const struct ca *ca, const unsigned char *addr, in
 	return NULL;
 }
 
+const char *ca_ip_refusal(const struct ca *ca, const char *ip)
+{
+	unsigned char addr[16];
+
+	if (inet_pton(AF_INET, ip, addr) == 1)
+		return ip_refusal(ca, addr, 4);
+	if (inet_pton(AF_INET6, ip, addr) == 1)
+		return ip_refusal(ca, addr, 16);
+	return "not an IP address";
+}
+
 int ca_ip_check(const struct ca *ca, const char *ip)
 {
 	unsigned char addr[16];
 	char ranges[256], one[IP_RANGE_TEXT];
 	size_t i, used = 0;
-	int len = 0;
 	const char *why;
 
-	if (inet_pton(AF_INET, ip, addr) == 1)
-		len = 4;
-	else if (inet_pton(AF_INET6, ip, addr) == 1)
-		len = 16;
-	else
+	if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1)
 		return fail(EX_DATAERR, "'%s' is not an IP address", printable(ip));
-	why = ip_refusal(ca, addr, len);
+	why = ca_ip_refusal(ca, ip);
 	if (!why)
 		return 0;
 	ranges[0] = '\0';

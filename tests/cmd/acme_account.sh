@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 expect_error 66 "not initialised" acme account list
-make_ca --domain corp.example --permit-dns corp.example
+make_ca --domain corp.example --permit-dns corp.example --permit-ip 127.0.0.0/8
 
 expect_error 64 "give --names SUFFIX" acme account add --pass-file "$PASS"
 expect_error 64 "which one\\?" acme account

@@ -8,7 +8,7 @@ TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$TESTDIR/acme_lib.sh"
 PROBE="$TESTDIR/acme_probe.py"
 
-make_ca --domain corp.example --permit-dns corp.example
+make_ca --domain corp.example --permit-dns corp.example --permit-ip 127.0.0.0/8
 run --pass-file "$PASS" --json acme account add --names corp.example
 assert_rc 0 "account add"
 KID=$(printf '%s' "$out" | jq -r .kid)
