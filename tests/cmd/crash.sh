@@ -1,6 +1,7 @@
 # Crashes: 'issue --hosts-file' killed with SIGKILL at a random moment
-# (0-50 ms after it started: while it loads, generates keys, signs, commits
-# or writes files), over and over; first one process at a time, then two at
+# (between its start and half the time an uninterrupted run of the same
+# work takes on this machine and build, at least 50 ms: while it loads,
+# generates keys, signs, commits or writes files), over and over; first one process at a time, then two at
 # once (so that a writer dies while another process holds the lock file:
 # LMDB's robust mutex and stale reader slots). Afterwards 'store verify' is
 # clean (every record decodes and verifies, every index entry has its
@@ -17,7 +18,21 @@ assert_rc 0 "init"
 "$MINICA" ca export > "$T/ca.pem" || fail "ca export"
 mkdir "$T/out"
 
-random_ms() { echo $(($(od -An -N2 -tu2 /dev/urandom) % 51)); }
+# The window for the kills: half of how long one whole run takes here (a sanitizer
+# build or a loaded machine is slower), timed on a copy of the store.
+cp -a "$MINICA_STORE" "$T/timing-store"
+i=0
+while [ $i -lt 40 ]; do echo "timing-h$i"; i=$((i + 1)); done > "$T/hosts.timing"
+mkdir "$T/timing-out"
+t0=$(date +%s%N)
+"$MINICA" --store "$T/timing-store" -q issue --hosts-file "$T/hosts.timing" --key ec:P-256 --no-pfx \
+	--out "$T/timing-out" >/dev/null 2>&1 || fail "an uninterrupted issue --hosts-file"
+WINDOW_MS=$(( ($(date +%s%N) - t0) / 2000000 ))
+[ "$WINDOW_MS" -ge 50 ] || WINDOW_MS=50
+[ "$WINDOW_MS" -le 1000 ] || WINDOW_MS=1000
+rm -rf "$T/timing-store" "$T/timing-out"
+
+random_ms() { echo $(($(od -An -N2 -tu2 /dev/urandom) % (WINDOW_MS + 1))); }
 
 # kill_loop NAME N: N rounds that each end with a SIGKILL; counts them in $T/kills.NAME
 kill_loop() {
@@ -33,7 +48,8 @@ kill_loop() {
 		"$MINICA" -q issue --hosts-file "$T/hosts.$1" --key ec:P-256 --no-pfx --out "$T/out" \
 			>/dev/null 2>>"$T/errors.$1" &
 		pid=$!
-		sleep "0.0$(printf '%02d' "$(random_ms)")"
+		ms=$(random_ms)
+		sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 		kill -KILL "$pid" 2>/dev/null
 		status=0
 		{ wait "$pid"; } 2>/dev/null || status=$?
