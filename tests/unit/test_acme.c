@@ -95,8 +95,8 @@ static void jws_rules(void **state)
 		/* protected {} : no alg */
 		"{\"protected\": \"e30\", \"payload\": \"\", \"signature\": \"AA\"}",
 		/* {"alg":"ES256","url":"u"} : neither jwk nor kid */
-		"{\"protected\": \"eyJhbGciOiJFUzI1NiIsInVybCI6InUifQ\", \"payload\": \"\", "
-		"\"signature\": \"AA\"}",
+		("{\"protected\": \"eyJhbGciOiJFUzI1NiIsInVybCI6InUifQ\", \"payload\": \"\", "
+		 "\"signature\": \"AA\"}"),
 		/* duplicate member */
 		"{\"protected\": \"e30\", \"protected\": \"e30\", \"payload\": \"\", \"signature\": \"AA\"}",
 	};
