@@ -17,6 +17,7 @@
 static int add_host(struct hostlist *h, const struct ca *ca, const char *name, int explicit)
 {
 	char *norm = NULL;
+	const char *refused;
 	int is_ip = 0, inside;
 	size_t i;
 
@@ -24,12 +25,12 @@ static int add_host(struct hostlist *h, const struct ca *ca, const char *name, i
 		return 0; /* a wildcard address is not a name clients use */
 	if (host_check(name, 0, &norm, &is_ip) != 0)
 		return EX_DATAERR;
-	if (is_ip && ca_ip_refusal(ca, norm)) {
+	if (is_ip && (refused = ca_ip_refusal(ca, norm))) {
 		/* a name-constrained CA without --permit-ip may certify no address */
 		warning("serve: listen address %s is outside the CA's name constraints (%s): left "
 			"out of the server's certificate, so clients must reach the server by a "
 			"--server-name (a CA made with --permit-ip CIDR may certify addresses)",
-			norm, ca_ip_refusal(ca, norm));
+			norm, refused);
 		free(norm);
 		return 0;
 	}
