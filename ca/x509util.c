@@ -90,17 +90,18 @@ void x509_sha256(X509 *cert, char out[65])
 	hex_upper(md, n, out);
 }
 
-/* 128 random bits; zero is not a valid serial (RFC 5280 4.1.2.2). */
+/*
+ * 128 random bits whose first byte is not zero: zero is not a valid serial
+ * (RFC 5280 4.1.2.2), and a leading zero byte would make OpenSSL, certutil
+ * and Exchange print 30 hex digits where minica prints 32, so an admin who
+ * greps for one could not find the other.
+ */
 int serial_random(unsigned char out[STORE_SERIAL_LEN])
 {
-	size_t i;
-
 	do {
 		if (RAND_bytes(out, STORE_SERIAL_LEN) != 1)
 			return fail_ssl(EX_SOFTWARE, "no random numbers for a serial");
-		for (i = 0; i < STORE_SERIAL_LEN && out[i] == 0; i++)
-			;
-	} while (i == STORE_SERIAL_LEN);
+	} while (out[0] == 0);
 	return 0;
 }
 

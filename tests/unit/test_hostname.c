@@ -98,6 +98,22 @@ static void serials(void **state)
 	assert_int_equal(serial_parse("123456789012345678901234567890123", s), -1);
 }
 
+/* Every tool prints the same 32 hex digits only if no serial starts with a zero byte. */
+static void random_serials_have_no_leading_zero(void **state)
+{
+	unsigned char s[STORE_SERIAL_LEN];
+	int i, high_bit_set = 0;
+
+	(void)state;
+	for (i = 0; i < 4096; i++) {
+		assert_int_equal(serial_random(s), 0);
+		assert_int_not_equal(s[0], 0);
+		high_bit_set += s[0] >> 7;
+	}
+	/* still 128 random bits: about half have the top bit set */
+	assert_in_range(high_bit_set, 1700, 2400);
+}
+
 static void file_names(void **state)
 {
 	char buf[64];
@@ -115,6 +131,7 @@ int main(void)
 		cmocka_unit_test(accepts_and_normalises),
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(serials),
+		cmocka_unit_test(random_serials_have_no_leading_zero),
 		cmocka_unit_test(file_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
