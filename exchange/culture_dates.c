@@ -96,14 +96,30 @@ static int is_letter(char c)
 	return isalpha((unsigned char)c) != 0;
 }
 
+/* Every character of an ASCII designator is in s, in either case (a cheap test before strcasestr). */
+static int has_letters(const char *s, const char *marker)
+{
+	for (; *marker; marker++)
+		if (!strchr(s, *marker) && !strchr(s, toupper((unsigned char)*marker)))
+			return 0;
+	return 1;
+}
+
 /* Finds and blanks out the one AM/PM designator; 0 none, 1 found, -1 two of them. */
 static int take_marker(char *s, struct culture_date *d)
 {
 	size_t i, j, found = 0;
+	int high = 0; /* a byte from 0x80: the other designators are not ASCII */
+	const unsigned char *c;
 
+	for (c = (const unsigned char *)s; *c && !high; c++)
+		high = *c >= 0x80;
 	for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++) {
 		size_t len = strlen(markers[i].text);
 		char *hit = s;
+
+		if (markers[i].ascii ? !has_letters(s, markers[i].text) : !high)
+			continue;
 
 		while ((hit = markers[i].ascii ? strcasestr(hit, markers[i].text)
 					       : strstr(hit, markers[i].text))) {
@@ -308,7 +324,7 @@ static int json_date(const char *text, struct culture_date *d, const char **why)
 	return 1;
 }
 
-int culture_date_parse(const char *text, struct culture_date *out, const char **why)
+static int parse_text(const char *text, struct culture_date *out, const char **why)
 {
 	char buf[DATE_TEXT_MAX], *tok, *save = NULL, *t;
 	int ntok = 0, marker;
@@ -393,19 +409,33 @@ static int to_epoch(const struct culture_date *d, int month, int day, int64_t *o
 	return 0;
 }
 
+/* Which readings are calendar dates, and their times (to_epoch, once each). */
+static void read_orders(struct culture_date *d)
+{
+	d->orders = 0;
+	if (d->year_first) {
+		if (to_epoch(d, d->a, d->b, &d->t_ab) == 0)
+			d->orders = DATE_ORDER_YMD;
+		return;
+	}
+	if (to_epoch(d, d->b, d->a, &d->t_ba) == 0)
+		d->orders |= DATE_ORDER_DMY;
+	/* dotted and dashed year-last dates are d.M.y in every culture that writes them */
+	if (d->sep == '/' && to_epoch(d, d->a, d->b, &d->t_ab) == 0)
+		d->orders |= DATE_ORDER_MDY;
+}
+
+int culture_date_parse(const char *text, struct culture_date *out, const char **why)
+{
+	if (parse_text(text, out, why))
+		return -1;
+	read_orders(out);
+	return 0;
+}
+
 unsigned culture_date_orders(const struct culture_date *d)
 {
-	int64_t t;
-	unsigned mask = 0;
-
-	if (d->year_first)
-		return to_epoch(d, d->a, d->b, &t) == 0 ? DATE_ORDER_YMD : 0;
-	if (to_epoch(d, d->b, d->a, &t) == 0)
-		mask |= DATE_ORDER_DMY;
-	/* dotted and dashed year-last dates are d.M.y in every culture that writes them */
-	if (d->sep == '/' && to_epoch(d, d->a, d->b, &t) == 0)
-		mask |= DATE_ORDER_MDY;
-	return mask;
+	return d->orders;
 }
 
 int culture_date_ambiguous(const struct culture_date *d)
@@ -417,8 +447,12 @@ int culture_date_epoch(const struct culture_date *d, unsigned order, int64_t *ou
 {
 	unsigned orders = culture_date_orders(d);
 
-	if (d->year_first)
-		return orders ? to_epoch(d, d->a, d->b, out) : -1;
+	if (d->year_first) {
+		if (!orders)
+			return -1;
+		*out = d->t_ab;
+		return 0;
+	}
 	if (!(orders & order)) {
 		/* a lone possible order wins; an impossible requested one fails */
 		if (orders == DATE_ORDER_DMY || orders == DATE_ORDER_MDY)
@@ -426,6 +460,8 @@ int culture_date_epoch(const struct culture_date *d, unsigned order, int64_t *ou
 		else
 			return -1;
 	}
-	return order == DATE_ORDER_MDY ? to_epoch(d, d->a, d->b, out)
-				       : to_epoch(d, d->b, d->a, out);
+	if (order == DATE_ORDER_MDY ? !(orders & DATE_ORDER_MDY) : !(orders & DATE_ORDER_DMY))
+		return -1;
+	*out = order == DATE_ORDER_MDY ? d->t_ab : d->t_ba;
+	return 0;
 }

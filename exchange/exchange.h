@@ -37,6 +37,9 @@ struct culture_date {
 	long offset;          /* seconds east of UTC when an ISO 8601 zone was given */
 	signed char pad_a, pad_b; /* year last, as written: 1 zero-padded ("03"), -1 one digit
 				     ("3"), 0 two digits from 10 (either) */
+	/* set by culture_date_parse, so that timegm runs once per reading, not per question */
+	unsigned orders;      /* what culture_date_orders returns */
+	int64_t t_ab, t_ba;   /* UTC seconds read a/b (year first: month/day) and b/a, when possible */
 };
 /* 0, or -1 with *why set to a static reason. */
 int culture_date_parse(const char *text, struct culture_date *out, const char **why);

@@ -91,7 +91,7 @@ static int cert_properties(const struct run *r, const char *skip, size_t min)
 	size_t j, n = 0;
 
 	for (j = 0; j < r->n; j++)
-		n += inv_is_cert_property(r->props[j].name) && strcasecmp(r->props[j].name, skip);
+		n += inv_is_cert_property(r->props[j].name) && !inv_same_name(r->props[j].name, skip);
 	return n >= min;
 }
 
@@ -157,6 +157,7 @@ static int resolve_orders(struct parser *p, unsigned option)
 {
 	struct inventory *inv = p->inv;
 	struct order_book *book = order_book_new();
+	const char *not_after = inv_cert_property("NotAfter"), *not_before = inv_cert_property("NotBefore");
 	size_t i, j;
 	int rc = -1;
 
@@ -164,17 +165,21 @@ static int resolve_orders(struct parser *p, unsigned option)
 		goto out;
 	for (i = 0; i < p->n_runs; i++) {
 		const struct run *r = &p->runs[i];
+		int cert = -1; /* not known yet: a run without a slashed date needs no answer */
 
 		for (j = 0; j < r->n; j++) {
 			const struct prop *pr = &r->props[j];
 			struct culture_date d;
 			const char *why;
 
-			/* a certificate's own dates were read already: they come below */
 			if (pr->value[0] < '0' || pr->value[0] > '9' || pr->len > 64 ||
-			    (inv_has_thumbprint(r) && (pr->name == inv_cert_property("NotAfter") ||
-						       pr->name == inv_cert_property("NotBefore"))) ||
-			    !memchr(pr->value, '/', pr->len) || culture_date_parse(pr->value, &d, &why))
+			    !memchr(pr->value, '/', pr->len))
+				continue;
+			if (cert < 0)
+				cert = inv_has_thumbprint(r);
+			/* a certificate's own dates were read already: they come below */
+			if ((cert && (pr->name == not_after || pr->name == not_before)) ||
+			    culture_date_parse(pr->value, &d, &why))
 				continue;
 			if (order_book_add(book, &d, seg_of(p, pr->line), pr->line))
 				goto out;

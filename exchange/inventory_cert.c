@@ -205,7 +205,7 @@ int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *
 		const struct prop *pr = &r->props[i];
 		const char *n = pr->name;
 
-		if (!strcasecmp(n, "Thumbprint")) {
+		if (inv_same_name(n, "Thumbprint")) {
 			char *t;
 			size_t o = 0, j;
 
@@ -220,36 +220,36 @@ int inventory_read_cert(struct parser *p, const struct run *r, struct inv_cert *
 				inv_note(p, pr->line, "Thumbprint '%s' is not 40 hexadecimal digits (a SHA-1 "
 						  "thumbprint)",
 				     inv_quote(pr->value, q));
-		} else if (!strcasecmp(n, "Subject")) {
+		} else if (inv_same_name(n, "Subject")) {
 			set_string(p, &c->subject, pr->value);
 			c->subject_cut = pr->cut;
 			subject_ok = !pr->cut && check_name(p, pr);
-		} else if (!strcasecmp(n, "Issuer")) {
+		} else if (inv_same_name(n, "Issuer")) {
 			set_string(p, &c->issuer, pr->value);
 			issuer_ok = !pr->cut && check_name(p, pr);
-		} else if (!strcasecmp(n, "Services")) {
+		} else if (inv_same_name(n, "Services")) {
 			set_string(p, &c->services, pr->value);
 			c->smtp = services_include_smtp(pr->value);
 			c->services_unknown = pr->cut && !c->smtp;
-		} else if (!strcasecmp(n, "Status")) {
+		} else if (inv_same_name(n, "Status")) {
 			set_string(p, &c->status, pr->value);
-		} else if (!strcasecmp(n, "CertificateDomains")) {
+		} else if (inv_same_name(n, "CertificateDomains")) {
 			parse_domains(p, c, pr);
-		} else if (!strcasecmp(n, "DnsNameList")) {
+		} else if (inv_same_name(n, "DnsNameList")) {
 			dns = pr;
-		} else if (!strcasecmp(n, "SerialNumber")) {
+		} else if (inv_same_name(n, "SerialNumber")) {
 			read_serial(p, c, pr);
-		} else if (!strcasecmp(n, "IsSelfSigned")) {
+		} else if (inv_same_name(n, "IsSelfSigned")) {
 			if (istrue(pr->value, &self))
 				inv_note(p, pr->line, "IsSelfSigned '%s' is neither True nor False",
 				     inv_quote(pr->value, q));
-		} else if (!strcasecmp(n, "HasPrivateKey")) {
+		} else if (inv_same_name(n, "HasPrivateKey")) {
 			if (istrue(pr->value, &c->has_private_key))
 				inv_note(p, pr->line, "HasPrivateKey '%s' is neither True nor False",
 				     inv_quote(pr->value, q));
-		} else if (!strcasecmp(n, "NotAfter")) {
+		} else if (inv_same_name(n, "NotAfter")) {
 			read_date(p, &c->not_after, pr);
-		} else if (!strcasecmp(n, "NotBefore")) {
+		} else if (inv_same_name(n, "NotBefore")) {
 			read_date(p, &c->not_before, pr);
 		}
 	}

@@ -180,8 +180,9 @@ int inv_read_csv(struct parser *p)
 	for (i = 0; i < p->n_lines && !p->oom; i++) {
 		const struct line *l = &p->lines[i];
 
-		if (l->claimed || l->prompt || !l->len || !strcasestr(l->s, "Thumbprint") ||
-		    (l->s[0] != '"' && l->s[0] != '#' && !strchr(l->s, ',') && !strchr(l->s, ';')))
+		if (l->claimed || l->prompt || !l->len ||
+		    (l->s[0] != '"' && l->s[0] != '#' && !strchr(l->s, ',') && !strchr(l->s, ';')) ||
+		    !strpbrk(l->s, "bB") || !strcasestr(l->s, "Thumbprint")) /* 'b': cheap, first */
 			continue;
 		for (s = 0; s < sizeof(seps); s++) {
 			int rc = read_row(p, i, seps[s], &h, 1);

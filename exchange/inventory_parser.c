@@ -3,6 +3,7 @@
  * properties and their values (grown geometrically and bounded, so that a
  * value continued on a million lines costs linear time and VALUE_MAX bytes).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +27,15 @@ static const char *const cert_properties[] = {
 	"SubjectName", "Thumbprint", "Version",
 };
 
+/* strcasecmp's order; the first letters, compared first, settle most of a lookup */
 static int by_name(const void *key, const void *item)
 {
-	return strcasecmp(key, *(const char *const *)item);
+	const char *k = key, *name = *(const char *const *)item;
+	int a = tolower((unsigned char)k[0]), b = tolower((unsigned char)name[0]);
+
+	return a != b ? a - b : strcasecmp(k, name);
 }
+
 
 const char *inv_cert_property(const char *name)
 {
@@ -104,7 +110,7 @@ struct prop *inv_find_prop(const struct run *r, const char *name)
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (!strcasecmp(r->props[i].name, name))
+		if (inv_same_name(r->props[i].name, name))
 			return &r->props[i];
 	return NULL;
 }

@@ -12,6 +12,8 @@
 #define MINICA_INVENTORY_PARSER_H
 
 #include <stddef.h>
+#include <string.h>
+#include <strings.h>
 
 #include "exchange.h"
 
@@ -71,6 +73,14 @@ void *inv_grow(void *p, size_t *cap, size_t need, size_t size);
 const char *inv_quote(const char *value, char buf[QUOTE_MAX + 4]); /* a value cut for a note */
 void inv_note(struct parser *p, long line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * strcasecmp(a, b) == 0, the first bytes compared first (most names differ
+ * there): two that strcasecmp finds equal are equal or differ in case, bit 0x20.
+ */
+static inline int inv_same_name(const char *a, const char *b)
+{
+	return !((a[0] ^ b[0]) & ~0x20) && !strcasecmp(a, b);
+}
 struct prop *inv_find_prop(const struct run *r, const char *name);
 int inv_has_thumbprint(const struct run *r);
 struct run *inv_new_run(struct parser *p, long line, int format);

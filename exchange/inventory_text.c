@@ -149,11 +149,24 @@ static int is_prompt(const char *s)
 	return s[0] == '/' && strchr(s, '>') != NULL;
 }
 
-/* Normalises text in place into lines. */
-static int make_lines(struct parser *p, char *text, size_t text_len)
+/* Eight bytes at p, all printable ASCII or spaces (0x20-0x7E): kept as they are. */
+static int eight_plain(const unsigned char *p)
 {
-	unsigned char *in = (unsigned char *)text, *end = in + text_len;
-	char *out = text;
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	/* no byte below 0x20, no byte from 0x7F */
+	return !((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) &&
+	       !(((w + 0x0101010101010101ULL) | w) & 0x8080808080808080ULL);
+}
+
+/*
+ * Normalises len bytes from in into lines written at out: out may be in
+ * (in place), or another buffer of len + 2 bytes (no line grows).
+ */
+static int make_lines(struct parser *p, const unsigned char *in, size_t text_len, char *out)
+{
+	const unsigned char *end = in + text_len;
 	long seg = 0;
 
 	/*
@@ -185,6 +198,15 @@ static int make_lines(struct parser *p, char *text, size_t text_len)
 			int kind;
 			size_t i;
 
+			/* most of a paste: printable ASCII and spaces, kept, eight bytes at a time */
+			while (end - in >= 8 && eight_plain(in)) {
+				memmove(out, in, 8); /* in place, out may trail in by less than 8 */
+				out += 8;
+				in += 8;
+				width += 8;
+			}
+			if (in == end || *in == '\n' || *in == '\r')
+				break;
 			if (*in > ' ' && *in < 0x7f) { /* most of a paste: printable ASCII, kept */
 				*out++ = (char)*in++;
 				width++;
@@ -204,7 +226,7 @@ static int make_lines(struct parser *p, char *text, size_t text_len)
 		}
 		if (in < end)
 			in += in[0] == '\r' && in + 1 < end && in[1] == '\n' ? 2 : 1;
-		*out++ = '\0'; /* never past in: every line ended with at least one byte, or the text did */
+		*out++ = '\0'; /* in place, never past in: every line ended with at least one byte, or the text did */
 		l->s = start;
 		l->len = (size_t)(out - start) - 1;
 		l->width = width;
@@ -223,14 +245,15 @@ static int make_lines(struct parser *p, char *text, size_t text_len)
 
 /*
  * UTF-8 without a NUL byte is what text_to_utf8 would return unchanged (less
- * its BOM): copied, without iconv's round trip through UCS-4 (a 64 MiB paste).
+ * its BOM): read as it is, without iconv's round trip through UCS-4 (a 64 MiB
+ * paste), and without a copy. 1 when it is, *skip the BOM's bytes.
  */
-static char *plain_utf8(const unsigned char *in, size_t len, size_t *out_len)
+static int plain_utf8(const unsigned char *in, size_t len, size_t *skip)
 {
-	size_t i = 0, skip = len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF ? 3 : 0;
-	char *out;
+	size_t i;
 
-	for (i = skip; i < len;) {
+	*skip = len >= 3 && in[0] == 0xEF && in[1] == 0xBB && in[2] == 0xBF ? 3 : 0;
+	for (i = *skip; i < len;) {
 		uint64_t w;
 		size_t n;
 
@@ -244,33 +267,38 @@ static char *plain_utf8(const unsigned char *in, size_t len, size_t *out_len)
 			}
 		}
 		if (in[i] == 0)
-			return NULL;
+			return 0;
 		if (in[i] < 0x80) {
 			i++;
 			continue;
 		}
 		if (!(n = utf8_seq(in + i, len - i)))
-			return NULL;
+			return 0;
 		i += n;
 	}
-	if (!(out = malloc(len - skip + 2)))
-		return NULL;
-	memcpy(out, in + skip, len - skip);
-	out[len - skip] = '\0';
-	*out_len = len - skip;
-	return out;
+	return 1;
 }
 
 int inv_text_lines(struct parser *p, const unsigned char *data, size_t len)
 {
 	char *text = NULL, *grown;
-	size_t text_len = 0;
+	size_t text_len = 0, skip;
 	const char *enc = NULL;
 	long bad_line = 0;
 
-	if ((text = plain_utf8(data, len, &text_len))) {
+	if (plain_utf8(data, len, &skip)) {
+		/* lines are written straight from the input: one pass, no copy first */
 		p->inv->encoding = "UTF-8";
-	} else if (text_to_utf8(data, len, &text, &text_len, &enc) == 0) {
+		if (!(p->text = malloc(len - skip + 2))) {
+			p->oom = 1;
+			return -1;
+		}
+		if (make_lines(p, data + skip, len - skip, p->text))
+			return -1;
+		p->inv->lines = (long)p->n_lines;
+		return 0;
+	}
+	if (text_to_utf8(data, len, &text, &text_len, &enc) == 0) {
 		p->inv->encoding = enc;
 	} else {
 		text = lossy_utf8(data, len, &text_len, &bad_line);
@@ -290,7 +318,7 @@ int inv_text_lines(struct parser *p, const unsigned char *data, size_t len)
 		return -1;
 	}
 	p->text = grown;
-	if (make_lines(p, p->text, text_len))
+	if (make_lines(p, (const unsigned char *)p->text, text_len, p->text))
 		return -1;
 	p->inv->lines = (long)p->n_lines;
 	return 0;
