@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "exchange.h"
 #include "inventory_parser.h"
@@ -64,6 +66,21 @@ void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
 	if (q)
 		*cap = n;
 	return q;
+}
+
+void inv_huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20; /* x86-64's; elsewhere a harmless request */
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1), to = ((uintptr_t)p + len) & ~(huge - 1);
+
+	/* advice: when the kernel does not take it, the pages are only smaller */
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
 }
 
 /* A value quoted in a note: at most QUOTE_MAX bytes, cut on a UTF-8 boundary. */

@@ -186,6 +186,7 @@ static int make_lines(struct parser *p, const unsigned char *in, size_t text_len
 		p->oom = 1;
 		return -1;
 	}
+	inv_huge_pages(p->lines, most * sizeof(*p->lines));
 	while (in < end) {
 		struct line *l;
 		char *start = out;
@@ -293,6 +294,7 @@ int inv_text_lines(struct parser *p, const unsigned char *data, size_t len)
 			p->oom = 1;
 			return -1;
 		}
+		inv_huge_pages(p->text, len - skip + 2);
 		if (make_lines(p, data + skip, len - skip, p->text))
 			return -1;
 		p->inv->lines = (long)p->n_lines;
