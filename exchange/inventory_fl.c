@@ -217,11 +217,10 @@ static int absorb(struct parser *p, struct run *into, struct run *from, int in_f
 		memcpy(merged + into->n, from->props, from->n * sizeof(*merged));
 		into->last = from->last;
 	}
-	free(into->props);
-	free(from->props);
+	inv_free_props(into);
+	inv_free_props(from);
 	into->props = merged;
 	into->n = into->cap = n;
-	from->props = NULL;
 	from->n = from->cap = 0;
 	from->dead = 1;
 	from->into = into_index;

@@ -53,6 +53,24 @@ int inv_is_cert_property(const char *name)
 	return inv_cert_property(name) != NULL;
 }
 
+#define HUGE_PAGE ((size_t)2 << 20) /* x86-64's; elsewhere a harmless request */
+#define HUGE_MIN (2 * HUGE_PAGE)      /* a buffer with at least one whole huge page in it */
+
+void inv_huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = HUGE_PAGE;
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1), to = ((uintptr_t)p + len) & ~(huge - 1);
+
+	/* advice: when the kernel does not take it, the pages are only smaller */
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
 void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 8;
@@ -63,24 +81,12 @@ void *inv_grow(void *p, size_t *cap, size_t need, size_t size)
 	while (n < need)
 		n *= 2;
 	q = realloc(p, n * size);
-	if (q)
+	if (q) {
 		*cap = n;
+		if (n * size >= HUGE_MIN) /* the runs and certificates of a large paste */
+			inv_huge_pages(q, n * size);
+	}
 	return q;
-}
-
-void inv_huge_pages(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-	const uintptr_t huge = (uintptr_t)2 << 20; /* x86-64's; elsewhere a harmless request */
-	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1), to = ((uintptr_t)p + len) & ~(huge - 1);
-
-	/* advice: when the kernel does not take it, the pages are only smaller */
-	if (to > from)
-		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)len;
-#endif
 }
 
 /* A value quoted in a note: at most QUOTE_MAX bytes, cut on a UTF-8 boundary. */
@@ -161,20 +167,71 @@ static void too_long(struct parser *p, struct prop *pr)
 	pr->cut = 1;
 }
 
+/*
+ * 16 props for a new run, from the pool: a malloc of its own for each of
+ * 100,000 runs touched a fresh page every 8 runs; a large paste's blocks are
+ * huge pages (HUGE_PAGE each, aligned), a small one's 16 KiB.
+ */
+static struct prop *pool_take(struct parser *p)
+{
+	struct prop_block *b = p->pool;
+
+	if (!b || b->used + 16 > b->size) {
+		int huge = p->n_lines >= 100000;
+		size_t bytes = huge ? HUGE_PAGE : 16384;
+
+		if (huge ? posix_memalign((void **)&b, HUGE_PAGE, bytes) != 0 : !(b = malloc(bytes)))
+			return NULL;
+		if (huge)
+			inv_huge_pages(b, bytes);
+		b->next = p->pool;
+		b->used = 0;
+		b->size = (bytes - sizeof(*b)) / sizeof(struct prop);
+		p->pool = b;
+	}
+	b->used += 16;
+	return b->props + b->used - 16;
+}
+
+/* More room for a run's props: out of the pool onto the heap (never realloc'd there). */
+static struct prop *grow_props(struct run *r)
+{
+	struct prop *grown;
+	size_t cap = r->cap;
+
+	if (!r->pooled)
+		return inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown));
+	if (!(grown = inv_grow(NULL, &cap, r->cap * 2, sizeof(*grown))))
+		return NULL;
+	memcpy(grown, r->props, r->n * sizeof(*grown));
+	r->cap = cap;
+	r->pooled = 0;
+	return grown;
+}
+
+void inv_free_props(struct run *r)
+{
+	if (!r->pooled)
+		free(r->props);
+	r->props = NULL;
+	r->pooled = 0;
+}
+
 /* borrow: value lies in p->text with a NUL at value[len]; it is used in place, not copied. */
 static int add_prop(struct parser *p, struct run *r, const char *name, char *value, size_t len,
 		    long line, int borrow)
 {
-	struct prop *grown = r->cap ? inv_grow(r->props, &r->cap, r->n + 1, sizeof(*grown))
-				    : malloc(16 * sizeof(*grown)); /* Format-List shows 14 or 15 */
+	struct prop *grown = r->cap ? r->n < r->cap ? r->props : grow_props(r) : pool_take(p);
 	struct prop *pr;
 
 	if (!grown) {
 		p->oom = 1;
 		return -1;
 	}
-	if (!r->cap)
+	if (!r->cap) {
 		r->cap = 16;
+		r->pooled = 1;
+	}
 	r->props = grown;
 	pr = &r->props[r->n];
 	memset(pr, 0, sizeof(*pr));
@@ -261,7 +318,13 @@ void inv_free_runs(struct parser *p)
 		for (j = 0; j < p->runs[i].n; j++)
 			if (p->runs[i].props[j].cap)
 				free(p->runs[i].props[j].value);
-		free(p->runs[i].props);
+		inv_free_props(&p->runs[i]);
+	}
+	while (p->pool) {
+		struct prop_block *next = p->pool->next;
+
+		free(p->pool);
+		p->pool = next;
 	}
 	free(p->runs);
 	p->runs = NULL;

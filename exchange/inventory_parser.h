@@ -55,6 +55,14 @@ struct run {
 	int dead;             /* merged into another run ... */
 	size_t into;          /* ... this one */
 	int format;           /* enum inv_format */
+	unsigned char pooled; /* props lie in the parser's pool (not freed alone) */
+};
+
+/* Blocks of props handed out 16 at a time (a run's first 16: Format-List shows 14 or 15). */
+struct prop_block {
+	struct prop_block *next;
+	size_t used, size;    /* props */
+	struct prop props[];
 };
 
 struct parser {
@@ -64,6 +72,7 @@ struct parser {
 	struct line *lines;   /* lines[i] is line i + 1 */
 	size_t n_lines, cap_lines;
 	char *text;           /* what lines point into */
+	struct prop_block *pool; /* the newest block first */
 	int oom;
 };
 
@@ -102,6 +111,7 @@ int inv_add_prop_in_text(struct parser *p, struct run *r, const char *name, char
 			 size_t len, long line);
 /* Appends to the run's last value, after one space when space is set; linear, bounded. */
 int inv_append(struct parser *p, struct run *r, const char *more, size_t len, int space, long line);
+void inv_free_props(struct run *r); /* a run's props array (not its values) */
 void inv_free_runs(struct parser *p);
 
 /* inventory_text.c: bytes to normalised lines (p->text, p->lines, p->inv->encoding) */
