@@ -325,6 +325,10 @@ int cmd_inventory(int argc, char **argv)
 		st = NULL;
 		store_checked = 1;
 	}
+	if (g_opts.json && !a.issue) {
+		rc = inventory_emit_json(a.file, &inv, as, now, a.warn, store_checked);
+		goto out;
+	}
 	if (g_opts.json) {
 		if (!(report = inventory_report_json(a.file, &inv, as, now, a.warn, store_checked))) {
 			rc = fail(EX_OSERR, "out of memory");

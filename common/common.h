@@ -108,6 +108,14 @@ int asn1_time_epoch(const struct asn1_string_st *t, int64_t *out);
 struct json_t;
 int json_emit(struct json_t *value);
 struct json_t *json_text(const char *s); /* json_string, or \xNN for bytes that are not UTF-8 */
+/*
+ * The bytes json_emit(top) prints once top's array at key holds n items,
+ * item(i, ctx) each (NULL: out of memory), without holding them all: each is
+ * built, printed and released in turn (a 100,000-certificate inventory held
+ * 800 MB as one tree). Releases top.
+ */
+int json_emit_streamed(struct json_t *top, const char *key, size_t n,
+		       struct json_t *(*item)(size_t i, void *ctx), void *ctx);
 
 /*
  * common/text.c: UTF-8 (BOM optional) or UTF-16 LE/BE (BOM optional, told by

@@ -45,3 +45,71 @@ int json_emit(struct json_t *value)
 	json_decref(value);
 	return rc;
 }
+
+/* v as json_dumps prints it, each line after the first indented by depth levels (2 spaces). */
+static int put_indented(FILE *f, const json_t *v, int depth)
+{
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	const char *p, *nl;
+	int rc = 0;
+
+	if (!text)
+		return -1;
+	/* a string's own line breaks are escaped: every '\n' is the layout's */
+	for (p = text; (nl = strchr(p, '\n')) && rc == 0; p = nl + 1)
+		if (fwrite(p, 1, (size_t)(nl - p) + 1, f) != (size_t)(nl - p) + 1 ||
+		    fprintf(f, "%*s", 2 * depth, "") < 0)
+			rc = -1;
+	if (rc == 0 && fputs(p, f) == EOF)
+		rc = -1;
+	free(text);
+	return rc;
+}
+
+int json_emit_streamed(struct json_t *top, const char *key, size_t n,
+		       struct json_t *(*item)(size_t i, void *ctx), void *ctx)
+{
+	const char *k;
+	json_t *v, *one;
+	size_t i, keys = 0;
+	int rc = 0, oom = 0;
+
+	if (!top)
+		return fail(EX_OSERR, "out of memory building JSON output");
+	if (fputc('{', stdout) == EOF)
+		rc = -1;
+	json_object_foreach(top, k, v) {
+		json_t *name = json_string(k);
+
+		if (rc || !name || fputs(keys++ ? ",\n  " : "\n  ", stdout) == EOF ||
+		    put_indented(stdout, name, 1) || fputs(": ", stdout) == EOF)
+			rc = -1;
+		oom |= !name;
+		json_decref(name);
+		if (rc)
+			break;
+		if (strcmp(k, key)) {
+			rc = put_indented(stdout, v, 1);
+			continue;
+		}
+		if (n == 0 && fputs("[]", stdout) == EOF)
+			rc = -1;
+		for (i = 0; i < n && rc == 0; i++) {
+			if (!(one = item(i, ctx))) {
+				oom = rc = -1;
+				break;
+			}
+			if (fputs(i ? ",\n    " : "[\n    ", stdout) == EOF || put_indented(stdout, one, 2))
+				rc = -1;
+			json_decref(one);
+		}
+		if (rc == 0 && n && fputs("\n  ]", stdout) == EOF)
+			rc = -1;
+	}
+	if (rc == 0 && fputs(keys ? "\n}\n" : "}\n", stdout) == EOF)
+		rc = -1;
+	json_decref(top);
+	if (oom)
+		return fail(EX_OSERR, "out of memory building JSON output");
+	return rc ? fail(EX_IOERR, "cannot write JSON output") : 0;
+}

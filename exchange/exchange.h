@@ -205,6 +205,9 @@ void inventory_print_report(const char *file, const struct inventory *inv,
 struct json_t *inventory_report_json(const char *file, const struct inventory *inv,
 				     const struct inv_assessed *as, int64_t now, long warn,
 				     int store_checked);
+/* The same report printed on stdout (json_emit's bytes), one certificate in memory at a time. */
+int inventory_emit_json(const char *file, const struct inventory *inv,
+			const struct inv_assessed *as, int64_t now, long warn, int store_checked);
 
 /* ---- inventory --issue (inventory_issue.c) ---- */
 struct issue_options;

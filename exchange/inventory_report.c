@@ -221,15 +221,18 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 	return o;
 }
 
-json_t *inventory_report_json(const char *file, const struct inventory *inv,
-			   const struct inv_assessed *as, int64_t now, long warn, int store_checked)
+/* The report; its certificates array is left empty unless with_certs. */
+static json_t *report_json(const char *file, const struct inventory *inv,
+			   const struct inv_assessed *as, int64_t now, long warn, int store_checked,
+			   int with_certs)
 {
 	json_t *o = json_object(), *certs = json_array(), *notes = json_array(), *sum;
 	char when[TIME_BUF];
 	size_t i, counts[4] = {0, 0, 0, 0}, replace = 0;
 
 	for (i = 0; i < inv->n_certs; i++) {
-		json_array_append_new(certs, cert_json(&inv->certs[i], &as[i], inv));
+		if (with_certs)
+			json_array_append_new(certs, cert_json(&inv->certs[i], &as[i], inv));
 		counts[as[i].verdict]++;
 		replace += as[i].replace && !inv->certs[i].duplicate_of;
 	}
@@ -259,3 +262,30 @@ json_t *inventory_report_json(const char *file, const struct inventory *inv,
 	return o;
 }
 
+
+json_t *inventory_report_json(const char *file, const struct inventory *inv,
+			   const struct inv_assessed *as, int64_t now, long warn, int store_checked)
+{
+	return report_json(file, inv, as, now, warn, store_checked, 1);
+}
+
+struct stream_ctx {
+	const struct inventory *inv;
+	const struct inv_assessed *as;
+};
+
+static json_t *stream_cert(size_t i, void *vctx)
+{
+	const struct stream_ctx *x = vctx;
+
+	return cert_json(&x->inv->certs[i], &x->as[i], x->inv);
+}
+
+int inventory_emit_json(const char *file, const struct inventory *inv,
+			const struct inv_assessed *as, int64_t now, long warn, int store_checked)
+{
+	struct stream_ctx x = {inv, as};
+
+	return json_emit_streamed(report_json(file, inv, as, now, warn, store_checked, 0),
+				  "certificates", inv->n_certs, stream_cert, &x);
+}
