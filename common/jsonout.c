@@ -46,22 +46,31 @@ int json_emit(struct json_t *value)
 	return rc;
 }
 
-/* v as json_dumps prints it, each line after the first indented by depth levels (2 spaces). */
+/* v as json_dumps prints it, each line after the first indented by depth levels of 2 spaces. */
 static int put_indented(FILE *f, const json_t *v, int depth)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	const char *p, *nl;
-	int rc = 0;
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY), *out = NULL;
+	const char *p;
+	size_t lines = 0, o = 0, pad = 2 * (size_t)depth;
+	int rc = -1;
 
 	if (!text)
 		return -1;
 	/* a string's own line breaks are escaped: every '\n' is the layout's */
-	for (p = text; (nl = strchr(p, '\n')) && rc == 0; p = nl + 1)
-		if (fwrite(p, 1, (size_t)(nl - p) + 1, f) != (size_t)(nl - p) + 1 ||
-		    fprintf(f, "%*s", 2 * depth, "") < 0)
-			rc = -1;
-	if (rc == 0 && fputs(p, f) == EOF)
-		rc = -1;
+	for (p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	if (!(out = malloc(strlen(text) + lines * pad + 1)))
+		goto out;
+	for (p = text; *p; p++) {
+		out[o++] = *p;
+		if (*p == '\n') {
+			memset(out + o, ' ', pad);
+			o += pad;
+		}
+	}
+	rc = fwrite(out, 1, o, f) == o ? 0 : -1;
+out:
+	free(out);
 	free(text);
 	return rc;
 }
