@@ -96,7 +96,7 @@ static int is_letter(char c)
 	return isalpha((unsigned char)c) != 0;
 }
 
-/* Every character of an ASCII designator is in s, in either case (a cheap test before strcasestr). */
+/* Every character of an ASCII designator is in s, in either case (cheap, before strcasestr). */
 static int has_letters(const char *s, const char *marker)
 {
 	for (; *marker; marker++)

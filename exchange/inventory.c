@@ -168,7 +168,8 @@ static int resolve_orders(struct parser *p, unsigned option)
 {
 	struct inventory *inv = p->inv;
 	struct order_book *book = order_book_new();
-	const char *not_after = inv_cert_property("NotAfter"), *not_before = inv_cert_property("NotBefore");
+	const char *not_after = inv_cert_property("NotAfter");
+	const char *not_before = inv_cert_property("NotBefore");
 	size_t i, j;
 	int rc = -1;
 

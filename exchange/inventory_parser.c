@@ -38,7 +38,6 @@ static int by_name(const void *key, const void *item)
 	return a != b ? a - b : strcasecmp(k, name);
 }
 
-
 const char *inv_cert_property(const char *name)
 {
 	const char *const *hit = bsearch(name, cert_properties,
@@ -60,7 +59,8 @@ void inv_huge_pages(void *p, size_t len)
 {
 #ifdef MADV_HUGEPAGE
 	const uintptr_t huge = HUGE_PAGE;
-	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1), to = ((uintptr_t)p + len) & ~(huge - 1);
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(huge - 1);
 
 	/* advice: when the kernel does not take it, the pages are only smaller */
 	if (to > from)

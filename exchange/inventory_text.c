@@ -186,7 +186,6 @@ static int make_lines(struct parser *p, const unsigned char *in, size_t text_len
 		p->oom = 1;
 		return -1;
 	}
-	inv_huge_pages(p->lines, most * sizeof(*p->lines));
 	while (in < end) {
 		struct line *l;
 		char *start = out;
@@ -227,7 +226,8 @@ static int make_lines(struct parser *p, const unsigned char *in, size_t text_len
 		}
 		if (in < end)
 			in += in[0] == '\r' && in + 1 < end && in[1] == '\n' ? 2 : 1;
-		*out++ = '\0'; /* in place, never past in: every line ended with at least one byte, or the text did */
+		/* in place, never past in: every line ended with at least one byte, or the text did */
+		*out++ = '\0';
 		l->s = start;
 		l->len = (size_t)(out - start) - 1;
 		l->width = width;
