@@ -6,10 +6,10 @@
 # quadratic; the value is now cut at 64 KiB and said). Target: under 2 s each
 # (wall, idle 2-core machine); the notes give the CPU time (user + sys) of one
 # more run, which a busy machine does not inflate as much, and --json's.
-# 2026-11-27, 2 cores under load 5-7: the sessions paste took 1.0-1.4 s of CPU
-# (user 0.85-1.1, sys 0.2-0.4; 344 MB peak, 64 of them the mapped file), down
-# from 2.6-2.9 s (user 1.8, sys 0.85; 366 MB); --json 2.1 s, down from 8.5 s
-# (820 MB); the continuation-lines paste 0.17 s, down from 1.0 s.
+# 2026-11-27, 2 shared cores, load 1.2: the sessions paste took 989 ms (CPU
+# 840 ms; 344 MB peak, 64 of them the mapped file), down from 2207 ms (CPU
+# 2200 ms, 366 MB); --json 1930 ms of CPU, down from 6810 ms (822 MB); the
+# continuation-lines paste 137 ms, down from 738 ms (docs/performance.md).
 # Prints rows "measure<TAB>value<TAB>notes" for bench/run.sh; runs alone too:
 #   sh bench/inventory.sh build/minica /tmp
 # (BENCH_INVENTORY=sessions runs one paste; BENCH_KEEP=1 keeps the files.)
