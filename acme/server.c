@@ -335,6 +335,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (sig == SIGHUP) {
 		templates_drop(s);
+		workers_reload(s);
+		keys_clear(s->keys);
 		if (!g_opts.quiet)
 			notice("serve: SIGHUP: templates will be read again; accounts are read from the "
 			       "store on every request");
@@ -414,12 +416,13 @@ static int setup(struct srv *s)
 		return fail(EX_SOFTWARE, "cannot start the event loop");
 	s->http = evhttp_new(s->base);
 	s->nonces = nonces_new();
+	s->keys = keys_new();
 	s->flush_ev = event_new(s->base, -1, 0, finalize_flush, s);
 	s->drain_timer = evtimer_new(s->base, drained, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
-	if (!s->http || !s->nonces || !s->flush_ev || !s->drain_timer || !s->sig_term ||
+	if (!s->http || !s->nonces || !s->keys || !s->flush_ev || !s->drain_timer || !s->sig_term ||
 	    !s->sig_int || !s->sig_hup)
 		return fail(EX_OSERR, "out of memory");
 	/* the group commit runs after every request that arrived with it was read */
@@ -433,7 +436,7 @@ static int setup(struct srv *s)
 				       finalize_committed, s)) ||
 	    event_add(s->commit_ev, NULL) != 0)
 		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
-	if ((rc = tls_setup(s)) || (rc = validate_setup(s)))
+	if ((rc = tls_setup(s)) || (rc = validate_setup(s)) || (rc = workers_start(s)))
 		return rc;
 	evhttp_set_bevcb(s->http, on_connection, s);
 	evhttp_set_gencb(s->http, on_request, s);
@@ -453,6 +456,7 @@ static void teardown(struct srv *s)
 {
 	size_t i;
 
+	workers_stop(s);
 	validate_teardown(s);
 	templates_drop(s);
 	while (s->validating)
@@ -472,6 +476,7 @@ static void teardown(struct srv *s)
 			close(s->commit_pipe[i]);
 	SSL_CTX_free(s->ssl);
 	nonces_free(s->nonces);
+	keys_free(s->keys);
 	if (s->base)
 		event_base_free(s->base);
 }
