@@ -79,33 +79,38 @@ void inflight_del(struct inflight **list, const char *id)
 	}
 }
 
-/* Templates are parsed once and kept until SIGHUP. */
-const struct template *srv_template(struct srv *s, const char *name)
+/* Templates are parsed once and kept until SIGHUP (the loop's, and each worker's). */
+const struct template *tpl_cache_get(struct tpl_cache *c, const char *name)
 {
 	struct template *t = NULL;
 	size_t i;
 
-	for (i = 0; i < s->n_templates; i++)
-		if (!strcmp(s->templates[i]->name, name))
-			return s->templates[i];
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->t[i]->name, name))
+			return c->t[i];
 	if (template_load(name, &t) != 0)
 		return NULL;
-	if (s->n_templates == ACME_TEMPLATE_CACHE) {
-		template_free(s->templates[0]);
-		memmove(s->templates, s->templates + 1, (ACME_TEMPLATE_CACHE - 1) * sizeof(t));
-		s->n_templates--;
+	if (c->n == ACME_TEMPLATE_CACHE) {
+		template_free(c->t[0]);
+		memmove(c->t, c->t + 1, (ACME_TEMPLATE_CACHE - 1) * sizeof(t));
+		c->n--;
 	}
-	s->templates[s->n_templates++] = t;
+	c->t[c->n++] = t;
 	return t;
 }
 
-static void templates_drop(struct srv *s)
+void tpl_cache_drop(struct tpl_cache *c)
 {
 	size_t i;
 
-	for (i = 0; i < s->n_templates; i++)
-		template_free(s->templates[i]);
-	s->n_templates = 0;
+	for (i = 0; i < c->n; i++)
+		template_free(c->t[i]);
+	c->n = 0;
+}
+
+const struct template *srv_template(struct srv *s, const char *name)
+{
+	return tpl_cache_get(&s->templates, name);
 }
 
 /* ---- replies ---- */
@@ -355,7 +360,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		templates_drop(s);
+		tpl_cache_drop(&s->templates);
 		workers_reload(s);
 		keys_clear(s->keys);
 		if (!g_opts.quiet)
@@ -479,7 +484,7 @@ static void teardown(struct srv *s)
 
 	workers_stop(s);
 	validate_teardown(s);
-	templates_drop(s);
+	tpl_cache_drop(&s->templates);
 	while (s->validating)
 		inflight_del(&s->validating, s->validating->id);
 	while (s->finalizing)

@@ -25,6 +25,14 @@
 
 struct pending; /* finalize.c: a certificate waiting for the group commit */
 
+/* Parsed templates by name, the oldest dropped first (server.c). */
+struct tpl_cache {
+	struct template *t[ACME_TEMPLATE_CACHE];
+	size_t n;
+};
+const struct template *tpl_cache_get(struct tpl_cache *c, const char *name); /* NULL: diag */
+void tpl_cache_drop(struct tpl_cache *c);
+
 struct inflight {
 	struct inflight *next;
 	char id[ACME_ID_LEN + 8]; /* authz id + "/" + challenge index, or an order id */
@@ -43,8 +51,7 @@ struct srv {
 	struct acme_nonces *nonces;
 	struct acme_keys *keys;
 	struct workers *workers;
-	struct template *templates[ACME_TEMPLATE_CACHE];
-	size_t n_templates;
+	struct tpl_cache templates;
 	struct pending *batch, **batch_tail;
 	size_t batch_len;
 	struct event *flush_ev;

@@ -20,8 +20,7 @@ struct worker {
 	struct workers *pool;
 	pthread_t thread;
 	int started;
-	struct template *tpl[ACME_TEMPLATE_CACHE];
-	size_t n_tpl;
+	struct tpl_cache tpl;
 	unsigned gen; /* the pool's template generation these were read in */
 };
 
@@ -38,32 +37,9 @@ struct workers {
 	struct worker w[ACME_WORKERS];
 };
 
-static void drop_templates(struct worker *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->n_tpl; i++)
-		template_free(w->tpl[i]);
-	w->n_tpl = 0;
-}
-
 const struct template *worker_template(struct worker *w, const char *name)
 {
-	struct template *t = NULL;
-	size_t i;
-
-	for (i = 0; i < w->n_tpl; i++)
-		if (!strcmp(w->tpl[i]->name, name))
-			return w->tpl[i];
-	if (template_load(name, &t) != 0)
-		return NULL;
-	if (w->n_tpl == ACME_TEMPLATE_CACHE) {
-		template_free(w->tpl[0]);
-		memmove(w->tpl, w->tpl + 1, (ACME_TEMPLATE_CACHE - 1) * sizeof(t));
-		w->n_tpl--;
-	}
-	w->tpl[w->n_tpl++] = t;
-	return t;
+	return tpl_cache_get(&w->tpl, name);
 }
 
 static void *worker_main(void *arg)
@@ -86,7 +62,7 @@ static void *worker_main(void *arg)
 		if (!job)
 			break;
 		if (gen != w->gen) {
-			drop_templates(w);
+			tpl_cache_drop(&w->tpl);
 			w->gen = gen;
 		}
 		job->next = NULL;
@@ -94,7 +70,7 @@ static void *worker_main(void *arg)
 		if (write(p->pipe[1], &job, sizeof(job)) != (ssize_t)sizeof(job))
 			abort(); /* the loop would wait for this job forever */
 	}
-	drop_templates(w);
+	tpl_cache_drop(&w->tpl);
 	return NULL;
 }
 

@@ -485,21 +485,6 @@ static void *burst(void *arg)
 	return NULL;
 }
 
-static void run(void *(*fn)(void *))
-{
-	pthread_t *ts = calloc((size_t)n_conns, sizeof(*ts));
-	long i;
-
-	if (!ts)
-		die("out of memory");
-	for (i = 0; i < n_conns; i++)
-		if (pthread_create(&ts[i], NULL, fn, (void *)i))
-			die("cannot start a thread");
-	for (i = 0; i < n_conns; i++)
-		pthread_join(ts[i], NULL);
-	free(ts);
-}
-
 /* CPU seconds (user + system) of process PID so far, from /proc; 0 when unknown. */
 static double cpu_of(const char *pid, int main_thread)
 {
@@ -536,6 +521,39 @@ static double cpu_self(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* Where the clocks stood when the burst started, and when it ended. */
+struct sample {
+	double t, server, loop, self;
+};
+
+static void sample(struct sample *x, const char *server_pid)
+{
+	x->t = now_ms();
+	x->server = cpu_of(server_pid, 0);
+	x->loop = cpu_of(server_pid, 1);
+	x->self = cpu_self();
+}
+
+/* fn(0..P-1) in P threads; with at, they start together (the barrier) and *at is sampled then. */
+static void run(void *(*fn)(void *), struct sample *at, const char *server_pid)
+{
+	pthread_t *ts = calloc((size_t)n_conns, sizeof(*ts));
+	long i;
+
+	if (!ts)
+		die("out of memory");
+	for (i = 0; i < n_conns; i++)
+		if (pthread_create(&ts[i], NULL, fn, (void *)i))
+			die("cannot start a thread");
+	if (at) {
+		pthread_barrier_wait(&start);
+		sample(at, server_pid);
+	}
+	for (i = 0; i < n_conns; i++)
+		pthread_join(ts[i], NULL);
+	free(ts);
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -546,7 +564,8 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	const char *server_pid = getenv("ACME_LOAD_SERVER_PID");
-	double t0, t1, t2, c1, c2, l1, l2, m1, m2, *lat;
+	struct sample b0, b1;
+	double t0, t1, *lat;
 	int i, ok = 0;
 
 	if (argc < 6 || argc > 7 ||
@@ -571,7 +590,7 @@ int main(int argc, char **argv)
 	http01_start();
 	t0 = now_ms();
 	setup();
-	run(prepare);
+	run(prepare, NULL, NULL);
 	t1 = now_ms();
 	if (getenv("ACME_LOAD_PAUSE")) { /* time to attach a profiler to the server */
 		fprintf(stderr, "acme_load: %d orders ready; the burst starts in %s s\n", n_orders,
@@ -579,28 +598,8 @@ int main(int argc, char **argv)
 		sleep((unsigned)atoi(getenv("ACME_LOAD_PAUSE")));
 	}
 	pthread_barrier_init(&start, NULL, (unsigned)n_conns + 1);
-	{
-		pthread_t *ts = calloc((size_t)n_conns, sizeof(*ts));
-		long k;
-
-		if (!ts)
-			die("out of memory");
-		for (k = 0; k < n_conns; k++)
-			if (pthread_create(&ts[k], NULL, burst, (void *)k))
-				die("cannot start a thread");
-		pthread_barrier_wait(&start);
-		t1 = now_ms();
-		c1 = cpu_of(server_pid, 0);
-		l1 = cpu_of(server_pid, 1);
-		m1 = cpu_self();
-		for (k = 0; k < n_conns; k++)
-			pthread_join(ts[k], NULL);
-		free(ts);
-	}
-	t2 = now_ms();
-	c2 = cpu_of(server_pid, 0);
-	l2 = cpu_of(server_pid, 1);
-	m2 = cpu_self();
+	run(burst, &b0, server_pid);
+	sample(&b1, server_pid);
 	for (i = 0; i < n_orders; i++)
 		if (orders[i].ok)
 			lat[ok++] = orders[i].ms;
@@ -610,11 +609,10 @@ int main(int argc, char **argv)
 	       "\"p50_ms\": %.1f, \"p99_ms\": %.1f, \"max_ms\": %.1f, "
 	       "\"server_cpu_ms_per_finalize\": %.2f, \"server_loop_cpu_ms_per_finalize\": %.2f, "
 	       "\"client_cpu_ms_per_finalize\": %.2f}\n",
-	       n_orders, ok, n_orders - ok, n_conns, (t1 - t0) / 1e3, (t2 - t1) / 1e3,
-	       ok / ((t2 - t1) / 1e3), ok ? lat[ok / 2] : 0, ok ? lat[(int)(ok * 0.99)] : 0,
-	       ok ? lat[ok - 1] : 0, ok ? (c2 - c1) * 1e3 / ok : 0,
-	       ok ? (l2 - l1) * 1e3 / ok : 0,
-	       ok ? (m2 - m1) * 1e3 / ok : 0);
+	       n_orders, ok, n_orders - ok, n_conns, (t1 - t0) / 1e3, (b1.t - b0.t) / 1e3,
+	       ok / ((b1.t - b0.t) / 1e3), ok ? lat[ok / 2] : 0, ok ? lat[(int)(ok * 0.99)] : 0,
+	       ok ? lat[ok - 1] : 0, ok ? (b1.server - b0.server) * 1e3 / ok : 0,
+	       ok ? (b1.loop - b0.loop) * 1e3 / ok : 0, ok ? (b1.self - b0.self) * 1e3 / ok : 0);
 	for (i = 0; i < n_orders; i++)
 		OPENSSL_free(orders[i].csr);
 	free(orders);
