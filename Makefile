@@ -140,9 +140,15 @@ check:
 	@$(MAKE) --no-print-directory clang-check
 	@$(MAKE) --no-print-directory fuzz-check
 
-# AddressSanitizer + UndefinedBehaviorSanitizer, leak checking on.
+# AddressSanitizer + UndefinedBehaviorSanitizer, leak checking on. A 16 MiB
+# quarantine instead of ASan's 256: PBKDF2's 600,000 iterations allocate and
+# free at every step, and cycling through 256 MiB of fresh pages made every
+# passphrase-unlocking command 3 times slower (2.9 s against 0.96 s) for no
+# more use-after-free found in minica's own, much smaller, allocations.
+# Options in the caller's ASAN_OPTIONS come later and win.
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS) -O1" \
+	@ASAN_OPTIONS="quarantine_size_mb=16$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+		$(MAKE) --no-print-directory BUILD=build-asan EXTRA_CFLAGS="$(SAN_FLAGS) -O1" \
 		LDFLAGS="$(SAN_FLAGS)" test
 
 clang-check:

@@ -156,24 +156,41 @@ static int make_lines(struct parser *p, char *text, size_t text_len)
 	char *out = text;
 	long seg = 0;
 
+	/*
+	 * One allocation for all the lines (at most one per line end, plus the
+	 * last): growing it by doubling copied and faulted in up to 1.5 times
+	 * its final size on a 64 MiB paste. Untouched pages of an over-count
+	 * (CRLF counts twice) cost nothing.
+	 */
+	size_t most = 1;
+	const unsigned char *c;
+
+	for (c = in; c < end && (c = memchr(c, '\n', (size_t)(end - c))); c++)
+		most++;
+	for (c = in; c < end && (c = memchr(c, '\r', (size_t)(end - c))); c++)
+		most++;
+	if (!(p->lines = inv_grow(p->lines, &p->cap_lines, most, sizeof(*p->lines)))) {
+		p->oom = 1;
+		return -1;
+	}
 	while (in < end) {
 		struct line *l;
 		char *start = out;
 		unsigned width = 0;
 		size_t n;
 
-		l = inv_grow(p->lines, &p->cap_lines, p->n_lines + 1, sizeof(*l));
-		if (!l) {
-			p->oom = 1;
-			return -1;
-		}
-		p->lines = l;
 		l = &p->lines[p->n_lines++];
 		memset(l, 0, sizeof(*l));
 		while (in < end && *in != '\n' && *in != '\r') {
-			int kind = space_kind(in, (size_t)(end - in), &n);
+			int kind;
 			size_t i;
 
+			if (*in > ' ' && *in < 0x7f) { /* most of a paste: printable ASCII, kept */
+				*out++ = (char)*in++;
+				width++;
+				continue;
+			}
+			kind = space_kind(in, (size_t)(end - in), &n);
 			if (kind == 1) {
 				*out++ = ' ';
 				width++;

@@ -15,6 +15,12 @@ PASS="$T/pass"
 printf 'correct horse battery staple\n' > "$PASS"
 chmod 600 "$PASS"
 TESTS_RUN=0
+# A sanitizer build costs 5-10 times the CPU per process: tests that repeat
+# the same work hundreds of times for statistics (crash, concurrency) repeat
+# it fewer times there, since the plain build's run already has the numbers.
+# by_build PLAIN SANITIZED: prints the count for the build under test.
+if ldd "$MINICA" 2>/dev/null | grep -q libasan; then SANITIZED=1; else SANITIZED=; fi
+by_build() { if [ -n "$SANITIZED" ]; then echo "$2"; else echo "$1"; fi; }
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
