@@ -158,13 +158,21 @@ clang-check:
 # SPEC section 9: takes minutes; BENCH_SIZES="1000 100000" for a shorter run.
 bench:
 	@$(MAKE) --no-print-directory deps-test
-	@$(MAKE) --no-print-directory build $(BUILD)/keygen_rate
-	@sh bench/run.sh $(CURDIR)/$(BUILD)/minica $(CURDIR)/$(BUILD)/keygen_rate
+	@$(MAKE) --no-print-directory build $(BUILD)/keygen_rate $(BUILD)/acme_load
+	@ACME_LOAD=$(CURDIR)/$(BUILD)/acme_load sh bench/run.sh $(CURDIR)/$(BUILD)/minica \
+		$(CURDIR)/$(BUILD)/keygen_rate
 
 $(BUILD)/keygen_rate: bench/keygen_rate.c
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) -lpthread
+
+# The ACME finalize load client (bench/acme.sh); base64url from acme/.
+$(BUILD)/acme_load: bench/acme_load.c $(BUILD)/acme/b64url.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=gnu11 -D_GNU_SOURCE -I. -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $^ \
+		$(PKG_LIBS) -lpthread
 
 fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) EXTRA_CFLAGS="$(FUZZ_FLAGS) -O1" \

@@ -1,14 +1,15 @@
 /*
- * finalize and certificate download. A finalize request is checked and its
- * certificate built and signed at once, through issue/'s own path (the
- * CSR's signature and key policy, host-name rules, the template, OpenSSL's
- * verifier against the CA); then it waits for the group commit: the flush
- * event runs after every request that arrived in the same turn of the loop,
- * stores all their records, audit entries and orders in one transaction and
- * only then answers them (the commit runs in a thread, and the requests that
- * arrive meanwhile form the next batch). A certificate is durable before its
- * response is sent, and an order is either still ready or valid with its
- * certificate.
+ * finalize and certificate download. A finalize request is checked in the
+ * loop (the account, the order, the CSR's encoding), then a worker thread
+ * (workers.c) checks and signs it through issue/'s own path (the CSR's
+ * signature and key policy, host-name rules, the template, OpenSSL's
+ * verifier against the CA), while the loop goes on with other requests.
+ * Then it waits for the group commit: the flush event stores the records,
+ * audit entries and orders of every certificate signed meanwhile in one
+ * transaction and only then answers them (the commit runs in a thread, and
+ * the certificates signed meanwhile form the next batch). A certificate is
+ * durable before its response is sent, and an order is either still ready
+ * or valid with its certificate.
  */
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -20,10 +21,17 @@
 #include "server.h"
 
 struct pending {
+	struct work work;      /* first: the worker's job */
 	struct pending *next;
 	struct acme_req *q;
+	const struct ca *ca;
 	char order_id[ACME_ID_LEN + 1];
 	json_t *order;
+	unsigned char *der;    /* the CSR */
+	size_t der_len;
+	char tpl_name[128];
+	int problem;           /* set by the worker when the CSR is refused */
+	char why[600];
 	struct csr_signing sg; /* issue/'s: the same checks, record and audit entry as sign */
 	char source[200];      /* the audit entry's csr=: which order, which account */
 	char serial[2 * STORE_SERIAL_LEN + 1];
@@ -32,6 +40,7 @@ struct pending {
 static void pending_free(struct pending *p)
 {
 	json_decref(p->order);
+	free(p->der);
 	csr_signing_release(&p->sg);
 	free(p);
 }
@@ -194,49 +203,73 @@ static int same_names(json_t *order, const struct hostlist *hosts)
 	return 1;
 }
 
-static const char *account_template(struct acme_req *q)
+/* The template the account's EAB key names, or the server's. */
+static void account_template(struct acme_req *q, char *name, size_t size)
 {
 	const char *kid = json_string_value(json_object_get(q->account, "eab"));
-	static char name[128];
 	json_t *eab = NULL;
 	const char *t;
 
-	snprintf(name, sizeof(name), "%s", q->s->o->template_name ?: TEMPLATE_DEFAULT);
+	snprintf(name, size, "%s", q->s->o->template_name ?: TEMPLATE_DEFAULT);
 	if (kid && acme_obj_get(q->s->st, KIND_EAB, kid, &eab) == 0 && eab &&
 	    (t = json_string_value(json_object_get(eab, "template"))))
-		snprintf(name, sizeof(name), "%s", t);
+		snprintf(name, size, "%s", t);
 	json_decref(eab);
-	return name;
 }
 
-/* The checked request signed now (issue/'s path), then queued for the group commit. */
-int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, struct pending *p,
-		   const struct template *tpl)
+/* In a worker: the CSR checked and the certificate signed (issue/'s path). */
+static void sign_run(struct work *w, struct worker *wk)
 {
-	struct srv *s = q->s;
+	struct pending *p = (struct pending *)w;
+	const struct template *tpl = worker_template(wk, p->tpl_name);
 
-	if (csr_signing_build(&p->sg, &s->ca, tpl, 0) != 0)
-		return -1;
+	p->problem = ACME_SERVER_INTERNAL;
+	if (!tpl) {
+		snprintf(p->why, sizeof(p->why), "template: %s", diag_last());
+		return;
+	}
+	p->sg.label = "request";
+	p->sg.source = p->source;
+	p->problem = ACME_BAD_CSR;
+	if (csr_signing_prepare(&p->sg, p->der, p->der_len, tpl, p->ca) != 0) {
+		snprintf(p->why, sizeof(p->why), "%s", diag_last());
+		return;
+	}
+	if (!same_names(p->order, &p->sg.hosts)) {
+		snprintf(p->why, sizeof(p->why), "the request's names are not exactly the order's "
+						 "identifiers");
+		return;
+	}
+	p->problem = ACME_SERVER_INTERNAL;
+	if (csr_signing_build(&p->sg, p->ca, tpl, 0) != 0) {
+		snprintf(p->why, sizeof(p->why), "cannot issue: %s", diag_last());
+		return;
+	}
 	serial_hex(p->sg.rec.serial, p->serial);
-	snprintf(p->order_id, sizeof(p->order_id), "%s", order_id);
-	if (inflight_add(&s->finalizing, order_id) != 0)
-		return -1;
-	p->q = q;
-	p->order = json_incref(order);
+	p->problem = ACME_OK;
+}
+
+/* Back in the loop: refused, or queued for the group commit. */
+static void sign_done(struct srv *s, struct work *w)
+{
+	struct pending *p = (struct pending *)w;
+
+	if (p->problem) {
+		inflight_del(&s->finalizing, p->order_id);
+		reply_problem(p->q, p->problem, "%s", p->why);
+		pending_free(p);
+		return;
+	}
 	*s->batch_tail = p;
 	s->batch_tail = &p->next;
 	s->batch_len++;
 	event_active(s->flush_ev, EV_TIMEOUT, 0);
-	return 0;
 }
 
 void h_finalize(struct acme_req *q, const char *id)
 {
 	struct pending *p = calloc(1, sizeof(*p));
-	const struct template *tpl;
 	json_t *order = NULL, *csr;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
 	const char *st;
 
 	if (req_authenticate(q, 0) != 0)
@@ -261,36 +294,29 @@ void h_finalize(struct acme_req *q, const char *id)
 	}
 	csr = json_object_get(q->jws.payload, "csr");
 	if (!json_is_string(csr) ||
-	    b64url_decode(json_string_value(csr), json_string_length(csr), &der, &der_len) != 0 ||
-	    der_len > CSR_MAX_BYTES) {
+	    b64url_decode(json_string_value(csr), json_string_length(csr), &p->der, &p->der_len) != 0 ||
+	    p->der_len > CSR_MAX_BYTES) {
 		reply_problem(q, ACME_MALFORMED, "finalize needs csr: base64url of a DER request");
 		goto out;
 	}
-	if (!(tpl = srv_template(q->s, account_template(q)))) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "template: %s", diag_last());
+	if (inflight_add(&q->s->finalizing, id) != 0) {
+		reply_problem(q, ACME_SERVER_INTERNAL, "out of memory");
 		goto out;
 	}
+	account_template(q, p->tpl_name, sizeof(p->tpl_name));
 	snprintf(p->source, sizeof(p->source), "acme order=%s account=%s", id, q->account_id);
-	p->sg.label = "request";
-	p->sg.source = p->source;
-	if (csr_signing_prepare(&p->sg, der, der_len, tpl, &q->s->ca) != 0) {
-		reply_problem(q, ACME_BAD_CSR, "%s", diag_last());
-		goto out;
-	}
-	if (!same_names(order, &p->sg.hosts)) {
-		reply_problem(q, ACME_BAD_CSR, "the request's names are not exactly the order's "
-					       "identifiers");
-		goto out;
-	}
-	if (finalize_queue(q, id, order, p, tpl) != 0) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot issue: %s", diag_last());
-		goto out;
-	}
-	p = NULL; /* queued: answered after the commit */
+	snprintf(p->order_id, sizeof(p->order_id), "%s", id);
+	p->q = q;
+	p->ca = &q->s->ca;
+	p->order = order; /* the worker's now: the loop keeps no reference */
+	order = NULL;
+	p->work.run = sign_run;
+	p->work.done = sign_done;
+	work_submit(q->s, &p->work);
+	p = NULL; /* answered by sign_done, or after the commit */
 out:
 	if (p)
 		pending_free(p);
-	free(der);
 	json_decref(order);
 }
 

@@ -79,7 +79,8 @@ static int account_key(struct acme_req *q)
 			goto out;
 		}
 	}
-	if (jwk_to_pkey(json_object_get(q->account, "jwk"), &q->key, &why) != 0) {
+	if (keys_get(q->s->keys, q->account_id, json_object_get(q->account, "jwk"), &q->key,
+		     &why) != 0) {
 		reply_problem(q, ACME_SERVER_INTERNAL, "the stored account key is damaged: %s", why);
 		goto out;
 	}

@@ -7,6 +7,8 @@
  * the templates (accounts are read from the store on every request).
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/bufferevent.h>
@@ -77,33 +79,38 @@ void inflight_del(struct inflight **list, const char *id)
 	}
 }
 
-/* Templates are parsed once and kept until SIGHUP. */
-const struct template *srv_template(struct srv *s, const char *name)
+/* Templates are parsed once and kept until SIGHUP (the loop's, and each worker's). */
+const struct template *tpl_cache_get(struct tpl_cache *c, const char *name)
 {
 	struct template *t = NULL;
 	size_t i;
 
-	for (i = 0; i < s->n_templates; i++)
-		if (!strcmp(s->templates[i]->name, name))
-			return s->templates[i];
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->t[i]->name, name))
+			return c->t[i];
 	if (template_load(name, &t) != 0)
 		return NULL;
-	if (s->n_templates == ACME_TEMPLATE_CACHE) {
-		template_free(s->templates[0]);
-		memmove(s->templates, s->templates + 1, (ACME_TEMPLATE_CACHE - 1) * sizeof(t));
-		s->n_templates--;
+	if (c->n == ACME_TEMPLATE_CACHE) {
+		template_free(c->t[0]);
+		memmove(c->t, c->t + 1, (ACME_TEMPLATE_CACHE - 1) * sizeof(t));
+		c->n--;
 	}
-	s->templates[s->n_templates++] = t;
+	c->t[c->n++] = t;
 	return t;
 }
 
-static void templates_drop(struct srv *s)
+void tpl_cache_drop(struct tpl_cache *c)
 {
 	size_t i;
 
-	for (i = 0; i < s->n_templates; i++)
-		template_free(s->templates[i]);
-	s->n_templates = 0;
+	for (i = 0; i < c->n; i++)
+		template_free(c->t[i]);
+	c->n = 0;
+}
+
+const struct template *srv_template(struct srv *s, const char *name)
+{
+	return tpl_cache_get(&s->templates, name);
 }
 
 /* ---- replies ---- */
@@ -272,6 +279,24 @@ static void route(struct acme_req *q)
 	reply_problem(q, ACME_NOT_FOUND, "no such resource: %s", p);
 }
 
+/*
+ * Replies leave as soon as they are written: evhttp writes a reply's head
+ * and body separately, and under Nagle's algorithm the second TLS record
+ * would wait for the client's delayed ACK (40 ms on Linux) on every request
+ * of a kept-alive connection.
+ */
+static void no_delay(struct evhttp_request *r)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(r);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	int one = 1;
+
+	/* best effort: without it replies are only slower */
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void on_request(struct evhttp_request *r, void *arg)
 {
 	struct srv *s = arg;
@@ -285,6 +310,7 @@ static void on_request(struct evhttp_request *r, void *arg)
 	q->s = s;
 	q->r = r;
 	s->requests++;
+	no_delay(r);
 	if (host_base(q) != 0) {
 		snprintf(q->base, sizeof(q->base), "https://localhost");
 		return reply_problem(q, ACME_MALFORMED, "the Host header is not a host name");
@@ -334,7 +360,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		templates_drop(s);
+		tpl_cache_drop(&s->templates);
+		workers_reload(s);
+		keys_clear(s->keys);
 		if (!g_opts.quiet)
 			notice("serve: SIGHUP: templates will be read again; accounts are read from the "
 			       "store on every request");
@@ -414,12 +442,13 @@ static int setup(struct srv *s)
 		return fail(EX_SOFTWARE, "cannot start the event loop");
 	s->http = evhttp_new(s->base);
 	s->nonces = nonces_new();
+	s->keys = keys_new();
 	s->flush_ev = event_new(s->base, -1, 0, finalize_flush, s);
 	s->drain_timer = evtimer_new(s->base, drained, s);
 	s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
 	s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
-	if (!s->http || !s->nonces || !s->flush_ev || !s->drain_timer || !s->sig_term ||
+	if (!s->http || !s->nonces || !s->keys || !s->flush_ev || !s->drain_timer || !s->sig_term ||
 	    !s->sig_int || !s->sig_hup)
 		return fail(EX_OSERR, "out of memory");
 	/* the group commit runs after every request that arrived with it was read */
@@ -433,7 +462,7 @@ static int setup(struct srv *s)
 				       finalize_committed, s)) ||
 	    event_add(s->commit_ev, NULL) != 0)
 		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
-	if ((rc = tls_setup(s)) || (rc = validate_setup(s)))
+	if ((rc = tls_setup(s)) || (rc = validate_setup(s)) || (rc = workers_start(s)))
 		return rc;
 	evhttp_set_bevcb(s->http, on_connection, s);
 	evhttp_set_gencb(s->http, on_request, s);
@@ -453,8 +482,9 @@ static void teardown(struct srv *s)
 {
 	size_t i;
 
+	workers_stop(s);
 	validate_teardown(s);
-	templates_drop(s);
+	tpl_cache_drop(&s->templates);
 	while (s->validating)
 		inflight_del(&s->validating, s->validating->id);
 	while (s->finalizing)
@@ -472,6 +502,7 @@ static void teardown(struct srv *s)
 			close(s->commit_pipe[i]);
 	SSL_CTX_free(s->ssl);
 	nonces_free(s->nonces);
+	keys_free(s->keys);
 	if (s->base)
 		event_base_free(s->base);
 }

@@ -20,8 +20,18 @@
 #define ACME_TLS_DAYS 7                    /* the server's own certificate */
 #define ACME_TEMPLATE_CACHE 8
 #define ACME_MAX_LISTEN 16
+#define ACME_WORKERS 4                     /* signing threads at most (workers.c) */
+#define ACME_KEY_CACHE 256                 /* account keys kept decoded (keycache.c) */
 
 struct pending; /* finalize.c: a certificate waiting for the group commit */
+
+/* Parsed templates by name, the oldest dropped first (server.c). */
+struct tpl_cache {
+	struct template *t[ACME_TEMPLATE_CACHE];
+	size_t n;
+};
+const struct template *tpl_cache_get(struct tpl_cache *c, const char *name); /* NULL: diag */
+void tpl_cache_drop(struct tpl_cache *c);
 
 struct inflight {
 	struct inflight *next;
@@ -39,8 +49,9 @@ struct srv {
 	SSL_CTX *ssl;
 	struct evdns_base *dns;
 	struct acme_nonces *nonces;
-	struct template *templates[ACME_TEMPLATE_CACHE];
-	size_t n_templates;
+	struct acme_keys *keys;
+	struct workers *workers;
+	struct tpl_cache templates;
 	struct pending *batch, **batch_tail;
 	size_t batch_len;
 	struct event *flush_ev;
@@ -84,6 +95,13 @@ int inflight_add(struct inflight **list, const char *id);
 void inflight_del(struct inflight **list, const char *id);
 const struct template *srv_template(struct srv *s, const char *name);
 
+/* keycache.c: account keys by account id, used while the stored JWK is unchanged */
+struct acme_keys;
+struct acme_keys *keys_new(void);
+void keys_clear(struct acme_keys *k);
+void keys_free(struct acme_keys *k);
+int keys_get(struct acme_keys *k, const char *id, json_t *jwk, EVP_PKEY **out, const char **why);
+
 /* request.c: a POST's JWS checked; 0, or the problem was already answered. */
 int req_authenticate(struct acme_req *q, int allow_jwk);
 const char *path_id(const char *path, const char *prefix, char *out, size_t size);
@@ -121,8 +139,19 @@ void validate_teardown(struct srv *s);
 /* finalize.c */
 void finalize_flush(evutil_socket_t fd, short what, void *arg);
 void finalize_committed(evutil_socket_t fd, short what, void *arg);
-int finalize_queue(struct acme_req *q, const char *order_id, json_t *order, struct pending *p,
-		   const struct template *tpl);
+
+/* workers.c: run(job) in a worker thread, then done(job) in the loop */
+struct worker;
+struct work {
+	struct work *next;
+	void (*run)(struct work *job, struct worker *w);
+	void (*done)(struct srv *s, struct work *job);
+};
+int workers_start(struct srv *s);
+void workers_stop(struct srv *s);
+void workers_reload(struct srv *s); /* SIGHUP: templates are read again */
+void work_submit(struct srv *s, struct work *job);
+const struct template *worker_template(struct worker *w, const char *name); /* NULL: diag */
 
 /* tlscert.c */
 int tls_setup(struct srv *s);

@@ -4,20 +4,25 @@
 #     certificates one after another, against minica serve and against
 #     Debian's pebble (PEBBLE_VA_NOSLEEP=1, no nonce rejection), same client,
 #     same machine, same DNS (pebble-challtestsrv);
-#   - finalize throughput and latency with keep-alive (tests/acme_load.py:
-#     parallel processes, EC P-256 CSRs, EC P-256 CA), every certificate
-#     committed before its response;
-#   - resident memory after 100 and after 10,000 orders.
+#   - finalize throughput and latency with keep-alive (bench/acme_load.c:
+#     parallel kept-alive TLS connections, EC P-256 CSRs, EC P-256 CA),
+#     every certificate committed before its response, and the server's
+#     CPU time per finalize;
+#   - resident memory after 100 and after 10,000 orders, each one issued
+#     the whole way (order, http-01, finalize) by the same load client.
 # Prints rows "measure<TAB>value<TAB>notes" for bench/run.sh.
-#   BENCH_ACME_N=100  BENCH_ACME_FINALIZE=500  BENCH_ACME_PROCS=8  BENCH_ACME_ORDERS=10000
+#   BENCH_ACME_N=100  BENCH_ACME_FINALIZE=2000  BENCH_ACME_CONNS=16  BENCH_ACME_ORDERS=10000
+#   ACME_LOAD=build/acme_load (make bench builds it)
 set -eu
 MINICA=$1
 B=$2/acme
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 N=${BENCH_ACME_N:-100}
-F=${BENCH_ACME_FINALIZE:-500}
-P=${BENCH_ACME_PROCS:-8}
+F=${BENCH_ACME_FINALIZE:-2000}
+P=${BENCH_ACME_CONNS:-16}
 O=${BENCH_ACME_ORDERS:-10000}
+LOAD=${ACME_LOAD:-$SRC/build/acme_load}
+[ -x "$LOAD" ] || { echo "bench: $LOAD is missing (make build/acme_load)" >&2; exit 1; }
 mkdir -p "$B"
 . "$SRC/bench/lib.sh"
 PIDS=""
@@ -68,6 +73,8 @@ AP=$(port)
 SERVE=$!
 PIDS="$PIDS $SERVE"
 waitport "$AP"
+[ "$N" -gt 0 ] || skip_lego=1  # BENCH_ACME_N=0: only the load client's rows
+if [ -z "${skip_lego:-}" ]; then
 t_minica=$(lego_run "https://127.0.0.1:$AP/acme/directory" "$N" minica "$HP")
 
 # pebble with a certificate from the same CA, so lego trusts both the same way
@@ -92,29 +99,38 @@ printf 'serve: lego full issuance, %s certificates one after another (ms per cer
 	"$N" "$(awk -v t="$t_minica" -v n="$N" 'BEGIN {printf "%.0f", t / n}')" \
 	"$(awk -v t="$t_pebble" -v n="$N" 'BEGIN {printf "%.0f", t / n}')" \
 	"ratio $(awk -v a="$t_minica" -v b="$t_pebble" 'BEGIN {printf "%.2f", a / b}') (target <= 1.00); pebble with PEBBLE_VA_NOSLEEP=1"
+fi
 
-# finalize throughput
-mkdir "$B/load"
+# finalize throughput: a fresh account and F ready orders, then F finalizes over P connections
 DIR="https://127.0.0.1:$AP/acme/directory"
-/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/load" prepare "$F" "$HP" >/dev/null
-r=$(/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/load" burst "$P")
-printf 'serve: finalize with keep-alive, %s EC P-256 CSRs from %s processes (per second)\t%s\t%s\n' "$F" "$P" \
-	"$(printf '%s' "$r" | jq -r .per_second)" \
-	"p50 $(printf '%s' "$r" | jq -r .p50_ms) ms, p99 $(printf '%s' "$r" | jq -r .p99_ms) ms, $(printf '%s' "$r" | jq -r .errors) errors (target >= 500/s, p99 < 50 ms); each committed before its response"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+r=$(ACME_LOAD_SERVER_PID=$SERVE "$LOAD" "$DIR" "$B/ca.pem" "$HP" "$F" "$P" burst) ||
+	echo "bench: acme_load: $r" >&2
+j() { printf '%s' "$r" | jq -r ".$1"; }
+printf 'serve: finalize with keep-alive, %s EC P-256 CSRs over %s connections (per second)\t%s\t%s\n' \
+	"$F" "$P" "$(j per_second)" \
+	"p50 $(j p50_ms) ms, p99 $(j p99_ms) ms, $(j errors) errors (target >= 500/s, p99 < 50 ms); server CPU $(j server_cpu_ms_per_finalize) ms per finalize ($(j server_loop_cpu_ms_per_finalize) ms in its event loop), client $(j client_cpu_ms_per_finalize) ms; each committed before its response; load average before: $load"
 
-# memory: a fresh server, 100 orders, then 10,000
+# memory: a fresh server on a fresh store, 100 orders issued the whole way, then up to O
 kill "$SERVE"
 AP=$(port)
+S="$B/store2"
+export MINICA_STORE="$S"
+"$MINICA" -q init --name "ACME bench CA" --key ec:P-256 --domain corp.example --no-passphrase >/dev/null 2>&1
+"$MINICA" ca export > "$B/ca.pem"
 "$MINICA" -q serve --listen "127.0.0.1:$AP" --server-name acme.corp.example --eab optional \
 	--http01-port "$HP" --resolver "127.0.0.1:$DNS" >"$B/serve2.log" 2>&1 &
 SERVE=$!
 PIDS="$PIDS $SERVE"
 waitport "$AP"
 DIR="https://127.0.0.1:$AP/acme/directory"
-mkdir "$B/rss"
-/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/rss" orders 100 >/dev/null
-rss100=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVE/status")
-/usr/bin/python3 "$SRC/tests/acme_load.py" "$DIR" "$B/ca.pem" "$B/rss" orders $((O - 100)) >/dev/null
-rssO=$(awk '/^VmRSS/ {print $2}' "/proc/$SERVE/status")
-printf 'serve: resident memory after 100 / %s orders (KiB)\t%s / %s\t%s\n' "$O" "$rss100" "$rssO" \
-	"growth $(( (rssO - rss100) / 1024 )) MiB (target < 20 MiB)"
+"$LOAD" "$DIR" "$B/ca.pem" "$HP" 100 4 rss-a >/dev/null
+kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVE/status"; }
+rss100=$(kib VmRSS)
+anon100=$(kib RssAnon)
+"$LOAD" "$DIR" "$B/ca.pem" "$HP" $((O - 100)) 16 rss-b >/dev/null
+rssO=$(kib VmRSS)
+anonO=$(kib RssAnon)
+mdb=$(( $(stat -c %s "$B/store2/data.mdb") / 1024 ))
+printf 'serve: resident memory after 100 / %s orders, each issued (KiB)\t%s / %s\t%s\n' "$O" "$rss100" "$rssO" \
+	"growth $(( (rssO - rss100) / 1024 )) MiB (target < 20 MiB); of it the server's own (RssAnon) $anon100 / $anonO KiB, the rest the store's memory map (RssFile; data.mdb now $mdb KiB)"

@@ -55,7 +55,7 @@ static error_t add_parse(int key, char *arg, struct argp_state *state)
 		a->comment = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->n_names)
 			return cli_usage_error("give --names SUFFIX (the names the account may "
@@ -208,7 +208,7 @@ static error_t no_args(int key, char *arg, struct argp_state *state)
 {
 	(void)state;
 	if (key == ARGP_KEY_ARG)
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	return ARGP_ERR_UNKNOWN;
 }
 

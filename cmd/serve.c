@@ -107,7 +107,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->o.pid_file = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		return cli_usage_error("unexpected argument '%s'", printable(arg)), EINVAL;
+		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->o.n_listen)
 			return cli_usage_error("give --listen ADDR:PORT (for example "

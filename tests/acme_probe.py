@@ -242,6 +242,21 @@ def main():
     if CASE == 'finalize':            # URL_KEY NAME...: finalize with a CSR for these names
         url = st[ARGS[0]]
         return answer(*post(url, {'csr': b64(csr_der(ARGS[1:]))}))
+    if CASE == 'key-change':          # the account's key rolled over to a new one (RFC 8555 7.3.5);
+        old, new = key_load('account'), key_load('new')  # then account.pem is the new key
+        url = d['keyChange']
+        prot = b64(json.dumps({'alg': 'ES256', 'jwk': jwk(new), 'url': url}).encode())
+        pl = b64(json.dumps({'account': st['kid'], 'oldKey': jwk(old)}).encode())
+        inner = {'protected': prot, 'payload': pl,
+                 'signature': b64(sign(new, (prot + '.' + pl).encode()))}
+        status, headers, data = post(url, inner)
+        if status == 200:
+            os.rename(os.path.join(STATE, 'account.pem'), os.path.join(STATE, 'old.pem'))
+            os.rename(os.path.join(STATE, 'new.pem'), os.path.join(STATE, 'account.pem'))
+        return answer(status, headers, data)
+    if CASE == 'old-key':             # NAME: a new order signed by the key before the rollover
+        return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}]},
+                            signer=key_load('old')))
     if CASE == 'get':                 # STATE_KEY: POST-as-GET
         return answer(*post(st[ARGS[0]], None))
     if CASE == 'challenge-dead':      # NAME: http-01 to a port whose server never answers

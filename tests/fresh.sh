@@ -53,7 +53,8 @@ rm -rf "$root"
 cp -a "$base" "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 git clone -q "$src" "$root/root/minica"
-echo "== cloned $(git -C "$src" rev-parse --short HEAD) into $root/root/minica (/root is mode $(stat -c %a "$root/root"))"
+commit=$(git -C "$root/root/minica" rev-parse --short HEAD) # the commit tested, even if $src moves on
+echo "== cloned $commit into $root/root/minica (/root is mode $(stat -c %a "$root/root"))"
 
 mount -t proc proc "$root/proc" && mounted="$root/proc $mounted"
 mount --rbind /sys "$root/sys" && mounted="$root/sys $mounted"
@@ -72,7 +73,7 @@ set -e
 took=$(( $(date +%s) - start ))
 tail -n 25 "$log"
 if [ "$rc" -eq 0 ]; then
-	echo "fresh.sh: PASSED on $(date -u +%Y-%m-%d) in ${took}s (commit $(git -C "$src" rev-parse --short HEAD); log $log)"
+	echo "fresh.sh: PASSED on $(date -u +%Y-%m-%d) in ${took}s (commit $commit; log $log)"
 else
 	echo "fresh.sh: FAILED (exit $rc after ${took}s; whole log in $log)" >&2
 fi

@@ -74,6 +74,15 @@ assert_contains "$out" "mail-hub1.corp.example" "the certificate is in the store
 refused 403 orderNotReady finalize finalize mail-hub1.corp.example
 ok "finalize after the refusals"
 
+# keyChange: the server keeps decoded account keys, but the old key must stop
+# working at once and the new one work (every request above used the old one).
+probe key-change
+assert_eq "$status" "200" "keyChange"
+refused 403 unauthorized old-key mail-hub3.corp.example
+probe pending mail-hub3.corp.example
+assert_eq "$status" "201" "a new order signed by the new key"
+ok "keyChange: the old key refused at once, the new one accepted"
+
 # renewalInfo (RFC 9773) for that certificate: a window inside its life that
 # ends before 'minica check' would warn (60 days before notAfter).
 serial=$("$MINICA" --json list --host mail-hub1.corp.example | jq -r '.[0].serial')

@@ -1,7 +1,8 @@
 # serve --systemd: the service unit for 'minica serve' (absolute paths, the
 # passphrase as LoadCredential=, SIGHUP reload, a sandbox that
 # systemd-analyze rates under 2.0), and serve reading the passphrase from
-# systemd's $CREDENTIALS_DIRECTORY/minica-pass as the unit will make it.
+# systemd's $CREDENTIALS_DIRECTORY/minica-pass as the unit will make it;
+# serve under a CA that may certify no IP address (issue 18).
 TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$TESTDIR/lib.sh"
 . "$TESTDIR/acme_lib.sh"
@@ -72,4 +73,27 @@ wait "$pid"
 assert_eq "$?" "0" "SIGTERM: exit 0"
 assert_contains "$(cat "$T/serve.log")" "SIGHUP" "SIGHUP was noticed"
 ok "serve reads \$CREDENTIALS_DIRECTORY/minica-pass; SIGHUP reloads, SIGTERM exits 0"
+# A CA whose name constraints exclude every IP address (--permit-dns without
+# --permit-ip): serve still starts, leaves its listen address out of its own
+# certificate with a warning, and clients reach it by its --server-name.
+S2="$T/dns-only"
+run --store "$S2" --pass-file "$PASS" init --name "DNS-only CA" --key ec:P-256 --permit-dns corp.example
+assert_rc 0 "init --permit-dns without --permit-ip"
+"$MINICA" --store "$S2" ca export > "$T/dns-only.pem" || fail "ca export"
+port=$(free_port)
+"$MINICA" --store "$S2" --pass-file "$PASS" serve --listen "127.0.0.1:$port" \
+	--server-name acme.corp.example --server-name acme.other.example >"$T/serve2.log" 2>&1 &
+pid2=$!
+PIDS="$PIDS $pid2"
+wait_port "$port" 60
+assert_contains "$(cat "$T/serve2.log")" "listen address 127.0.0.1 is outside the CA's name constraints" "the left-out address is said"
+assert_contains "$(cat "$T/serve2.log")" "--server-name acme.other.example is outside the CA's name constraints" "the left-out server name is said"
+sans=$(openssl s_client -connect "127.0.0.1:$port" -servername acme.corp.example </dev/null 2>/dev/null |
+	openssl x509 -noout -ext subjectAltName 2>/dev/null | tail -n +2 | tr -d ' ')
+assert_eq "$sans" "DNS:acme.corp.example" "only names the CA may certify (not localhost, not the address)"
+curl -sf --cacert "$T/dns-only.pem" --resolve "acme.corp.example:$port:127.0.0.1" \
+	"https://acme.corp.example:$port/acme/directory" | jq -e .newNonce >/dev/null ||
+	fail "the server does not answer by its --server-name"
+stop_pid "$pid2"
+ok "serve under a CA that may certify no IP address"
 finish
