@@ -195,6 +195,8 @@ static void input_free(struct input *in)
  * not start at the file's beginning) is mapped, its pages taken from the page cache in one call
  * (MAP_POPULATE): reading it into a buffer faulted in and copied 64 MiB
  * more on the largest paste. 1 when it was not mapped (read it instead).
+ * (A file cut shorter while it is read would end the process with SIGBUS:
+ * a paste is saved, then read.)
  */
 static int map_input(FILE *f, const struct stat *sb, struct input *in)
 {
