@@ -13,13 +13,21 @@
 
 #define OBJ_VERSION 1
 
+/*
+ * Drawn again when it would start with '-' (1 in 64): an EAB key id is given
+ * on command lines ('minica acme account disable ID', certbot's --eab-kid),
+ * where it would be taken for an option.
+ */
 int acme_id_new(char out[ACME_ID_LEN + 1])
 {
 	unsigned char raw[16];
-	char *text;
+	char *text = NULL;
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1 || !(text = b64url_encode(raw, sizeof(raw))))
-		return fail(EX_SOFTWARE, "cannot make a random identifier");
+	do {
+		free(text);
+		if (RAND_bytes(raw, sizeof(raw)) != 1 || !(text = b64url_encode(raw, sizeof(raw))))
+			return fail(EX_SOFTWARE, "cannot make a random identifier");
+	} while (text[0] == '-');
 	memcpy(out, text, ACME_ID_LEN);
 	out[ACME_ID_LEN] = '\0';
 	free(text);

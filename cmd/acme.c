@@ -155,10 +155,13 @@ static int account_add(int argc, char **argv)
 	    (rc = check_suffixes(&a, &ca, names)) || (rc = ca_unlock(&ca)) ||
 	    (rc = store_acme_prepare(st)) || (rc = acme_id_new(kid)))
 		goto out;
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		rc = fail(EX_SOFTWARE, "cannot make a random key");
-		goto out;
-	}
+	/* again when its base64url would start with '-', which clients' option parsers take for an option */
+	do {
+		if (RAND_bytes(key, sizeof(key)) != 1) {
+			rc = fail(EX_SOFTWARE, "cannot make a random key");
+			goto out;
+		}
+	} while (key[0] >> 2 == 62);
 	if ((rc = eab_seal(&ca, kid, key, &sealed)) || !(hmac = b64url_encode(key, sizeof(key)))) {
 		rc = rc ? rc : fail(EX_OSERR, "out of memory");
 		goto out;

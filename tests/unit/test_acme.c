@@ -204,6 +204,24 @@ static void hmac_jws(void **state)
 	free(sig);
 }
 
+/* Ids go on command lines: none may start with '-' (1 in 64 did, and argp took it for an option). */
+static void ids_never_start_with_a_dash(void **state)
+{
+	unsigned char dash = 0xF8; /* its first six bits are 62: base64url's '-' */
+	char id[ACME_ID_LEN + 1], *text = b64url_encode(&dash, 1);
+	int i;
+
+	(void)state;
+	assert_non_null(text);
+	assert_int_equal(text[0], '-');
+	free(text);
+	for (i = 0; i < 4096; i++) {
+		assert_int_equal(acme_id_new(id), 0);
+		assert_int_equal(strlen(id), ACME_ID_LEN);
+		assert_int_not_equal(id[0], '-');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +229,7 @@ int main(void)
 		cmocka_unit_test(jwk_refused), cmocka_unit_test(jws_rules),
 		cmocka_unit_test(nonces),      cmocka_unit_test(names),
 		cmocka_unit_test(problems),    cmocka_unit_test(hmac_jws),
+		cmocka_unit_test(ids_never_start_with_a_dash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
