@@ -23,12 +23,12 @@ run acme account add --names corp.example --comment "Exchange hubs" --pass-file 
 assert_rc 0 "account add"
 kid=$(printf '%s\n' "$out" | sed -n 's/^kid *//p')
 key=$(printf '%s\n' "$out" | sed -n 's/^hmac_key *//p')
-assert_match "$kid" '^[A-Za-z0-9_-]{22}$' "kid is base64url"
-assert_match "$key" '^[A-Za-z0-9_-]{43}$' "the HMAC key is 32 bytes of base64url"
+assert_match "$kid" '^[A-Za-z0-9_][A-Za-z0-9_-]{21}$' "kid is base64url, not starting with '-'"
+assert_match "$key" '^[A-Za-z0-9_][A-Za-z0-9_-]{42}$' "the HMAC key is 32 bytes of base64url, not starting with '-'"
 # The store keeps the HMAC key sealed: its bytes are nowhere in the data file.
 raw=$(printf '%s' "$key" | tr '_-' '/+' | sed 's/$/=/' | base64 -d | od -An -tx1 | tr -d ' \n')
 od -An -tx1 "$MINICA_STORE/data.mdb" | tr -d ' \n' | grep -q "$raw" && fail "the HMAC key is stored in clear"
-mdb_dump -a "$MINICA_STORE" | grep -q "$key" && fail "the HMAC key is stored in base64url"
+mdb_dump -a "$MINICA_STORE" | grep -q -e "$key" && fail "the HMAC key is stored in base64url"
 ok "add prints a key id and an HMAC key that the store keeps sealed"
 
 run --json acme account add --names mail-hub1.corp.example,mail-hub2.corp.example --template tls-server --pass-file "$PASS"
