@@ -507,6 +507,16 @@ static void teardown(struct srv *s)
 		event_base_free(s->base);
 }
 
+/*
+ * The store's map is fixed before the threads start (store/map.c): 16 GiB of
+ * address space on 64-bit systems, some 6 million certificates with their
+ * orders. Every 8 commits (two or three orders) the server gives back its
+ * mapped pages of the store, so that its resident size is its own memory
+ * and the pages it works on now, not the whole store it has ever read.
+ */
+#define SERVE_MAP_BYTES ((size_t)1 << (SIZE_MAX > 0xffffffffu ? 34 : 30))
+#define SERVE_RELEASE_COMMITS 8
+
 int acme_serve(store *st, const struct acme_server_options *o)
 {
 	struct srv s;
@@ -524,8 +534,10 @@ int acme_serve(store *st, const struct acme_server_options *o)
 	/* OpenSSL keeps private key numbers in its secure heap: locked, not in a core */
 	if (!CRYPTO_secure_malloc_initialized())
 		(void)CRYPTO_secure_malloc_init(256 * 1024, 32);
-	if ((rc = ca_load(st, &s.ca)) || (rc = ca_unlock(&s.ca)) || (rc = store_acme_prepare(st)))
+	if ((rc = ca_load(st, &s.ca)) || (rc = ca_unlock(&s.ca)) || (rc = store_acme_prepare(st)) ||
+	    (rc = store_fix_map(st, SERVE_MAP_BYTES)))
 		goto out;
+	store_release_every(st, SERVE_RELEASE_COMMITS);
 	if ((rc = setup(&s)))
 		goto out;
 	if (!g_opts.quiet)

@@ -131,6 +131,7 @@ anon100=$(kib RssAnon)
 "$LOAD" "$DIR" "$B/ca.pem" "$HP" $((O - 100)) 16 rss-b >/dev/null
 rssO=$(kib VmRSS)
 anonO=$(kib RssAnon)
+hwm=$(kib VmHWM)
 mdb=$(( $(stat -c %s "$B/store2/data.mdb") / 1024 ))
 printf 'serve: resident memory after 100 / %s orders, each issued (KiB)\t%s / %s\t%s\n' "$O" "$rss100" "$rssO" \
-	"growth $(( (rssO - rss100) / 1024 )) MiB (target < 20 MiB); of it the server's own (RssAnon) $anon100 / $anonO KiB, the rest the store's memory map (RssFile; data.mdb now $mdb KiB)"
+	"growth $(( (rssO - rss100) / 1024 )) MiB (target < 20 MiB), peak $hwm KiB (VmHWM); the server's own (RssAnon) $anon100 / $anonO KiB; the rest is mapped files, the store's pages given back every 8 commits (data.mdb now $mdb KiB)"

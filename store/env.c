@@ -225,10 +225,8 @@ int read_begin(store *st, MDB_txn **txn)
 		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
 		if (rc != MDB_MAP_RESIZED)
 			break;
-		/* another process grew the map: adopt its size */
-		rc = mdb_env_set_mapsize(st->env, 0);
-		if (rc)
-			break;
+		if ((rc = adopt_map_size(st)))
+			return rc;
 	}
 	return rc ? lmdb_fail(st, "begin read", rc) : 0;
 }
@@ -311,12 +309,32 @@ out:
 
 /* ---- growing ---- */
 
+static int map_fixed_full(store *st)
+{
+	return fail(EX_IOERR,
+		    "store %s: the store outgrew this process's map of its file (restart the "
+		    "process: it maps the file again at its new size)",
+		    st->path);
+}
+
+int adopt_map_size(store *st)
+{
+	int rc;
+
+	if (st->map_fixed)
+		return map_fixed_full(st);
+	rc = mdb_env_set_mapsize(st->env, 0);
+	return rc ? lmdb_fail(st, "adopt map size", rc) : 0;
+}
+
 int grow_map(store *st)
 {
 	MDB_envinfo info;
 	size_t next;
 	int rc;
 
+	if (st->map_fixed)
+		return map_fixed_full(st);
 	rc = mdb_env_info(st->env, &info);
 	if (rc)
 		return lmdb_fail(st, "read map size", rc);
@@ -341,8 +359,8 @@ int store_write(store *st, store_write_fn fn, void *ctx)
 		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 		if (rc == MDB_MAP_RESIZED) {
 			txn = NULL;
-			if ((rc = mdb_env_set_mapsize(st->env, 0)))
-				return lmdb_fail(st, "adopt map size", rc);
+			if ((rc = adopt_map_size(st)))
+				return rc;
 			continue;
 		}
 		if (rc)
@@ -374,6 +392,7 @@ int store_write(store *st, store_write_fn fn, void *ctx)
 		if (rc)
 			return lmdb_fail(st, "commit", rc);
 		st->has_revoked = 1;
+		release_after_commit(st);
 		return 0;
 	}
 	return fail(EX_TEMPFAIL, "store %s: could not complete the change after %d attempts",

@@ -125,6 +125,19 @@ struct store_stats {
 int store_stats_get(store *st, struct store_stats *out);
 
 /*
+ * store/map.c, for a long-running process whose threads share the store:
+ * store_fix_map() enlarges the map once (address space, not disk), before the
+ * threads start, and forbids moving it from then on; store_release_every()
+ * gives back the process's mapped pages of the file every N commits (they
+ * stay in the page cache), so its resident size does not grow with the
+ * store. store_release_pages() does it now; call it only where the map
+ * cannot move under it (one thread, or a fixed map).
+ */
+int store_fix_map(store *st, size_t bytes);
+void store_release_every(store *st, unsigned int commits);
+int store_release_pages(store *st);
+
+/*
  * store/verify.c: the whole store checked in one snapshot. Every record
  * decodes and matches its key; every by_host and by_expiry entry points at a
  * record whose fields match; every record is indexed under all its hosts and

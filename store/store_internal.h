@@ -18,6 +18,10 @@ struct store {
 	int has_revoked; /* the revoked table exists (committed) */
 	MDB_dbi acme;    /* store/acme.c: opened on first use */
 	int has_acme;
+	int map_fixed;              /* map.c: threads share the map, it must not move */
+	uintptr_t map_start, map_end; /* map.c: where it is, once fixed */
+	unsigned int release_every; /* map.c: give back mapped pages every N commits */
+	unsigned int commits;
 };
 
 struct store_txn {
@@ -38,6 +42,8 @@ int env_open(store *st, unsigned int extra_flags);
 int open_dbs(store *st, MDB_txn *txn, unsigned int create);
 int open_revoked(store *st, MDB_txn *txn, unsigned int create, int *found);
 int grow_map(store *st);
+int adopt_map_size(store *st); /* another process grew the map */
+void release_after_commit(store *st); /* map.c */
 void put_u32(unsigned char *p, uint32_t v);
 uint32_t get_u32(const unsigned char *p);
 void put_u64(unsigned char *p, uint64_t v);

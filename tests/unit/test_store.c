@@ -198,6 +198,79 @@ static void duplicate_serial_refused(void **state)
 	store_close(st);
 }
 
+/* A fixed map (minica serve's) does not move: a write beyond it fails, unwritten. */
+static void fixed_map_refuses_to_grow(void **state)
+{
+	store *st = NULL;
+	struct store_stats before, after;
+	struct bulk b = {100000, 0, 4096, 0};
+	FILE *saved = stderr;
+	int rc;
+
+	(void)state;
+	assert_int_equal(store_open(dir, &st), 0);
+	assert_int_equal(store_stats_get(st, &before), 0);
+	assert_int_equal(store_fix_map(st, 0), 0);
+	b.to = b.from + (unsigned int)((before.map_size - before.used_bytes) / 4096) + 16;
+	stderr = fopen("/dev/null", "w");
+	rc = store_write(st, bulk_fn, &b);
+	fclose(stderr);
+	stderr = saved;
+	assert_int_equal(rc, EX_IOERR);
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(store_stats_get(st, &after), 0);
+	assert_int_equal(after.records, before.records);
+	assert_int_equal(after.map_size, before.map_size);
+	store_close(st);
+}
+
+/* KiB of data.mdb that this process has mapped and resident (smaps "Rss:"). */
+static long mapped_kib(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[1024], want[300];
+	int in = 0;
+	long kib = -1, v;
+
+	snprintf(want, sizeof(want), "%s/data.mdb", dir);
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%*x-%*x %*s %*x %*x:%*x %*u %n", &n) == 0 && n > 0)
+			in = strcmp(line + n, want) == 0; /* a mapping's first line */
+		else if (in && sscanf(line, "Rss: %ld kB", &v) == 1)
+			kib = (kib < 0 ? 0 : kib) + v;
+	}
+	fclose(f);
+	return kib;
+}
+
+/* Released pages leave the process's resident size; the data stays readable. */
+static void release_gives_back_pages(void **state)
+{
+	store *st = NULL;
+	struct count c = {0, 0, 1};
+	long touched, released;
+
+	(void)state;
+	assert_int_equal(store_open(dir, &st), 0);
+	assert_int_equal(store_scan_expiry(st, 0, INT64_MAX, count_fn, &c), 0);
+	assert_int_equal(c.n, 14000);
+	touched = mapped_kib();
+	assert_int_equal(store_release_pages(st), 0);
+	released = mapped_kib();
+	assert_true(touched > 16 * 1024);
+	assert_true(released >= 0 && released < 64);
+	memset(&c, 0, sizeof(c));
+	c.ordered = 1;
+	assert_int_equal(store_scan_expiry(st, 0, INT64_MAX, count_fn, &c), 0);
+	assert_int_equal(c.n, 14000);
+	assert_true(c.ordered);
+	store_close(st);
+}
+
 static void open_refuses_public_store(void **state)
 {
 	store *st = NULL;
@@ -222,6 +295,8 @@ int main(void)
 		cmocka_unit_test(update_moves_index),
 		cmocka_unit_test(map_grows),
 		cmocka_unit_test(duplicate_serial_refused),
+		cmocka_unit_test(fixed_map_refuses_to_grow),
+		cmocka_unit_test(release_gives_back_pages),
 		cmocka_unit_test(open_refuses_public_store),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
