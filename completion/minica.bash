@@ -8,31 +8,48 @@
 # bash-completion package (quoting, '--opt=value', 'rsa:2048') and, more
 # simply, without it.
 
+# 'minica WORDS... --help', run once per shell session for each binary and
+# WORDS (one Tab read it up to five times; as with git's completion, a new
+# shell picks up an upgraded binary). _minica_fetch fills the cache in the
+# completing shell itself, since the readers below run in $(...) subshells.
+declare -gA _minica_help_cache=()
+_minica_fetch()
+{
+	local key="$_minica_bin $*"
+	[[ -n ${_minica_help_cache[$key]+set} ]] ||
+		_minica_help_cache[$key]=$("$_minica_bin" "$@" --help 2>/dev/null)
+}
+_minica_help()
+{
+	_minica_fetch "$@"
+	printf '%s\n' "${_minica_help_cache["$_minica_bin $*"]}"
+}
+
 # "--opt" or "--opt=ARG" for every option that 'minica WORDS... --help' lists.
 _minica_options()
 {
-	"$_minica_bin" "$@" --help 2>/dev/null |
+	_minica_help "$@" |
 		sed -nE 's/^ +(-[^-], )?(--[a-z][a-z0-9-]*)(\[?=[A-Z][A-Z-]*\]?)?.*/\2\3/p'
 }
 
 # The names listed under "Commands:" in 'minica WORDS... --help'.
 _minica_commands()
 {
-	"$_minica_bin" "$@" --help 2>/dev/null |
+	_minica_help "$@" |
 		sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z0-9-]*\) .*/\1/p'
 }
 
 # The usage line's positional arguments: "[show NAME]", "FILE", "SERIAL".
 _minica_usage_args()
 {
-	"$_minica_bin" "$@" --help 2>/dev/null |
+	_minica_help "$@" |
 		sed -n 's/^Usage: minica[a-z -]* \[OPTION\.\.\.\] *//p' | head -n 1
 }
 
 # The key types that an option's help names, e.g. "rsa:2048|...|ec:P-384".
 _minica_key_types()
 {
-	"$_minica_bin" "$@" --help 2>/dev/null |
+	_minica_help "$@" |
 		sed -n '/^  *--key=/,/^  *-/p' | sed '$d' | grep -o 'rsa:[0-9]*\|ec:P-[0-9]*'
 }
 
@@ -125,6 +142,7 @@ _minica()
 	# Walk the words before the cursor: global options (kept for the
 	# template lookup), the command, its subcommand or verb, and skip the
 	# value of every option that takes one.
+	_minica_fetch
 	opts=$(_minica_options)
 	for ((i = 1; i < cword; i++)); do
 		w=${words[i]}
@@ -149,10 +167,12 @@ _minica()
 		if [ -z "$cmd" ]; then
 			cmd=$w
 			context=("$cmd")
+			_minica_fetch "${context[@]}"
 			subs=$(_minica_commands "$cmd")
 		elif [ -n "$subs" ] && [ -z "$sub" ]; then
 			sub=$w
 			context+=("$sub")
+			_minica_fetch "${context[@]}"
 		elif [ -z "$verb" ]; then
 			verb=$w
 			continue
