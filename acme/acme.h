@@ -34,6 +34,7 @@ enum acme_problem {
 	ACME_INCORRECT_RESPONSE,
 	ACME_CONNECTION,
 	ACME_DNS,
+	ACME_TLS,
 	ACME_ALREADY_REVOKED,
 	ACME_BAD_REVOCATION_REASON,
 	ACME_BAD_PUBLIC_KEY,
@@ -116,6 +117,7 @@ struct acme_server_options {
 	const char *template_name;
 	int eab_required;
 	long http01_port;
+	long tlsalpn01_port;
 	const char *resolver;
 	const char *pid_file;
 	long validation_timeout; /* seconds */

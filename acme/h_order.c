@@ -1,7 +1,7 @@
 /*
  * newOrder, orders, authorizations and challenges. An order holds one
- * authorization per name; each authorization offers http-01 and dns-01
- * (a wildcard only dns-01). A challenge POST starts its validation
+ * authorization per name; each authorization offers http-01, dns-01 and
+ * tls-alpn-01 (a wildcard only dns-01). A challenge POST starts its validation
  * (validate.c), whose result is written back with the authorization and, once
  * every authorization is valid, the order (ready) in one transaction.
  */
@@ -41,6 +41,8 @@ static json_t *new_authz(const char *account, const char *order, const char *nam
 	if (!wildcard)
 		json_array_append_new(ch, new_challenge("http-01"));
 	json_array_append_new(ch, new_challenge("dns-01"));
+	if (!wildcard)
+		json_array_append_new(ch, new_challenge("tls-alpn-01"));
 	return a;
 }
 

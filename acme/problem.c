@@ -22,6 +22,7 @@ static const struct {
 	[ACME_INCORRECT_RESPONSE] = {"incorrectResponse", 403},
 	[ACME_CONNECTION] = {"connection", 400},
 	[ACME_DNS] = {"dns", 400},
+	[ACME_TLS] = {"tls", 400},
 	[ACME_ALREADY_REVOKED] = {"alreadyRevoked", 400},
 	[ACME_BAD_REVOCATION_REASON] = {"badRevocationReason", 400},
 	[ACME_BAD_PUBLIC_KEY] = {"badPublicKey", 400},

@@ -6,6 +6,7 @@
  * records of _acme-challenge.NAME, looked up with libresolv (res_nquery,
  * ns_parserr) in a short-lived thread, against --resolver or the system's
  * servers; the answer comes back to the event loop through a pipe.
+ * tls-alpn-01: tlsalpn.c, in a thread of its own too.
  * The result is stored with the authorization and, once all of an order's
  * authorizations are valid, the order becomes ready, in one transaction.
  */
@@ -23,25 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "validate.h"
 
 #define HTTP01_MAX_BODY 8192
-
-struct vjob {
-	struct srv *s;
-	char authz[ACME_ID_LEN + 1];
-	size_t index;
-	char key[ACME_ID_LEN + 8];
-	char *name, *token, *expected;
-	int dns01;
-	struct evhttp_connection *conn;
-	enum evhttp_request_error http_error;
-	int have_error;
-	/* the result */
-	int ok;
-	enum acme_problem problem;
-	char detail[600];
-};
 
 static void vjob_free(struct vjob *j)
 {
@@ -130,7 +115,9 @@ static void finish(struct vjob *j)
 			"try again",
 			j->name);
 	else if (!g_opts.quiet)
-		notice("serve: %s for %s: %s%s%s", j->dns01 ? "dns-01" : "http-01", j->name,
+		notice("serve: %s for %s: %s%s%s",
+		       j->kind == V_DNS01 ? "dns-01" : j->kind == V_HTTP01 ? "http-01" : "tls-alpn-01",
+		       j->name,
 		       j->ok ? "valid" : "invalid", j->ok ? "" : ": ", j->ok ? "" : j->detail);
 	inflight_del(&j->s->validating, j->key);
 	vjob_free(j);
@@ -238,7 +225,7 @@ fail_conn:
 
 /* ---- dns-01 ---- */
 
-static int resolver_addr(const char *text, struct sockaddr_in *sin)
+int resolver_addr(const char *text, struct sockaddr_in *sin)
 {
 	char addr[64];
 	const char *colon = text ? strrchr(text, ':') : NULL;
@@ -329,9 +316,14 @@ static void *dns01_thread(void *arg)
 close:
 	res_nclose(&rs);
 out:
+	validate_post(j);
+	return NULL;
+}
+
+void validate_post(struct vjob *j)
+{
 	if (write(j->s->dns_pipe[1], &j, sizeof(j)) != (ssize_t)sizeof(j))
 		j->ok = 0; /* the loop is gone: nothing can be recorded */
-	return NULL;
 }
 
 static void dns01_result(evutil_socket_t fd, short what, void *arg)
@@ -380,17 +372,19 @@ int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *au
 	snprintf(j->key, sizeof(j->key), "%s/%zu", authz_id, index);
 	j->name = strdup(name);
 	j->token = strdup(token);
-	j->dns01 = !strcmp(type, "dns-01");
-	if (j->dns01) {
-		if (EVP_Digest(keyauth, strlen(keyauth), digest, NULL, EVP_sha256(), NULL) != 1)
-			goto fail;
-		j->expected = b64url_encode(digest, sizeof(digest));
-	} else {
-		j->expected = strdup(keyauth);
-	}
+	j->kind = !strcmp(type, "dns-01") ? V_DNS01 : !strcmp(type, "tls-alpn-01") ? V_TLSALPN01
+										  : V_HTTP01;
+	if (EVP_Digest(keyauth, strlen(keyauth), digest, NULL, EVP_sha256(), NULL) != 1)
+		goto fail;
+	memcpy(j->keyauth_sha, digest, sizeof(digest));
+	j->expected = j->kind == V_DNS01    ? b64url_encode(digest, sizeof(digest))
+		      : j->kind == V_HTTP01 ? strdup(keyauth)
+					    : strdup(""); /* tls-alpn-01 compares keyauth_sha */
 	if (!j->name || !j->token || !j->expected || inflight_add(&s->validating, j->key) != 0)
 		goto fail;
-	if ((j->dns01 ? dns01_start(j) : http01_start(j)) != 0) {
+	if ((j->kind == V_DNS01 ? dns01_start(j)
+	     : j->kind == V_TLSALPN01 ? tlsalpn01_start(j)
+				      : http01_start(j)) != 0) {
 		inflight_del(&s->validating, j->key);
 		goto fail;
 	}

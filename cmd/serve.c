@@ -18,6 +18,7 @@ enum {
 	OPT_TEMPLATE,
 	OPT_EAB,
 	OPT_HTTP01_PORT,
+	OPT_TLSALPN01_PORT,
 	OPT_RESOLVER,
 	OPT_PID_FILE,
 	OPT_VALIDATION_TIMEOUT,
@@ -35,6 +36,8 @@ static const struct argp_option options[] = {
 	 "External account binding: required (default), or optional (accounts without it may "
 	 "order names under the store's default domain)", 2},
 	{"http01-port", OPT_HTTP01_PORT, "N", 0, "Port of http-01 validation (default 80)", 3},
+	{"tlsalpn01-port", OPT_TLSALPN01_PORT, "N", 0,
+	 "Port of tls-alpn-01 validation (default 443)", 3},
 	{"resolver", OPT_RESOLVER, "ADDR[:PORT]", 0,
 	 "DNS server for validation (default: the system's)", 3},
 	{"validation-timeout", OPT_VALIDATION_TIMEOUT, "SECONDS", 0,
@@ -94,6 +97,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (parse_long(arg, "--http01-port", 1, 65535, &n))
 			return EINVAL;
 		a->o.http01_port = n;
+		return 0;
+	case OPT_TLSALPN01_PORT:
+		if (parse_long(arg, "--tlsalpn01-port", 1, 65535, &n))
+			return EINVAL;
+		a->o.tlsalpn01_port = n;
 		return 0;
 	case OPT_VALIDATION_TIMEOUT:
 		if (parse_long(arg, "--validation-timeout", 1, 300, &n))
@@ -228,6 +236,7 @@ int cmd_serve(int argc, char **argv)
 
 	a.o.eab_required = 1;
 	a.o.http01_port = 80;
+	a.o.tlsalpn01_port = 443;
 	if ((rc = cli_parse(&argp, argc, argv, "serve", &a)))
 		goto out;
 	if ((cred = credentials_pass_file()))

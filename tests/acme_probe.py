@@ -178,6 +178,49 @@ def make_ready(names, http_port):
     return order_url, o
 
 
+def tls_alpn_server(port, name, key_auth, mode):
+    """One TLS handshake on 127.0.0.1:port, as a tls-alpn-01 client would serve
+    it (RFC 8737), or wrongly: mode good, wrong-digest, no-alpn, two-names."""
+    import datetime, tempfile
+    from cryptography.x509.oid import ObjectIdentifier
+    k = ec.generate_private_key(ec.SECP256R1())
+    digest = hashlib.sha256(key_auth.encode()).digest()
+    if mode == 'wrong-digest':
+        digest = hashlib.sha256(b'not ' + key_auth.encode()).digest()
+    names = [x509.DNSName(name)] + ([x509.DNSName('other.corp.example')] if mode == 'two-names' else [])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(k.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(names), False)
+            .add_extension(x509.UnrecognizedExtension(ObjectIdentifier('1.3.6.1.5.5.7.1.31'),
+                                                      b'\x04\x20' + digest), True)
+            .sign(k, hashes.SHA256()))
+    d = tempfile.mkdtemp(dir=STATE)
+    with open(os.path.join(d, 'c.pem'), 'wb') as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+        f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(d, 'c.pem'))
+    if mode != 'no-alpn':
+        ctx.set_alpn_protocols(['acme-tls/1'])
+    srv = socket.create_server(('127.0.0.1', port))
+    srv.settimeout(30)
+
+    def serve():
+        try:
+            conn, _ = srv.accept()
+            with ctx.wrap_socket(conn, server_side=True) as s:
+                s.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+        srv.close()
+    threading.Thread(target=serve, daemon=True).start()
+
+
 def csr_der(names):
     k = ec.generate_private_key(ec.SECP256R1())
     b = x509.CertificateSigningRequestBuilder().subject_name(
@@ -272,6 +315,21 @@ def main():
                 break
             time.sleep(0.2)
         c['seconds'] = round(time.time() - t0, 1)
+        return answer(200, {}, json.dumps(c).encode())
+    if CASE == 'tls-alpn':            # MODE TLS_PORT NAME: tls-alpn-01 against our own TLS server
+        status, headers, data = new_order([ARGS[2]])
+        order = json.loads(data)
+        a = json.loads(post(order['authorizations'][0], None)[2])
+        ch = [c for c in a['challenges'] if c['type'] == 'tls-alpn-01'][0]
+        tls_alpn_server(int(ARGS[1]), ARGS[2], ch['token'] + '.' + thumbprint(key_load('account')),
+                        ARGS[0])
+        t0 = time.time()
+        post(ch['url'], {})
+        while time.time() - t0 < 60:
+            c = json.loads(post(ch['url'], None)[2])
+            if c['status'] not in ('pending', 'processing'):
+                break
+            time.sleep(0.1)
         return answer(200, {}, json.dumps(c).encode())
     if CASE == 'slow':                # SECONDS: a client that never finishes its request
         u = urllib.parse.urlsplit(DIR_URL)

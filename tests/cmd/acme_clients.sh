@@ -1,7 +1,8 @@
 # minica serve with real ACME clients from Debian, all on 127.0.0.1:
 # certbot, lego, dehydrated, uacme and acme-tiny each obtain mail-hub1 with
 # http-01 from a webroot (served by python's http.server); certbot and lego
-# also with dns-01 against pebble-challtestsrv as --resolver, with EAB
+# also with dns-01 against pebble-challtestsrv as --resolver (lego with
+# tls-alpn-01 too), with EAB
 # accounts, renewal, revocation (then list and crl show it) and a name
 # outside the account's suffixes (rejectedIdentifier). Every certificate
 # verifies against the CA, is in 'minica list' and in 'minica audit'.
@@ -26,7 +27,9 @@ mkdir -p "$T/www/.well-known/acme-challenge"
 /usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$HTTP_PORT" >"$T/www.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_port "$HTTP_PORT"
-start_serve --eab optional --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT"
+TLS_PORT=$(free_port)
+start_serve --eab optional --http01-port "$HTTP_PORT" --tlsalpn01-port "$TLS_PORT" \
+	--resolver "127.0.0.1:$DNS_PORT"
 WEBROOT="$T/www"
 CHALL="$T/www/.well-known/acme-challenge"
 
@@ -128,6 +131,13 @@ lego --domains mail-hub3.corp.example --http --http.webroot "$WEBROOT" run &&
 	fail "lego got a certificate outside its names"
 assert_contains "$(cat "$T/lego.out")" "rejectedIdentifier" "lego: name outside the suffixes"
 ok "lego: rejectedIdentifier"
+
+# lego with tls-alpn-01 (RFC 8737): it answers the handshake itself.
+lego --domains mail-hub2.corp.example --tls --tls.port "127.0.0.1:$TLS_PORT" run ||
+	fail "lego tls-alpn-01: $(tail -5 "$T/lego.out")"
+assert_contains "$(cat "$T/serve.log")" "tls-alpn-01 for mail-hub2.corp.example: valid" \
+	"the server validated tls-alpn-01"
+check_cert "$T/lego/certificates/mail-hub2.corp.example.crt" "lego tls-alpn-01" mail-hub2.corp.example
 
 # Both revocations are on the next CRL, with their reasons.
 run --pass-file "$PASS" crl --out "$T/crl.pem"

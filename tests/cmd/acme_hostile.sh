@@ -15,7 +15,9 @@ KID=$(printf '%s' "$out" | jq -r .kid)
 KEY=$(printf '%s' "$out" | jq -r .hmac_key)
 start_dns
 HTTP_PORT=$(free_port)
-start_serve --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT" --validation-timeout 2
+TLS_PORT=$(free_port)
+start_serve --http01-port "$HTTP_PORT" --tlsalpn01-port "$TLS_PORT" --resolver "127.0.0.1:$DNS_PORT" \
+	--validation-timeout 2
 mkdir "$T/probe"
 
 # probe CASE ARGS...: sets $answer, $status, $type
@@ -121,6 +123,20 @@ assert_eq "$(printf '%s' "$answer" | jq -r .body.error.type)" "urn:ietf:params:a
 secs=$(printf '%s' "$answer" | jq -r .body.seconds)
 awk "BEGIN { exit !($secs < 8) }" || fail "the dead challenge took $secs s (timeout 2 s)"
 ok "a challenge whose server never answers: invalid after ${secs}s"
+
+# tls-alpn-01 (RFC 8737) against a TLS server of the probe's own: the right
+# certificate passes; a wrong digest, a second name or no acme-tls/1 fail.
+tls_alpn() {
+	probe tls-alpn "$1" "$TLS_PORT" "$2"
+	assert_eq "$(printf '%s' "$answer" | jq -r .body.status)" "$3" "tls-alpn-01 $1: status"
+	[ -z "${4:-}" ] || assert_eq "$(printf '%s' "$answer" | jq -r .body.error.type)" \
+		"urn:ietf:params:acme:error:$4" "tls-alpn-01 $1: error type"
+	ok "tls-alpn-01 $1: $3${4:+ ($4: $(printf '%s' "$answer" | jq -r .body.error.detail))}"
+}
+tls_alpn good mail-hub5.corp.example valid
+tls_alpn wrong-digest mail-hub6.corp.example invalid incorrectResponse
+tls_alpn two-names mail-hub7.corp.example invalid unauthorized
+tls_alpn no-alpn mail-hub8.corp.example invalid tls
 
 # A client that never finishes its request is dropped; others are served meanwhile.
 probe slow 30

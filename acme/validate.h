@@ -1,0 +1,40 @@
+/*
+ * Shared by validate.c and tlsalpn.c only: one challenge being validated.
+ */
+#ifndef MINICA_ACME_VALIDATE_H
+#define MINICA_ACME_VALIDATE_H
+
+#include <event2/http.h>
+#include <netinet/in.h>
+
+#include "server.h"
+
+enum vkind { V_HTTP01, V_DNS01, V_TLSALPN01 };
+
+struct vjob {
+	struct srv *s;
+	char authz[ACME_ID_LEN + 1];
+	size_t index;
+	char key[ACME_ID_LEN + 8];
+	char *name, *token;
+	char *expected;                /* http-01 and dns-01: the text to find */
+	unsigned char keyauth_sha[32]; /* tls-alpn-01: the acmeIdentifier's digest */
+	enum vkind kind;
+	struct evhttp_connection *conn;
+	enum evhttp_request_error http_error;
+	int have_error;
+	/* the result */
+	int ok;
+	enum acme_problem problem;
+	char detail[600];
+};
+
+/* validate.c: --resolver as an IPv4 address and port (53 when not given) */
+int resolver_addr(const char *text, struct sockaddr_in *sin);
+/* validate.c: from a validating thread, hands the finished job to the loop */
+void validate_post(struct vjob *j);
+
+/* tlsalpn.c: starts a thread that connects, handshakes and checks */
+int tlsalpn01_start(struct vjob *j);
+
+#endif
