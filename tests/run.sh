@@ -10,6 +10,21 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 jobs=${JOBS:-2}
 list=$(ls tests/cmd/*.sh | grep -E -- "${TESTS:-.}")
+# Slowest first, so that the two jobs end together instead of one long file
+# running alone at the end (measured: each of these takes 15 s or more).
+slow="acme_clients acme_hostile crash store papercuts concurrency sign bad_inputs sign_bad"
+first=$(for n in $slow; do printf '%s\n' $list | grep -x "tests/cmd/$n.sh"; done)
+[ -z "$first" ] || list=$(printf '%s\n' $first; printf '%s\n' $list | grep -v -x -F "$first")
+# Under a sanitizer build, files marked "# Plain build only:" are left out:
+# they check what other programs (verifiers, PFX readers, Mono, an MTA, man,
+# bash) make of minica's output or of files beside it, and the commands they
+# run are run under the sanitizer by other files.
+skipped=""
+if ldd "$MINICA" 2>/dev/null | grep -q libasan; then
+	skipped=$(grep -l '^# Plain build only:' $list)
+	[ -z "$skipped" ] || list=$(printf '%s\n' $list | grep -v -x -F "$skipped")
+	for f in $skipped; do echo "SKIP $(basename "$f" .sh) (plain build only)"; done
+fi
 start=$(date +%s)
 printf '%s\n' $list | xargs -P "$jobs" -I{} sh -c '
 	name=$(basename "$1" .sh)
@@ -28,5 +43,5 @@ for f in "$logs"/*.failed; do
 	cat "$logs/$name.log"
 done
 total=$(printf '%s\n' $list | wc -l)
-echo "command tests: $((total - failed)) of $total files passed in $(( $(date +%s) - start ))s ($MINICA)"
+echo "command tests: $((total - failed)) of $total files passed in $(( $(date +%s) - start ))s ($MINICA)${skipped:+; $(printf '%s\n' $skipped | wc -l) plain-build-only files left out}"
 [ "$failed" -eq 0 ]

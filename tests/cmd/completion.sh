@@ -1,3 +1,4 @@
+# Plain build only: the bash completion script; the binary only prints --help here.
 # bash completion: sourced into bash (with Debian's bash-completion, and
 # without it), COMP_WORDS/COMP_CWORD set as bash would, _minica called, and
 # COMPREPLY compared with what the binary itself lists: commands,

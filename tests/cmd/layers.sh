@@ -1,3 +1,4 @@
+# Plain build only: source files and docs, not the binary.
 # scripts/check-layers.sh: passes on this tree, and fails, naming the file
 # and the line, on an include planted to point up a layer or sideways.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)

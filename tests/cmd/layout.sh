@@ -1,3 +1,4 @@
+# Plain build only: source files and docs, not the binary.
 # One list of commands: 'minica --help' (the table in minica.c), the files
 # in cmd/ (one per command, named after it) and the "Source layout" of
 # docs/development.md (moved there from README)

@@ -1,3 +1,4 @@
+# Plain build only: the man page against --help, which other files run under ASan too.
 # man page: formats without a warning, and documents everything the binary
 # says it has. Generic: the commands come from 'minica --help', the
 # subcommands from 'minica CMD --help' (a group lists "Commands:"), the

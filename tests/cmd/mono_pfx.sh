@@ -1,3 +1,4 @@
+# Plain build only: other programs read the PFX files that other files export under ASan too.
 # Mono (Debian's .NET implementation) reads minica's PFX files with its own
 # PKCS#12 reader, X509Certificate2, X509Chain and X509Store: the nearest thing
 # to Windows' certificate APIs that runs on Debian. tests/interop/MonoPfx.cs,

@@ -1,3 +1,4 @@
+# Plain build only: other TLS stacks use the certificates that other files issue under ASan too.
 # A TLS handshake by a .NET stack with the key from minica's PFX: Mono's
 # SslStream (tests/interop/MonoTls.cs, compiled here with mcs) serves on
 # 127.0.0.1 with the certificate and key that X509Certificate2 loaded from the

@@ -1,3 +1,4 @@
+# Plain build only: other TLS stacks use the certificates that other files issue under ASan too.
 # A real MTA over STARTTLS, the one this machine has: Exim (Debian's default,
 # installed by make deps-test where no other MTA is) or Postfix, as a private
 # instance (tests/mta/exim.sh, tests/mta/postfix.sh: configuration, spool and

@@ -1,3 +1,4 @@
+# Plain build only: other programs read the PFX files that other files export under ASan too.
 # Independent PFX readers: Java's keytool (OpenJDK), NSS's pk12util and
 # GnuTLS's certtool each open minica's PFX files (legacy 3DES/SHA-1 MAC and
 # modern AES-256/SHA-256 MAC, RSA and EC) and find one private key, paired

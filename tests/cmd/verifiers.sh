@@ -1,3 +1,4 @@
+# Plain build only: five verifiers read the certificates that other files issue under ASan too.
 # Independent verification of minica's certificates: four leaves (RSA-2048
 # from smtp-transport under an RSA-4096 CA, an EC P-256 leaf, a leaf with IP
 # address SANs, and a leaf under a --permit-dns CA with an EC P-384 key),
