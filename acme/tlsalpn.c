@@ -19,7 +19,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
-#include <pthread.h>
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,25 +268,11 @@ out:
 	ERR_clear_error();
 }
 
-static void *tlsalpn01_thread(void *arg)
+void *tlsalpn01_thread(void *arg)
 {
 	struct vjob *j = arg;
 
 	check(j);
 	validate_post(j);
 	return NULL;
-}
-
-int tlsalpn01_start(struct vjob *j)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
-
-	if (pthread_attr_init(&attr) != 0)
-		return -1;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, tlsalpn01_thread, j);
-	pthread_attr_destroy(&attr);
-	return rc ? -1 : 0;
 }

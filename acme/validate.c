@@ -336,7 +336,8 @@ static void dns01_result(evutil_socket_t fd, short what, void *arg)
 		finish(j);
 }
 
-static int dns01_start(struct vjob *j)
+/* dns-01 and tls-alpn-01 block: each runs in a detached thread that posts j back. */
+static int thread_start(struct vjob *j, void *(*body)(void *))
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -345,7 +346,7 @@ static int dns01_start(struct vjob *j)
 	if (pthread_attr_init(&attr) != 0)
 		return -1;
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, dns01_thread, j);
+	rc = pthread_create(&t, &attr, body, j);
 	pthread_attr_destroy(&attr);
 	return rc ? -1 : 0;
 }
@@ -382,8 +383,8 @@ int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *au
 					    : strdup(""); /* tls-alpn-01 compares keyauth_sha */
 	if (!j->name || !j->token || !j->expected || inflight_add(&s->validating, j->key) != 0)
 		goto fail;
-	if ((j->kind == V_DNS01 ? dns01_start(j)
-	     : j->kind == V_TLSALPN01 ? tlsalpn01_start(j)
+	if ((j->kind == V_DNS01      ? thread_start(j, dns01_thread)
+	     : j->kind == V_TLSALPN01 ? thread_start(j, tlsalpn01_thread)
 				      : http01_start(j)) != 0) {
 		inflight_del(&s->validating, j->key);
 		goto fail;

@@ -34,7 +34,7 @@ int resolver_addr(const char *text, struct sockaddr_in *sin);
 /* validate.c: from a validating thread, hands the finished job to the loop */
 void validate_post(struct vjob *j);
 
-/* tlsalpn.c: starts a thread that connects, handshakes and checks */
-int tlsalpn01_start(struct vjob *j);
+/* tlsalpn.c: a detached thread's body: connects, handshakes, checks, posts */
+void *tlsalpn01_thread(void *arg);
 
 #endif

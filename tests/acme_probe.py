@@ -221,6 +221,27 @@ def tls_alpn_server(port, name, key_auth, mode):
     threading.Thread(target=serve, daemon=True).start()
 
 
+def challenge_result(name, ctype, prepare=None):
+    """A new order for name; its ctype challenge is prepared, triggered and
+    polled until it is no longer pending; returns the challenge, with the
+    seconds it took."""
+    status, headers, data = new_order([name])
+    order = json.loads(data)
+    a = json.loads(post(order['authorizations'][0], None)[2])
+    ch = [c for c in a['challenges'] if c['type'] == ctype][0]
+    if prepare:
+        prepare(ch)
+    t0 = time.time()
+    post(ch['url'], {})
+    while time.time() - t0 < 60:
+        c = json.loads(post(ch['url'], None)[2])
+        if c['status'] not in ('pending', 'processing'):
+            break
+        time.sleep(0.1)
+    c['seconds'] = round(time.time() - t0, 1)
+    return c
+
+
 def csr_der(names):
     k = ec.generate_private_key(ec.SECP256R1())
     b = x509.CertificateSigningRequestBuilder().subject_name(
@@ -303,34 +324,12 @@ def main():
     if CASE == 'get':                 # STATE_KEY: POST-as-GET
         return answer(*post(st[ARGS[0]], None))
     if CASE == 'challenge-dead':      # NAME: http-01 to a port whose server never answers
-        status, headers, data = new_order([ARGS[0]])
-        order = json.loads(data)
-        a = json.loads(post(order['authorizations'][0], None)[2])
-        ch = [c for c in a['challenges'] if c['type'] == 'http-01'][0]
-        t0 = time.time()
-        post(ch['url'], {})
-        while time.time() - t0 < 60:
-            c = json.loads(post(ch['url'], None)[2])
-            if c['status'] not in ('pending', 'processing'):
-                break
-            time.sleep(0.2)
-        c['seconds'] = round(time.time() - t0, 1)
-        return answer(200, {}, json.dumps(c).encode())
+        return answer(200, {}, json.dumps(challenge_result(ARGS[0], 'http-01')).encode())
     if CASE == 'tls-alpn':            # MODE TLS_PORT NAME: tls-alpn-01 against our own TLS server
-        status, headers, data = new_order([ARGS[2]])
-        order = json.loads(data)
-        a = json.loads(post(order['authorizations'][0], None)[2])
-        ch = [c for c in a['challenges'] if c['type'] == 'tls-alpn-01'][0]
-        tls_alpn_server(int(ARGS[1]), ARGS[2], ch['token'] + '.' + thumbprint(key_load('account')),
-                        ARGS[0])
-        t0 = time.time()
-        post(ch['url'], {})
-        while time.time() - t0 < 60:
-            c = json.loads(post(ch['url'], None)[2])
-            if c['status'] not in ('pending', 'processing'):
-                break
-            time.sleep(0.1)
-        return answer(200, {}, json.dumps(c).encode())
+        def serve(ch):
+            tls_alpn_server(int(ARGS[1]), ARGS[2],
+                            ch['token'] + '.' + thumbprint(key_load('account')), ARGS[0])
+        return answer(200, {}, json.dumps(challenge_result(ARGS[2], 'tls-alpn-01', serve)).encode())
     if CASE == 'slow':                # SECONDS: a client that never finishes its request
         u = urllib.parse.urlsplit(DIR_URL)
         raw = socket.create_connection((u.hostname, u.port), 5)
