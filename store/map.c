@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,13 +93,21 @@ int store_release_pages(store *st)
 	return 0;
 }
 
+/* At least bytes, and room for the store to double, so that a restart always helps. */
 int store_fix_map(store *st, size_t bytes)
 {
 	MDB_envinfo info;
+	MDB_stat env;
+	size_t used;
 	int rc = mdb_env_info(st->env, &info);
 
+	if (rc == 0)
+		rc = mdb_env_stat(st->env, &env);
 	if (rc)
 		return lmdb_fail(st, "read map size", rc);
+	used = (info.me_last_pgno + 1) * (size_t)env.ms_psize;
+	if (used <= SIZE_MAX / 2 && used * 2 > bytes)
+		bytes = used * 2;
 	if (bytes > info.me_mapsize && (rc = mdb_env_set_mapsize(st->env, bytes)))
 		return lmdb_fail(st, "enlarge map", rc);
 	if ((rc = map_range(st, &st->map_start, &st->map_end)))

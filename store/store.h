@@ -126,7 +126,8 @@ int store_stats_get(store *st, struct store_stats *out);
 
 /*
  * store/map.c, for a long-running process whose threads share the store:
- * store_fix_map() enlarges the map once (address space, not disk), before the
+ * store_fix_map() enlarges the map once (address space, not disk: at least bytes
+ * and twice what the store uses), before the
  * threads start, and forbids moving it from then on; store_release_every()
  * gives back the process's mapped pages of the file every N commits (they
  * stay in the page cache), so its resident size does not grow with the
