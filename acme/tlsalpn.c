@@ -54,23 +54,17 @@ static int fail_job(struct vjob *j, enum acme_problem p, const char *what)
 /* The name's first IPv4 address. */
 static int resolve(struct vjob *j, struct in_addr *addr)
 {
-	struct sockaddr_in ns;
 	int found = 0;
 
-	if (j->s->o->resolver && resolver_addr(j->s->o->resolver, &ns) == 0) {
+	if (j->s->o->resolver) { /* checked by validate_setup */
 		struct __res_state rs;
 		unsigned char answer[2048];
 		ns_msg msg;
 		ns_rr rr;
 		int n, i;
 
-		memset(&rs, 0, sizeof(rs));
-		if (res_ninit(&rs) != 0)
+		if (validate_res_init(j, &rs) != 0)
 			return fail_job(j, ACME_DNS, "cannot set up the DNS resolver");
-		rs.nscount = 1;
-		rs.nsaddr_list[0] = ns;
-		rs.retrans = (int)(j->s->validation_timeout / 2 > 0 ? j->s->validation_timeout / 2 : 1);
-		rs.retry = 2;
 		n = res_nquery(&rs, j->name, ns_c_in, ns_t_a, answer, sizeof(answer));
 		if (n >= 0 && ns_initparse(answer, n, &msg) == 0)
 			for (i = 0; i < ns_msg_count(msg, ns_s_an) && !found; i++)

@@ -269,30 +269,38 @@ static int txt_matches(const unsigned char *rd, size_t len, const char *expected
 	return used == strlen(expected) && !memcmp(text, expected, used);
 }
 
+int validate_res_init(const struct vjob *j, struct __res_state *rs)
+{
+	struct sockaddr_in sin;
+
+	memset(rs, 0, sizeof(*rs));
+	if (res_ninit(rs) != 0)
+		return -1;
+	if (j->s->o->resolver && resolver_addr(j->s->o->resolver, &sin) == 0) {
+		rs->nscount = 1;
+		rs->nsaddr_list[0] = sin;
+	}
+	rs->retrans = (int)(j->s->validation_timeout / 2 > 0 ? j->s->validation_timeout / 2 : 1);
+	rs->retry = 2;
+	return 0;
+}
+
 static void *dns01_thread(void *arg)
 {
 	struct vjob *j = arg;
 	struct __res_state rs;
-	struct sockaddr_in sin;
 	unsigned char answer[4096];
 	char qname[300];
 	ns_msg msg;
 	ns_rr rr;
 	int n, i, count, found = 0;
 
-	memset(&rs, 0, sizeof(rs));
 	snprintf(qname, sizeof(qname), "_acme-challenge.%s", j->name);
-	if (res_ninit(&rs) != 0) {
+	if (validate_res_init(j, &rs) != 0) {
 		j->problem = ACME_DNS;
 		snprintf(j->detail, sizeof(j->detail), "cannot set up the DNS resolver");
 		goto out;
 	}
-	if (j->s->o->resolver && resolver_addr(j->s->o->resolver, &sin) == 0) {
-		rs.nscount = 1;
-		rs.nsaddr_list[0] = sin;
-	}
-	rs.retrans = (int)(j->s->validation_timeout / 2 > 0 ? j->s->validation_timeout / 2 : 1);
-	rs.retry = 2;
 	n = res_nquery(&rs, qname, ns_c_in, ns_t_txt, answer, sizeof(answer));
 	if (n < 0 || ns_initparse(answer, n, &msg) != 0) {
 		j->problem = ACME_DNS;

@@ -31,6 +31,13 @@ struct vjob {
 
 /* validate.c: --resolver as an IPv4 address and port (53 when not given) */
 int resolver_addr(const char *text, struct sockaddr_in *sin);
+/*
+ * validate.c: libresolv's state for a validating thread: --resolver when
+ * given, else the system's servers; retries within the validation timeout.
+ * 0, or -1 (nothing to close).
+ */
+struct __res_state;
+int validate_res_init(const struct vjob *j, struct __res_state *rs);
 /* validate.c: from a validating thread, hands the finished job to the loop */
 void validate_post(struct vjob *j);
 
