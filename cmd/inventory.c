@@ -225,16 +225,18 @@ static int read_input(const char *path, struct input *in)
 	if (!f)
 		return fail(errno == ENOENT ? EX_NOINPUT : errno == EACCES ? EX_NOPERM : EX_IOERR,
 			    "%s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	if (fstat(fileno(f), &sb) != 0)
+		sb.st_mode = 0; /* unknown: read as a stream */
+	if (S_ISDIR(sb.st_mode)) {
 		rc = fail(EX_NOINPUT, "%s: is a directory; give the file with the "
 				      "Get-ExchangeCertificate output",
 			  path);
 		goto out;
 	}
-	if (f != stdin && fstat(fileno(f), &sb) == 0 && map_input(f, &sb, in) == 0)
+	if (f != stdin && map_input(f, &sb, in) == 0)
 		goto out;
 	/* a regular file is read into one buffer of its size (+1 to see the end) */
-	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	if (S_ISREG(sb.st_mode) && sb.st_size > 0 &&
 	    sb.st_size <= INPUT_MAX && !(buf = malloc((cap = (size_t)sb.st_size + 1)))) {
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
