@@ -86,6 +86,8 @@ int nonce_use(struct acme_nonces *n, const char *nonce); /* 0, or -1 when unknow
 /* ---- identifiers for objects; the store's keys (objects.c) ---- */
 #define ACME_ID_LEN 22 /* 16 random bytes, base64url */
 int acme_id_new(char out[ACME_ID_LEN + 1]);
+/* len random bytes whose base64url does not start with '-'; 0, or -1 */
+int acme_random_no_dash(unsigned char *raw, size_t len);
 enum acme_kind { KIND_ACCOUNT = 'a', KIND_EAB = 'e', KIND_ORDER = 'o', KIND_AUTHZ = 'z',
 		 KIND_THUMB = 't' };
 /* Objects are versioned JSON documents ("v": 1). *out NULL when absent. */

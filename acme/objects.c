@@ -14,20 +14,27 @@
 #define OBJ_VERSION 1
 
 /*
- * Drawn again when it would start with '-' (1 in 64): an EAB key id is given
- * on command lines ('minica acme account disable ID', certbot's --eab-kid),
- * where it would be taken for an option.
+ * Drawn again when the base64url text would start with '-' (its first six
+ * bits 62, 1 in 64): ids and EAB keys are given on command lines ('minica
+ * acme account disable ID', certbot's --eab-kid and --eab-hmac-key), where
+ * such a word is taken for an option.
  */
+int acme_random_no_dash(unsigned char *raw, size_t len)
+{
+	do {
+		if (RAND_bytes(raw, (int)len) != 1)
+			return -1;
+	} while (raw[0] >> 2 == 62);
+	return 0;
+}
+
 int acme_id_new(char out[ACME_ID_LEN + 1])
 {
 	unsigned char raw[16];
-	char *text = NULL;
+	char *text;
 
-	do {
-		free(text);
-		if (RAND_bytes(raw, sizeof(raw)) != 1 || !(text = b64url_encode(raw, sizeof(raw))))
-			return fail(EX_SOFTWARE, "cannot make a random identifier");
-	} while (text[0] == '-');
+	if (acme_random_no_dash(raw, sizeof(raw)) != 0 || !(text = b64url_encode(raw, sizeof(raw))))
+		return fail(EX_SOFTWARE, "cannot make a random identifier");
 	memcpy(out, text, ACME_ID_LEN);
 	out[ACME_ID_LEN] = '\0';
 	free(text);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,13 +154,10 @@ static int account_add(int argc, char **argv)
 	    (rc = check_suffixes(&a, &ca, names)) || (rc = ca_unlock(&ca)) ||
 	    (rc = store_acme_prepare(st)) || (rc = acme_id_new(kid)))
 		goto out;
-	/* again when its base64url would start with '-', which clients' option parsers take for an option */
-	do {
-		if (RAND_bytes(key, sizeof(key)) != 1) {
-			rc = fail(EX_SOFTWARE, "cannot make a random key");
-			goto out;
-		}
-	} while (key[0] >> 2 == 62);
+	if (acme_random_no_dash(key, sizeof(key)) != 0) {
+		rc = fail(EX_SOFTWARE, "cannot make a random key");
+		goto out;
+	}
 	if ((rc = eab_seal(&ca, kid, key, &sealed)) || !(hmac = b64url_encode(key, sizeof(key)))) {
 		rc = rc ? rc : fail(EX_OSERR, "out of memory");
 		goto out;
