@@ -1,7 +1,9 @@
 /*
- * Shared by the files of the ACME server (server.c, request.c, the h_*.c
- * handlers, validate.c, finalize.c, tlscert.c): the server's state and the
- * request being answered. Nothing outside acme/ includes it.
+ * Shared by the files of the ACME server: the server's state and the
+ * request being answered. Nothing outside acme/ includes it. The files call
+ * down only: server.c (event loop, routing, signals) calls the handlers
+ * (h_*.c, finalize.c, revoke.c, renewal.c), which call request.c, wire.c,
+ * validate.c and workers.c, which call reply.c and state.c.
  */
 #ifndef MINICA_ACME_SERVER_H
 #define MINICA_ACME_SERVER_H
@@ -25,7 +27,7 @@
 
 struct pending; /* finalize.c: a certificate waiting for the group commit */
 
-/* Parsed templates by name, the oldest dropped first (server.c). */
+/* Parsed templates by name, the oldest dropped first (state.c). */
 struct tpl_cache {
 	struct template *t[ACME_TEMPLATE_CACHE];
 	size_t n;
@@ -81,7 +83,7 @@ struct acme_req {
 	EVP_PKEY *key;        /* the key that signed the request */
 };
 
-/* server.c */
+/* reply.c: each reply frees the request */
 void reply_json(struct acme_req *q, int status, json_t *body, const char *location);
 void reply_problem(struct acme_req *q, enum acme_problem p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -90,6 +92,8 @@ void reply_raw(struct acme_req *q, int status, const char *type, const void *dat
 void req_free(struct acme_req *q);
 char *url_of(const struct acme_req *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void iso_time(int64_t t, char out[TIME_BUF]);
+
+/* state.c: challenges and orders in flight; the loop's parsed templates */
 int inflight_has(struct inflight *list, const char *id);
 int inflight_add(struct inflight **list, const char *id);
 void inflight_del(struct inflight **list, const char *id);

@@ -206,7 +206,7 @@ out:
 	return ok;
 }
 
-static void check(struct vjob *j)
+void tlsalpn01_check(struct vjob *j)
 {
 	static const unsigned char alpn[] = "\x0a" ACME_TLS_ALPN;
 	int64_t deadline = now_ms() + j->s->validation_timeout * 1000;
@@ -260,13 +260,4 @@ out:
 	if (fd >= 0)
 		close(fd);
 	ERR_clear_error();
-}
-
-void *tlsalpn01_thread(void *arg)
-{
-	struct vjob *j = arg;
-
-	check(j);
-	validate_post(j);
-	return NULL;
 }

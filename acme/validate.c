@@ -225,31 +225,6 @@ fail_conn:
 
 /* ---- dns-01 ---- */
 
-int resolver_addr(const char *text, struct sockaddr_in *sin)
-{
-	char addr[64];
-	const char *colon = text ? strrchr(text, ':') : NULL;
-	long port = 53;
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	if (!text)
-		return -1;
-	if (colon) {
-		if ((size_t)(colon - text) >= sizeof(addr))
-			return -1;
-		memcpy(addr, text, (size_t)(colon - text));
-		addr[colon - text] = '\0';
-		port = strtol(colon + 1, NULL, 10);
-	} else {
-		snprintf(addr, sizeof(addr), "%s", text);
-	}
-	if (port < 1 || port > 65535 || inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
-		return -1;
-	sin->sin_port = htons((unsigned short)port);
-	return 0;
-}
-
 /* Does one TXT record (character-strings, concatenated) equal expected? */
 static int txt_matches(const unsigned char *rd, size_t len, const char *expected)
 {
@@ -267,22 +242,6 @@ static int txt_matches(const unsigned char *rd, size_t len, const char *expected
 	}
 	text[used] = '\0';
 	return used == strlen(expected) && !memcmp(text, expected, used);
-}
-
-int validate_res_init(const struct vjob *j, struct __res_state *rs)
-{
-	struct sockaddr_in sin;
-
-	memset(rs, 0, sizeof(*rs));
-	if (res_ninit(rs) != 0)
-		return -1;
-	if (j->s->o->resolver && resolver_addr(j->s->o->resolver, &sin) == 0) {
-		rs->nscount = 1;
-		rs->nsaddr_list[0] = sin;
-	}
-	rs->retrans = (int)(j->s->validation_timeout / 2 > 0 ? j->s->validation_timeout / 2 : 1);
-	rs->retry = 2;
-	return 0;
 }
 
 static void *dns01_thread(void *arg)
@@ -345,6 +304,16 @@ static void dns01_result(evutil_socket_t fd, short what, void *arg)
 }
 
 /* dns-01 and tls-alpn-01 block: each runs in a detached thread that posts j back. */
+/* tls-alpn-01's detached thread: the check (tlsalpn.c), then the result to the loop */
+static void *tlsalpn01_thread(void *arg)
+{
+	struct vjob *j = arg;
+
+	tlsalpn01_check(j);
+	validate_post(j);
+	return NULL;
+}
+
 static int thread_start(struct vjob *j, void *(*body)(void *))
 {
 	pthread_attr_t attr;

@@ -1,5 +1,5 @@
 /*
- * Shared by validate.c and tlsalpn.c only: one challenge being validated.
+ * Shared by validate.c, resolver.c and tlsalpn.c only: one challenge being validated.
  */
 #ifndef MINICA_ACME_VALIDATE_H
 #define MINICA_ACME_VALIDATE_H
@@ -29,10 +29,10 @@ struct vjob {
 	char detail[600];
 };
 
-/* validate.c: --resolver as an IPv4 address and port (53 when not given) */
+/* resolver.c: --resolver as an IPv4 address and port (53 when not given) */
 int resolver_addr(const char *text, struct sockaddr_in *sin);
 /*
- * validate.c: libresolv's state for a validating thread: --resolver when
+ * resolver.c: libresolv's state for a validating thread: --resolver when
  * given, else the system's servers; retries within the validation timeout.
  * 0, or -1 (nothing to close).
  */
@@ -41,7 +41,7 @@ int validate_res_init(const struct vjob *j, struct __res_state *rs);
 /* validate.c: from a validating thread, hands the finished job to the loop */
 void validate_post(struct vjob *j);
 
-/* tlsalpn.c: a detached thread's body: connects, handshakes, checks, posts */
-void *tlsalpn01_thread(void *arg);
+/* tlsalpn.c: connects, handshakes and checks; the result is left in j */
+void tlsalpn01_check(struct vjob *j);
 
 #endif
