@@ -89,13 +89,19 @@ int acme_id_new(char out[ACME_ID_LEN + 1]);
 /* len random bytes whose base64url does not start with '-'; 0, or -1 */
 int acme_random_no_dash(unsigned char *raw, size_t len);
 enum acme_kind { KIND_ACCOUNT = 'a', KIND_EAB = 'e', KIND_ORDER = 'o', KIND_AUTHZ = 'z',
-		 KIND_THUMB = 't' };
+		 KIND_THUMB = 't', KIND_CERT = 'c', KIND_PROVED = 'v' };
 /* Objects are versioned JSON documents ("v": 1). *out NULL when absent. */
 int acme_obj_get(store *st, int kind, const char *id, struct json_t **out);
 int acme_obj_txn_get(store_txn *txn, int kind, const char *id, struct json_t **out);
 int acme_obj_put(store_txn *txn, int kind, const char *id, struct json_t *obj, int is_new);
 typedef int (*acme_obj_fn)(const char *id, struct json_t *obj, void *ctx);
 int acme_obj_scan(store *st, int kind, acme_obj_fn fn, void *ctx);
+
+/* ---- names an account proved control of (authz.c) ---- */
+/* In the transaction that makes authz valid: (its account, its name) -> authz_id. */
+int authz_index_put(store_txn *txn, const char *authz_id, struct json_t *authz);
+/* 1 when the account holds a valid authorization for name unexpired at now, 0 if not, -1. */
+int authz_proves(store *st, const char *account, const char *name, int64_t now);
 
 /* ---- EAB keys (eab.c) ---- */
 #define EAB_KEY_LEN 32

@@ -25,6 +25,7 @@ struct pending {
 	struct pending *next;
 	struct acme_req *q;
 	const struct ca *ca;
+	EVP_PKEY *account_key; /* a CSR for it is refused */
 	char order_id[ACME_ID_LEN + 1];
 	json_t *order;
 	unsigned char *der;    /* the CSR */
@@ -41,6 +42,7 @@ static void pending_free(struct pending *p)
 {
 	json_decref(p->order);
 	free(p->der);
+	EVP_PKEY_free(p->account_key);
 	csr_signing_release(&p->sg);
 	free(p);
 }
@@ -71,7 +73,7 @@ static int flush_fn(store_txn *txn, void *vctx)
 				 "order", p->order_id);
 		if ((rc = csr_signing_insert(txn, &p->sg)) ||
 		    (rc = acme_obj_put(txn, KIND_ORDER, p->order_id, order, 0)) ||
-		    (rc = link ? acme_obj_put(txn, 'c', p->serial, link, 1) : EX_OSERR)) {
+		    (rc = link ? acme_obj_put(txn, KIND_CERT, p->serial, link, 1) : EX_OSERR)) {
 			json_decref(order);
 			json_decref(link);
 			return rc;
@@ -235,6 +237,12 @@ static void sign_run(struct work *w, struct worker *wk)
 		snprintf(p->why, sizeof(p->why), "%s", diag_last());
 		return;
 	}
+	/* as Boulder: the certificate's key would sign for the account too */
+	if (EVP_PKEY_eq(X509_REQ_get0_pubkey(p->sg.req), p->account_key) == 1) {
+		snprintf(p->why, sizeof(p->why), "the request's key is the account's key: a "
+						 "certificate needs a key of its own");
+		return;
+	}
 	if (!same_names(p->order, &p->sg.hosts)) {
 		snprintf(p->why, sizeof(p->why), "the request's names are not exactly the order's "
 						 "identifiers");
@@ -308,6 +316,12 @@ void h_finalize(struct acme_req *q, const char *id)
 	snprintf(p->order_id, sizeof(p->order_id), "%s", id);
 	p->q = q;
 	p->ca = &q->s->ca;
+	if (EVP_PKEY_up_ref(q->key) != 1) {
+		inflight_del(&q->s->finalizing, id);
+		reply_problem(q, ACME_SERVER_INTERNAL, "out of memory");
+		goto out;
+	}
+	p->account_key = q->key;
 	p->order = order; /* the worker's now: the loop keeps no reference */
 	order = NULL;
 	p->work.run = sign_run;
@@ -323,7 +337,9 @@ out:
 void h_certificate(struct acme_req *q, const char *hex)
 {
 	unsigned char serial[STORE_SERIAL_LEN];
+	char canonical[2 * STORE_SERIAL_LEN + 1];
 	struct store_record *rec = NULL;
+	json_t *link = NULL;
 	X509 *leaf = NULL;
 	char *pem = NULL, *ca_pem = NULL, *chain = NULL;
 	size_t len = 0, ca_len = 0;
@@ -332,6 +348,12 @@ void h_certificate(struct acme_req *q, const char *hex)
 		return;
 	if (serial_parse(hex, serial) != 0 || store_get(q->s->st, serial, &rec) != 0) {
 		reply_problem(q, ACME_NOT_FOUND, "no such certificate");
+		goto out;
+	}
+	serial_hex(serial, canonical);
+	if (acme_obj_get(q->s->st, KIND_CERT, canonical, &link) != 0 || !link ||
+	    strcmp(json_string_value(json_object_get(link, "account")) ?: "", q->account_id)) {
+		reply_problem(q, ACME_UNAUTHORIZED, "this certificate was not ordered by this account");
 		goto out;
 	}
 	if (x509_from_der(rec->cert, rec->cert_len, &leaf) != 0 || x509_to_pem(leaf, &pem, &len) ||
@@ -347,5 +369,6 @@ out:
 	free(pem);
 	free(ca_pem);
 	X509_free(leaf);
+	json_decref(link);
 	store_record_free(rec);
 }

@@ -16,15 +16,44 @@
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 8192
 
-/* A base64url member of the key, decoded; *why set when it is missing or bad. */
+/*
+ * A base64url member of the key, decoded; *why set when it is missing or
+ * bad. Only the canonical text is taken (it is the member encoded again):
+ * the last character's unused bits must be zero, or one key would have
+ * several texts, several RFC 7638 thumbprints, and so several accounts.
+ */
 static int member(json_t *jwk, const char *name, unsigned char **out, size_t *len,
 		  const char **why)
 {
 	json_t *v = json_object_get(jwk, name);
+	char *again = NULL;
+	int rc = -1;
 
+	*out = NULL;
 	if (!json_is_string(v) ||
 	    b64url_decode(json_string_value(v), json_string_length(v), out, len) != 0 || !*len) {
 		*why = "a key member is missing or not base64url";
+		goto out;
+	}
+	if (!(again = b64url_encode(*out, *len)) || strcmp(again, json_string_value(v))) {
+		*why = "a key member is not canonical base64url (its padding bits are not zero)";
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	free(again);
+	return rc;
+}
+
+/* RFC 7518 section 6.3.1: n and e in the fewest octets (one key, one text). */
+static int minimal(const unsigned char *v, size_t len, const char **why)
+{
+	if (len > 1 && v[0] == 0) {
+		*why = "the RSA key's n or e has leading zero octets";
 		return -1;
 	}
 	return 0;
@@ -111,7 +140,8 @@ static int rsa_key(json_t *jwk, EVP_PKEY **out, const char **why)
 	OSSL_PARAM_BLD *bld = NULL;
 	int rc = -1, bits;
 
-	if (member(jwk, "n", &n, &nl, why) || member(jwk, "e", &e, &el, why))
+	if (member(jwk, "n", &n, &nl, why) || member(jwk, "e", &e, &el, why) ||
+	    minimal(n, nl, why) || minimal(e, el, why))
 		goto out;
 	bn = BN_bin2bn(n, (int)nl, NULL);
 	be = BN_bin2bn(e, (int)el, NULL);

@@ -1,7 +1,7 @@
 /*
  * revokeCert (RFC 8555 section 7.6): signed by the certificate's own key
- * (jwk), or by an account (kid) that ordered it or may order every name in
- * it. The record is revoked exactly as `minica revoke` does, with an audit
+ * (jwk), or by an account (kid) that ordered it or proved control of every
+ * name in it. The record is revoked exactly as `minica revoke` does, with an audit
  * entry, and shows on the next `minica crl`.
  */
 #include <string.h>
@@ -44,28 +44,31 @@ static int revoke_fn(store_txn *txn, void *vctx)
 	return rc;
 }
 
-/* May this account revoke the record: it ordered it, or may order all its names? */
+/*
+ * May the signing account revoke the record: it ordered it, or it holds a
+ * valid, unexpired authorization for every name in it (it proved control of
+ * them, as Boulder asks). The names an EAB key or the default domain would
+ * let it order are no proof: under --eab optional anyone may open an account.
+ */
 static int account_may(struct acme_req *q, const struct store_record *rec, const char *hex)
 {
-	json_t *link = NULL, *eab = NULL, *suffixes = NULL;
-	const char *kid = json_string_value(json_object_get(q->account, "eab"));
+	json_t *link = NULL;
+	int64_t now = now_utc();
 	size_t i;
 	int ok = 0;
 
-	if (acme_obj_get(q->s->st, 'c', hex, &link) == 0 && link &&
+	if (acme_obj_get(q->s->st, KIND_CERT, hex, &link) == 0 && link &&
 	    !strcmp(json_string_value(json_object_get(link, "account")) ?: "", q->account_id))
 		ok = 1;
-	if (!ok && kid && acme_obj_get(q->s->st, KIND_EAB, kid, &eab) == 0 && eab)
-		suffixes = json_object_get(eab, "names");
-	if (!ok && (!kid || suffixes)) {
-		ok = 1;
-		for (i = 0; i < rec->n_hosts; i++)
-			if (acme_name_refused(&q->s->ca, suffixes, rec->hosts[i]))
-				ok = 0;
-	}
 	json_decref(link);
-	json_decref(eab);
-	return ok;
+	if (ok)
+		return 1;
+	if (rec->n_hosts == 0)
+		return 0;
+	for (i = 0; i < rec->n_hosts; i++)
+		if (authz_proves(q->s->st, q->account_id, rec->hosts[i], now) != 1)
+			return 0;
+	return 1;
 }
 
 void h_revoke(struct acme_req *q)

@@ -84,7 +84,8 @@ static int result_fn(store_txn *txn, void *vctx)
 		json_object_set(chall, "error", err);
 		json_object_set_new(authz, "status", json_string("invalid"));
 	}
-	if ((rc = acme_obj_put(txn, KIND_AUTHZ, j->authz, authz, 0)))
+	if ((rc = acme_obj_put(txn, KIND_AUTHZ, j->authz, authz, 0)) ||
+	    (j->ok && (rc = authz_index_put(txn, j->authz, authz))))
 		goto out;
 	oid = json_string_value(json_object_get(authz, "order"));
 	if (!oid || (rc = acme_obj_txn_get(txn, KIND_ORDER, oid, &order)) || !order ||

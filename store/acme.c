@@ -234,7 +234,7 @@ int store_acme_verify(store *st, MDB_txn *txn, void (*problem)(void *ctx, const 
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const char *key = k.mv_data, *val = v.mv_data;
-		size_t i, ok = k.mv_size >= 3 && strchr("aetozc", key[0]) && key[1] == '/';
+		size_t i, ok = k.mv_size >= 3 && strchr("aetozcv", key[0]) && key[1] == '/';
 
 		for (i = 2; ok && i < k.mv_size; i++)
 			ok = key[i] > 0x20 && key[i] < 0x7f && key[i] != '/';

@@ -66,6 +66,16 @@ def jwk(key):
             'y': b64(n.y.to_bytes(32, 'big'))}
 
 
+def jwk_padded(key):
+    """The same key with a non-zero padding bit in x: 43 characters carry 258
+    bits for 256, and a lax decoder drops the last two."""
+    j = jwk(key)
+    alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    last = alphabet.index(j['x'][-1])
+    j['x'] = j['x'][:-1] + alphabet[last | 1]
+    return j
+
+
 def thumbprint(key):
     return b64(hashlib.sha256(json.dumps(jwk(key), sort_keys=True, separators=(',', ':')).encode()).digest())
 
@@ -75,12 +85,12 @@ def sign(key, data):
     return r.to_bytes(32, 'big') + s.to_bytes(32, 'big')
 
 
-def jws(key, url, payload, kid=None, nonce_value=None, signer=None, header_url=None):
+def jws(key, url, payload, kid=None, nonce_value=None, signer=None, header_url=None, jwk_doc=None):
     prot = {'alg': 'ES256', 'nonce': nonce_value or nonce(), 'url': header_url or url}
     if kid:
         prot['kid'] = kid
     else:
-        prot['jwk'] = jwk(key)
+        prot['jwk'] = jwk_doc or jwk(key)
     p64 = b64(json.dumps(prot).encode())
     pl64 = '' if payload is None else b64(json.dumps(payload).encode())
     sig = sign(signer or key, (p64 + '.' + pl64).encode())
@@ -113,19 +123,19 @@ def post(url, payload, **kw):
     return request('POST', url, jws(key_load('account'), url, payload, kid=st.get('kid'), **kw))
 
 
-def register(eab_kid, eab_key):
+def register(eab_kid, eab_key, jwk_doc=None):
     d = directory()
     key = key_load('account')
     url = d['newAccount']
     mac_key = b'' if eab_kid == '-' else base64.urlsafe_b64decode(eab_key + '=' * (-len(eab_key) % 4))
     prot = b64(json.dumps({'alg': 'HS256', 'kid': eab_kid, 'url': url}).encode())
-    pl = b64(json.dumps(jwk(key)).encode())
+    pl = b64(json.dumps(jwk_doc or jwk(key)).encode())
     mac = hmac.new(mac_key, (prot + '.' + pl).encode(), hashlib.sha256).digest()
     payload = {'termsOfServiceAgreed': True,
                'externalAccountBinding': {'protected': prot, 'payload': pl, 'signature': b64(mac)}}
     if eab_kid == '-':
         del payload['externalAccountBinding']
-    status, headers, data = request('POST', url, jws(key, url, payload))
+    status, headers, data = request('POST', url, jws(key, url, payload, jwk_doc=jwk_doc))
     if status in (200, 201):
         st = state()
         st['kid'] = headers['Location']
@@ -167,6 +177,7 @@ def make_ready(names, http_port):
         ch = [c for c in a['challenges'] if c['type'] == 'http-01'][0]
         Token.answers[ch['token']] = ch['token'] + '.' + thumb
         post(ch['url'], {})
+        order['authz_url'], order['challenge_url'] = az, ch['url']
     deadline = time.time() + 20
     while time.time() < deadline:
         o = json.loads(post(order_url, None)[2])
@@ -175,6 +186,7 @@ def make_ready(names, http_port):
         time.sleep(0.1)
     srv.shutdown()
     assert o['status'] == 'ready', o
+    o['authz_url'], o['challenge_url'] = order['authz_url'], order['challenge_url']
     return order_url, o
 
 
@@ -242,8 +254,11 @@ def challenge_result(name, ctype, prepare=None):
     return c
 
 
-def csr_der(names):
-    k = ec.generate_private_key(ec.SECP256R1())
+def csr_der(names, k=None):
+    k = k or ec.generate_private_key(ec.SECP256R1())
+    with open(os.path.join(STATE, 'csrkey.pem'), 'wb') as f:
+        f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()))
     b = x509.CertificateSigningRequestBuilder().subject_name(
         x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
     b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
@@ -262,6 +277,7 @@ def main():
         url, o = make_ready([ARGS[1]], int(ARGS[0]))
         st['ready'] = url
         st['finalize'] = o['finalize']
+        st['authz'], st['challenge'] = o['authz_url'], o['challenge_url']
         save(st)
         return answer(200, {}, json.dumps(o).encode())
     if CASE == 'pending':             # NAME: an order left pending
@@ -305,7 +321,40 @@ def main():
                                                           kid=st['kid']), ctype='application/json'))
     if CASE == 'finalize':            # URL_KEY NAME...: finalize with a CSR for these names
         url = st[ARGS[0]]
-        return answer(*post(url, {'csr': b64(csr_der(ARGS[1:]))}))
+        status, headers, data = post(url, {'csr': b64(csr_der(ARGS[1:]))})
+        if status == 200 and json.loads(data).get('certificate'):
+            st['certificate'] = json.loads(data)['certificate']
+            save(st)
+        return answer(status, headers, data)
+    if CASE == 'finalize-account-key':  # URL_KEY NAME: a CSR for the account's own key
+        url = st[ARGS[0]]
+        return answer(*post(url, {'csr': b64(csr_der(ARGS[1:], key_load('account')))}))
+    if CASE == 'download':            # PEM_FILE: the order's certificate (leaf first) saved
+        status, headers, data = post(st['certificate'], None)
+        if status == 200:
+            with open(ARGS[0], 'wb') as f:
+                f.write(data.split(b'-----END CERTIFICATE-----')[0] + b'-----END CERTIFICATE-----\n')
+        return answer(status, headers, b'')
+    if CASE == 'url':                 # URL PAYLOAD ('-': POST-as-GET): by this account
+        return answer(*post(ARGS[0], None if ARGS[1] == '-' else json.loads(ARGS[1])))
+    if CASE == 'revoke':              # PEM_FILE [KEY_PEM]: by this account, or signed by KEY_PEM (jwk)
+        cert = x509.load_pem_x509_certificate(open(ARGS[0], 'rb').read())
+        payload = {'certificate': b64(cert.public_bytes(serialization.Encoding.DER))}
+        url = d['revokeCert']
+        if len(ARGS) > 1:
+            k = serialization.load_pem_private_key(open(ARGS[1], 'rb').read(), None)
+            return answer(*request('POST', url, jws(k, url, payload)))
+        return answer(*post(url, payload))
+    if CASE == 'register-padded':     # the account's key again, x with a padding bit set
+        return answer(*register('-', '-', jwk_padded(key_load('account'))))
+    if CASE == 'key-change-padded':   # KEY_PEM: roll over to that key, x with a padding bit set
+        new = serialization.load_pem_private_key(open(ARGS[0], 'rb').read(), None)
+        url = d['keyChange']
+        prot = b64(json.dumps({'alg': 'ES256', 'jwk': jwk_padded(new), 'url': url}).encode())
+        pl = b64(json.dumps({'account': st['kid'], 'oldKey': jwk(key_load('account'))}).encode())
+        inner = {'protected': prot, 'payload': pl,
+                 'signature': b64(sign(new, (prot + '.' + pl).encode()))}
+        return answer(*post(url, inner))
     if CASE == 'key-change':          # the account's key rolled over to a new one (RFC 8555 7.3.5);
         old, new = key_load('account'), key_load('new')  # then account.pem is the new key
         url = d['keyChange']
