@@ -21,8 +21,6 @@ enum {
 	OPT_USAGE,
 };
 
-struct minica_options g_opts;
-
 static const char *current_name = "minica";
 static FILE *null_stream;
 

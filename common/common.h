@@ -34,7 +34,7 @@ struct minica_options {
 	int json;                  /* --json */
 	int quiet;                 /* -q: no notes, no advice; data and warnings stay */
 };
-extern struct minica_options g_opts;
+extern struct minica_options g_opts; /* common/options.c */
 
 /* common/diag.c: every diagnostic is one line on stderr, prefixed "minica: ". */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

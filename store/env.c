@@ -1,8 +1,8 @@
 /*
- * The LMDB environment: opening it, growing its map, every write
- * transaction (store_write) and its statistics. The tables are written by
- * tables.c and read by scan.c; create.c makes a store. Seven named
- * databases:
+ * The LMDB environment: opening it, growing its map, the encodings of its
+ * keys and its statistics. Every write transaction is write.c's; the tables
+ * are written by tables.c and read by scan.c; create.c makes a store. Seven
+ * named databases:
  *
  *   meta       "schema" -> u32 BE, plus the CA's settings and its encrypted key
  *   ca         u32 BE version -> CA certificate DER (every version ever used)
@@ -22,10 +22,6 @@
  * table exists, it holds a revoked record's crl_listed_at: reads take it
  * from there, and it is written back to the record whenever the record
  * itself is rewritten.
- *
- * Every change goes through store_write(), which runs a caller's function in
- * one write transaction and re-runs it when the map had to grow, so a
- * change is all-or-nothing even when the disk or the map fills up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +38,6 @@
 #include "store_internal.h"
 
 #define INITIAL_MAP_SIZE (32UL << 20)
-#define MAX_WRITE_ATTEMPTS 40
 
 static const char *const db_names[] = {"meta", "ca", "certs", "by_host", "by_expiry", "audit"};
 
@@ -345,58 +340,6 @@ int grow_map(store *st)
 	if (rc)
 		return lmdb_fail(st, "grow map", rc);
 	return 0;
-}
-
-/* Runs fn in one write transaction; again, from scratch, after the map had to grow. */
-int store_write(store *st, store_write_fn fn, void *ctx)
-{
-	MDB_txn *txn = NULL;
-	int rc = 0, attempt;
-
-	for (attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-		store_txn t;
-
-		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-		if (rc == MDB_MAP_RESIZED) {
-			txn = NULL;
-			if ((rc = adopt_map_size(st)))
-				return rc;
-			continue;
-		}
-		if (rc)
-			return lmdb_fail(st, "begin write", rc);
-		t.st = st;
-		t.txn = txn;
-		t.revoked_open = st->has_revoked;
-		rc = t.revoked_open ? 0 : revoked_upgrade(&t);
-		if (rc == 0)
-			rc = fn(&t, ctx);
-		if (rc == STORE_AGAIN) {
-			mdb_txn_abort(txn);
-			txn = NULL;
-			if ((rc = grow_map(st)))
-				return rc;
-			continue;
-		}
-		if (rc) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-		if (rc == MDB_MAP_FULL) {
-			if ((rc = grow_map(st)))
-				return rc;
-			continue;
-		}
-		if (rc)
-			return lmdb_fail(st, "commit", rc);
-		st->has_revoked = 1;
-		release_after_commit(st);
-		return 0;
-	}
-	return fail(EX_TEMPFAIL, "store %s: could not complete the change after %d attempts",
-		    st->path, MAX_WRITE_ATTEMPTS);
 }
 
 /* ---- statistics ---- */

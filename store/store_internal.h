@@ -32,7 +32,7 @@ struct store_txn {
 
 #define REVOKED_DB "revoked"
 
-/* env.c: the environment, its map, the encodings of keys */
+/* env.c: the environment, its map, the encodings of keys (write.c: store_write, above them all) */
 int lmdb_fail(const store *st, const char *what, int err);
 int store_acme_verify(store *st, MDB_txn *txn, void (*problem)(void *ctx, const char *line),
 		      void *ctx, uint64_t *count); /* acme.c */
