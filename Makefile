@@ -82,7 +82,7 @@ CLANG_CC    ?= clang
 CLANG_BUILD ?= build-clang
 CLANG_TESTS ?= /(secrets|issue|lifecycle)\.sh$$
 
-.PHONY: all build deps deps-test check layers test test-bins unit cmdtest asan clang-check fuzz fuzz-check fuzz-build \
+.PHONY: all build deps deps-test check layers calls test test-bins unit cmdtest asan clang-check fuzz fuzz-check fuzz-build \
         fuzz-bins demo bench install install-docs dist clean fresh-check FORCE
 
 all: build
@@ -138,6 +138,11 @@ test-bins: $(BUILD)/minica $(UNIT_BINS)
 # Every #include points down a layer (scripts/check-layers.sh, README "Source layout").
 layers:
 	@sh scripts/check-layers.sh
+
+# No two files call each other in a loop, read from the objects with nm
+# (scripts/check-calls.sh, docs/development.md "Source layout").
+calls: $(BUILD)/minica
+	@sh scripts/check-calls.sh . $(BUILD)
 
 check:
 	@$(MAKE) --no-print-directory deps-test
