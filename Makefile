@@ -3,8 +3,9 @@
 #   make demo     install missing build dependencies, build, create a demo CA
 #                 in ./demo-store and issue mail-hub1 with a PFX into ./demo-out
 #   make check    install missing dependencies, check that every include points
-#                 down a layer, build, run every test, then build with
-#                 AddressSanitizer + UBSan and run them again
+#                 down a layer, build, check that no two files call each other
+#                 in a loop, run every test, then build with AddressSanitizer +
+#                 UBSan and run them again
 #   make install  PREFIX=/usr/local (Debian's unrelated 'minica' is in /usr/bin)
 #   make fresh-check  the first two on a minimal Debian 12 made by debootstrap (root)
 
@@ -148,6 +149,7 @@ check:
 	@$(MAKE) --no-print-directory deps-test
 	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory -j$(NPROC) test-bins
+	@$(MAKE) --no-print-directory calls
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory clang-check
