@@ -43,7 +43,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PK
              -DMINICA_TEMPLATEDIR='"$(DATADIR)/templates"' -MMD -MP
 LDLIBS     = $(PKG_LIBS) $(ARGP_LIBS) -lpthread
 
-LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c expiry/*.c exchange/*.c report/*.c acme/*.c cmd/*.c)
+LIB_SRCS  := $(wildcard common/*.c store/*.c ca/*.c issue/*.c expiry/*.c exchange/*.c report/*.c acme/*.c dane/*.c cmd/*.c)
 LIB_OBJS   = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{"schedule", cmd_schedule, "run remind daily: systemd timer or crontab line"},
 	{"report", cmd_report, "an HTML page or an iCalendar file of every expiry"},
 	{"inventory", cmd_inventory, "report on Exchange certificates (Get-ExchangeCertificate | fl)"},
+	{"dane", cmd_dane, "TLSA records so that mail servers verify a host (DANE)"},
 	{"runbook", cmd_runbook, "the steps to install a host's certificate on Exchange"},
 	{"store", cmd_store, "the store itself: verify, backup, stats"},
 	{"audit", cmd_audit, "who changed what in the store, and when"},

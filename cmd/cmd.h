@@ -28,6 +28,7 @@ int cmd_store(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_acme(int argc, char **argv);
+int cmd_dane(int argc, char **argv);
 
 /* Shared by check and remind (check.c): the UNKNOWN status line (or JSON) on stdout. */
 void policy_report_unknown(const char *why);

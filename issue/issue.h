@@ -210,6 +210,18 @@ void renew_due_release(struct renew_due *d);
 int renew_newer_same_names(store *st, const struct store_record *rec, int64_t now,
 			   char newer[2 * STORE_SERIAL_LEN + 1]);
 
+/*
+ * ---- the next key of a host, staged before its renewal (nextkey.c) ----
+ * host is a record's first name. next_key_spki: *spki NULL when none is
+ * staged. next_key_stage and next_key_load need ca unlocked; load sets *out
+ * NULL when none is staged. next_key_drop (a store_write_fn, ctx the host)
+ * removes it inside the renewal's transaction.
+ */
+int next_key_spki(store *st, const char *host, unsigned char **spki, size_t *len);
+int next_key_stage(store *st, const struct ca *ca, const char *host, EVP_PKEY *key);
+int next_key_load(store *st, const struct ca *ca, const char *host, EVP_PKEY **out);
+int next_key_drop(store_txn *txn, void *host);
+
 /* ---- revoking (revoke.c): no output ---- */
 struct revoked {
 	unsigned char serial[STORE_SERIAL_LEN];

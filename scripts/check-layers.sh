@@ -13,7 +13,7 @@ cd "$tree" || exit 2
 
 # Bottom up; areas joined by '=' are side by side (neither includes the
 # other); '.' is the top-level minica.c. A new area gets its place here.
-LAYERS='common store ca issue expiry exchange=report=acme cmd .'
+LAYERS='common store ca issue expiry exchange=report=acme=dane cmd .'
 
 files=$(find . \( -path ./tests -o -path ./fuzz -o -path ./bench -o -path './build*' \
 	-o -path './.?*' \) -prune -o \( -name '*.c' -o -name '*.h' \) -type f -print |

@@ -90,6 +90,7 @@ int store_create(const char *dir, store_write_fn fn, void *ctx, store **out);
 int store_write(store *st, store_write_fn fn, void *ctx);
 int store_txn_meta_put(store_txn *txn, const char *key, const void *val, size_t len);
 int store_txn_meta_get(store_txn *txn, const char *key, void **val, size_t *len);
+int store_txn_meta_del(store_txn *txn, const char *key); /* 0 also when absent */
 int store_txn_ca_add(store_txn *txn, const void *der, size_t len, uint32_t *version);
 int store_txn_insert(store_txn *txn, const struct store_record *rec);
 int store_txn_update(store_txn *txn, const struct store_record *rec);

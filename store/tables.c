@@ -36,6 +36,16 @@ int store_txn_meta_put(store_txn *t, const char *key, const void *val, size_t le
 	return put(t, t->st->meta, &k, &v, 0, "write settings");
 }
 
+int store_txn_meta_del(store_txn *t, const char *key)
+{
+	MDB_val k = {strlen(key), (void *)key};
+	int rc = mdb_del(t->txn, t->st->meta, &k, NULL);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc ? lmdb_fail(t->st, "delete a setting", rc) : 0;
+}
+
 int store_txn_meta_get(store_txn *t, const char *key, void **val, size_t *len)
 {
 	MDB_val k = {strlen(key), (void *)key}, v;

@@ -74,6 +74,8 @@ J schedule schedule --systemd "$T/units"
 J schedule@cron schedule --cron --mail postmaster@corp.example
 J runbook runbook --host mail-hub1.corp.example --role edge --exchange 2010 --site Default-First-Site-Name
 assert_rc 0 "runbook"
+J dane dane --host mail-hub1.corp.example --mx mx1.corp.example
+assert_rc 0 "dane"
 J inventory inventory "$SRC/tests/fixtures/inventory/en-US.txt"
 mkdir "$T/inv"
 J inventory@issue inventory "$SRC/tests/fixtures/inventory/en-US.txt" --issue --out "$T/inv"
