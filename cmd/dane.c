@@ -6,7 +6,6 @@
  * nsupdate script (--nsupdate) or JSON. Marks the host as DANE-published
  * so that 'renew' warns and 'check --dane' checks it.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -111,14 +110,10 @@ static int owner_add(struct owner_list *o, const char *name)
 static int owners_build(const struct store_record *rec, const struct dane_args *a,
 			struct owner_list *o)
 {
-	unsigned char ip[16];
-	size_t i;
+	const char *name = dane_qualified_name(rec);
 
-	for (i = 0; i < rec->n_hosts; i++)
-		if (strchr(rec->hosts[i], '.') && rec->hosts[i][0] != '*' &&
-		    inet_pton(AF_INET, rec->hosts[i], ip) != 1 &&
-		    inet_pton(AF_INET6, rec->hosts[i], ip) != 1)
-			return owner_add(o, rec->hosts[i]) ? EX_OSERR : 0;
+	if (name)
+		return owner_add(o, name);
 	if (a->n_mx == 0)
 		return fail(EX_DATAERR, "certificate of %s names no fully qualified host: give its "
 					"MX name with --mx NAME",

@@ -5,6 +5,11 @@
  *
  * --expiring DAYS renews every valid certificate that expires within DAYS
  * days, one line each, and goes on past a certificate it cannot renew.
+ *
+ * --stage makes the host's next key now and prints its TLSA 3 1 1, so that
+ * DANE records can pin it before it goes live; the next renewal of that host
+ * (alone or in bulk) uses it. A renewal without one, of a host marked for
+ * DANE ('minica dane'), warns that senders checking a 3 1 1 will defer.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -13,6 +18,7 @@
 
 #include "cmd/cmd.h"
 #include "common/common.h"
+#include "dane/dane.h"
 #include "issue/issue.h"
 
 enum {
@@ -28,12 +34,13 @@ enum {
 	OPT_LEGACY,
 	OPT_MODERN,
 	OPT_PFX_PASS_FILE,
+	OPT_STAGE,
 };
 
 struct renew_args {
 	const char *host, *serial;
 	long expiring;
-	int has_expiring;
+	int has_expiring, stage;
 	struct issue_options o;
 };
 
@@ -52,6 +59,9 @@ static const struct argp_option options[] = {
 	{"modern", OPT_MODERN, NULL, 0, "PFX with AES-256 and a SHA-256 MAC (Server 2019+)", 4},
 	{"pfx-pass-file", OPT_PFX_PASS_FILE, "FILE", 0,
 	 "PFX password: first line of FILE (default: generated, saved as NAME.pfx-password)", 4},
+	{"stage", OPT_STAGE, NULL, 0,
+	 "Do not renew yet: make the next key now and print its TLSA 3 1 1 record (DANE); the "
+	 "next renew uses it (--force: replace a staged key)", 5},
 	{0}
 };
 
@@ -101,12 +111,19 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_PFX_PASS_FILE:
 		a->o.pfx_pass_file = arg;
 		return 0;
+	case OPT_STAGE:
+		a->stage = 1;
+		return 0;
 	case ARGP_KEY_ARG:
 		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if ((a->host != NULL) + (a->serial != NULL) + a->has_expiring != 1)
 			return cli_usage_error("give one of --host NAME, --serial SERIAL or "
 					       "--expiring DAYS"),
+			       EINVAL;
+		if (a->stage && a->has_expiring)
+			return cli_usage_error("--stage: give --host NAME or --serial SERIAL (one host "
+					       "at a time, since each key's record is published first)"),
 			       EINVAL;
 		return 0;
 	default:
@@ -120,8 +137,14 @@ static const struct argp argp = {
 	"old one becomes superseded.\v"
 	"The new key has the old one's type unless --key says otherwise. A certificate signed "
 	"from a CSR has no key in the store and needs a new CSR. Revoked and already renewed "
-	"certificates are refused. Files are written as 'issue' writes them.\n\nExamples:\n"
-	"  minica renew --host mail-hub1\n  minica renew --expiring 30 --out /srv/certs",
+	"certificates are refused. Files are written as 'issue' writes them.\n\n"
+	"DANE: 'renew --stage --host NAME' makes the next key now and prints its TLSA 3 1 1 "
+	"record; publish it beside the current one, wait for the TTL, then renew: the renewal "
+	"uses the staged key and says so. Renewing a host marked by 'minica dane' without a "
+	"staged key warns: senders that check its 3 1 1 defer mail until the new record is "
+	"published.\n\nExamples:\n"
+	"  minica renew --host mail-hub1\n  minica renew --expiring 30 --out /srv/certs\n"
+	"  minica renew --stage --host mail-hub1",
 	cli_children, NULL, NULL};
 
 struct renew_run {
@@ -129,6 +152,7 @@ struct renew_run {
 	struct ca *ca;
 	const struct renew_args *args;
 	json_t *results; /* --json: one object per certificate */
+	const struct dane_hosts *dane; /* hosts marked for DANE */
 	int bulk;
 	int renewed, skipped, failed, replaced;
 	int first_rc;
@@ -175,10 +199,49 @@ static void renewed_line(const struct store_record *rec, json_t *o)
 	free(text);
 }
 
+/*
+ * The host's staged key, when there is one: the renewal uses it and drops it
+ * in the same commit. Else, for a host marked for DANE, the warning.
+ */
+static int take_next_key(struct renew_run *run, const struct store_record *rec,
+			 struct issuer *is, EVP_PKEY **next)
+{
+	unsigned char *spki = NULL;
+	size_t len = 0;
+	const struct dane_host *d;
+	int rc;
+
+	if ((rc = next_key_spki(run->st, rec->hosts[0], &spki, &len)))
+		return rc;
+	free(spki);
+	if (spki) {
+		if ((rc = ca_unlock(run->ca)) ||
+		    (rc = next_key_load(run->st, run->ca, rec->hosts[0], next)))
+			return rc;
+		if (!*next)
+			return fail(EX_TEMPFAIL, "the staged key of %s was used by another renewal "
+						 "meanwhile: run the command again",
+				    rec->hosts[0]);
+		is->next_key = *next;
+		is->next_key_host = rec->hosts[0];
+		notice("%s: using the staged key ('renew --stage'): its TLSA 3 1 1 record is the one "
+		       "published beside the current one",
+		       rec->hosts[0]);
+		return 0;
+	}
+	if (run->dane && (d = dane_hosts_find(run->dane, rec->hosts[0])))
+		warning("%s is marked for DANE and has no staged key: DANE senders will defer mail to "
+			"it until the new certificate's 3 1 1 is published ('minica dane --host %s'); "
+			"next time run 'minica renew --stage --host %s' first",
+			rec->hosts[0], rec->hosts[0], rec->hosts[0]);
+	return 0;
+}
+
 static int renew_one(struct renew_run *run, const struct store_record *rec)
 {
 	struct issue_options o = run->args->o;
 	struct issuer is = {0};
+	EVP_PKEY *next = NULL;
 	char ktype[16], serial[2 * STORE_SERIAL_LEN + 1];
 	int rc;
 
@@ -192,7 +255,8 @@ static int renew_one(struct renew_run *run, const struct store_record *rec)
 			json_array_append_new(run->results, failure_json("skipped", rec, diag_last()));
 		goto out;
 	}
-	if ((rc = renew_issuer_init(&is, run->st, run->ca, rec, &o, ktype)))
+	if ((rc = renew_issuer_init(&is, run->st, run->ca, rec, &o, ktype)) ||
+	    (rc = take_next_key(run, rec, &is, &next)))
 		goto failed;
 	if (memcmp(is.tpl->hash, rec->template_hash, STORE_HASH_LEN))
 		notice("template %s has changed since %s was issued; the new certificate follows it "
@@ -226,6 +290,7 @@ out:
 	if (rc && !run->first_rc)
 		run->first_rc = rc;
 	issuer_release(&is);
+	EVP_PKEY_free(next);
 	return rc;
 }
 
@@ -242,6 +307,102 @@ static void report_replaced(struct renew_run *run, const struct store_record *re
 		bulk_line("replaced", rec, why);
 	if (run->results)
 		json_array_append_new(run->results, failure_json("replaced", rec, why));
+}
+
+static void print_staged(const struct store_record *rec, const struct dane_host *mark,
+			 const struct tlsa *t, EVP_PKEY *key, int fresh)
+{
+	const char *fqdn = dane_qualified_name(rec);
+	const char *names[DANE_MX_MAX + 1];
+	long port = mark ? mark->port : DANE_PORT_DEFAULT;
+	json_t *top = NULL, *list = NULL;
+	char owner[HOST_MAX + 32], kd[32] = "";
+	size_t n = 0, i;
+
+	if (fqdn)
+		names[n++] = fqdn;
+	for (i = 0; mark && i < mark->n_mx; i++)
+		if (!fqdn || strcmp(fqdn, mark->mx[i]))
+			names[n++] = mark->mx[i];
+	if (key)
+		key_describe(key, kd);
+	if (g_opts.json) {
+		top = json_object();
+		list = json_array();
+	} else if (fresh) {
+		printf("Staged the next key of %s (%s): publish this record beside the current one, "
+		       "wait for its TTL, then 'minica renew --host %s'\n",
+		       rec->hosts[0], kd, rec->hosts[0]);
+	} else {
+		printf("The next key of %s is already staged: publish this record beside the current "
+		       "one, wait for its TTL, then 'minica renew --host %s'\n",
+		       rec->hosts[0], rec->hosts[0]);
+	}
+	for (i = 0; i < n; i++) {
+		if (tlsa_owner(names[i], port, owner, sizeof(owner)))
+			continue;
+		if (!top) {
+			printf("%s IN TLSA 3 1 1 %s\n", owner, t->hex);
+			continue;
+		}
+		json_t *o = json_object();
+
+		json_object_set_new(o, "owner", json_string(owner));
+		json_object_set_new(o, "usage", json_integer(3));
+		json_object_set_new(o, "selector", json_integer(1));
+		json_object_set_new(o, "matching_type", json_integer(1));
+		json_object_set_new(o, "data", json_string(t->hex));
+		json_array_append_new(list, o);
+	}
+	if (!n && !top)
+		printf("; no qualified name: 'minica dane --host %s --mx NAME' prints the records\n",
+		       rec->hosts[0]);
+	if (!top)
+		return;
+	json_object_set_new(top, "host", json_string(rec->hosts[0]));
+	json_object_set_new(top, "staged", json_boolean(fresh));
+	json_object_set_new(top, "data", json_string(t->hex));
+	json_object_set_new(top, "records", list);
+	json_emit(top);
+}
+
+/* renew --stage: the host's next key, made and sealed now; nothing is renewed. */
+static int stage_next_key(struct renew_run *run, const struct store_record *rec)
+{
+	const struct renew_args *a = run->args;
+	const struct dane_host *mark = run->dane ? dane_hosts_find(run->dane, rec->hosts[0]) : NULL;
+	const char *type;
+	char ktype[16];
+	unsigned char *spki = NULL;
+	size_t len = 0;
+	struct keyspec ks;
+	struct tlsa t;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	if ((rc = renew_refusal(rec)) || (rc = next_key_spki(run->st, rec->hosts[0], &spki, &len)))
+		goto out;
+	if (spki && !a->o.force) {
+		if (!(rc = tlsa_of_spki(spki, len, TLSA_DANE_EE, &t)))
+			print_staged(rec, mark, &t, NULL, 0);
+		notice("--force makes a new one (whose record must then be published instead)");
+		goto out;
+	}
+	type = a->o.key ? a->o.key : renew_key_type(rec, ktype);
+	if (!type || keyspec_parse(type, &ks)) {
+		rc = fail(EX_DATAERR, "the key of %s is of a type minica does not make: give --key TYPE",
+			  rec->hosts[0]);
+		goto out;
+	}
+	if ((rc = keyspec_generate(&ks, &key)) || (rc = ca_unlock(run->ca)) ||
+	    (rc = next_key_stage(run->st, run->ca, rec->hosts[0], key)) ||
+	    (rc = tlsa_of_key(key, TLSA_DANE_EE, &t)))
+		goto out;
+	print_staged(rec, mark, &t, key, 1);
+out:
+	free(spki);
+	EVP_PKEY_free(key);
+	return rc;
 }
 
 static int renew_expiring(struct renew_run *run)
@@ -285,6 +446,7 @@ int cmd_renew(int argc, char **argv)
 {
 	struct renew_args a = {.o = {.pfx = -1}};
 	struct renew_run run = {0};
+	struct dane_hosts dane = {0};
 	struct store_record *rec = NULL;
 	struct ca ca = {0};
 	store *st = NULL;
@@ -297,8 +459,16 @@ int cmd_renew(int argc, char **argv)
 	run.ca = &ca;
 	run.args = &a;
 	run.bulk = a.has_expiring;
+	if ((rc = dane_hosts_load(st, &dane)))
+		goto out;
+	run.dane = &dane;
 	if (g_opts.json && !(run.results = json_array())) {
 		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	if (a.stage) {
+		if (!(rc = record_lookup(st, a.serial, a.host, &rec)))
+			rc = stage_next_key(&run, rec);
 		goto out;
 	}
 	if (run.bulk) {
@@ -314,6 +484,7 @@ int cmd_renew(int argc, char **argv)
 		rc = rc ? rc : jrc;
 	}
 out:
+	dane_hosts_free(&dane);
 	json_decref(run.results);
 	store_record_free(rec);
 	ca_release(&ca);

@@ -21,6 +21,8 @@ struct tlsa {
 int tlsa_of_cert(X509 *cert, int usage, struct tlsa *out);
 int tlsa_of_spki(const unsigned char *spki, size_t len, int usage, struct tlsa *out);
 int tlsa_of_key(EVP_PKEY *key, int usage, struct tlsa *out);
+/* The record's first fully qualified DNS name (not an IP, not a wildcard), or NULL. */
+const char *dane_qualified_name(const struct store_record *rec);
 /* "_25._tcp.NAME." into out (a fully qualified name, no trailing dot, in name) */
 int tlsa_owner(const char *name, long port, char *out, size_t size);
 

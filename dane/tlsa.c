@@ -5,6 +5,7 @@
  * Selector 1 rather than 0 (the whole certificate): a renewal with a staged
  * key, or 'ca extend', keeps the record valid.
  */
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -57,4 +58,17 @@ int tlsa_owner(const char *name, long port, char *out, size_t size)
 	if (n < 0 || (size_t)n >= size)
 		return fail(EX_DATAERR, "name '%s': too long for a TLSA owner name", printable(name));
 	return 0;
+}
+
+const char *dane_qualified_name(const struct store_record *rec)
+{
+	unsigned char ip[16];
+	size_t i;
+
+	for (i = 0; i < rec->n_hosts; i++)
+		if (strchr(rec->hosts[i], '.') && rec->hosts[i][0] != '*' &&
+		    inet_pton(AF_INET, rec->hosts[i], ip) != 1 &&
+		    inet_pton(AF_INET6, rec->hosts[i], ip) != 1)
+			return rec->hosts[i];
+	return NULL;
 }

@@ -407,7 +407,7 @@ int issuer_issue_file(struct issuer *is, const char *path)
 		}
 		if (n_ok) {
 			struct issue_job *jobs[MAX_BATCH];
-			struct commit_ctx ctx = {jobs, n_ok};
+			struct commit_ctx ctx = {jobs, n_ok, NULL};
 
 			for (i = 0; i < n_ok; i++)
 				jobs[i] = &ok[i]->job;

@@ -180,6 +180,10 @@ struct issuer {
 		char *pfx, *key, *chain; /* the files written, NULL when none */
 	} last;
 	unsigned char last_serial[STORE_SERIAL_LEN]; /* of the last certificate issued */
+	/* renew with a staged key (nextkey.c): issuer_issue uses it instead of a new one and
+	 * drops it from the store in the same transaction; both borrowed */
+	EVP_PKEY *next_key;
+	const char *next_key_host;
 };
 int issuer_init(struct issuer *is, store *st, struct ca *ca, const struct issue_options *o);
 /* One certificate for names; with renews, that record becomes superseded in the same commit. */

@@ -29,6 +29,7 @@ struct issue_job {
 struct commit_ctx {
 	struct issue_job **jobs;
 	size_t n;
+	const char *drop_next_key; /* the host whose staged key this commit uses, or NULL */
 };
 
 int job_prepare(struct issuer *is, struct issue_job *j);

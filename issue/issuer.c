@@ -113,6 +113,8 @@ int commit_fn(store_txn *txn, void *vctx)
 		memcpy(a.serial, j->rec.serial, STORE_SERIAL_LEN);
 		rc = store_txn_audit(txn, &a);
 	}
+	if (rc == 0 && ctx->drop_next_key)
+		rc = next_key_drop(txn, (void *)ctx->drop_next_key);
 	return rc;
 }
 
@@ -246,7 +248,11 @@ int job_build(struct issuer *is, const struct template *tpl, struct issue_job *j
 	int rc;
 
 	j->rec.revoke_reason = -1;
-	if ((rc = keyspec_generate(&is->key, &j->key)) || (rc = serial_random(spec.serial)))
+	if (is->next_key && EVP_PKEY_up_ref(is->next_key))
+		j->key = is->next_key;
+	else if ((rc = keyspec_generate(&is->key, &j->key)))
+		return rc;
+	if ((rc = serial_random(spec.serial)))
 		return rc;
 	spec.hosts = &j->hosts;
 	spec.tpl = tpl;
@@ -309,7 +315,7 @@ int issuer_issue(struct issuer *is, char *const *names, size_t n_names,
 		 const struct store_record *renews)
 {
 	struct issue_job job = {0}, *jobs[1] = {&job};
-	struct commit_ctx ctx = {jobs, 1};
+	struct commit_ctx ctx = {jobs, 1, is->next_key ? is->next_key_host : NULL};
 	int rc;
 
 	job.names = names;

@@ -6,6 +6,8 @@ TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$TESTDIR/acme_lib.sh"
 
 make_ca --domain corp.example
+printf 'wrong passphrase\n' > "$T/nopass"
+chmod 600 "$T/nopass"
 run --pass-file "$PASS" issue --host mail-hub1 --key ec:P-256 --no-pfx --out "$T"
 assert_rc 0 "issue mail-hub1"
 
@@ -72,6 +74,71 @@ other=$(spki_sha256 "$T/other.crt")
 v=$(dane_verify "3 1 1 $other")
 assert_not_contains "$v" "Verification: OK" "a record of another key"
 ok "another key's record is refused"
+
+# ---- rollover: renew --stage makes the next key now; the next renew uses it ----
+run dane --host mail-hub1 -q
+assert_rc 0 "mark mail-hub1 again"
+before=$(store_digest)
+run --pass-file "$T/nopass" renew --stage --host mail-hub1
+assert_rc 77 "stage with a wrong passphrase"
+assert_eq "$(store_digest)" "$before" "a failed stage leaves the store unchanged"
+run --pass-file "$PASS" renew --stage --host mail-hub1
+assert_rc 0 "renew --stage"
+assert_contains "$out" "Staged the next key of mail-hub1 (EC P-256)"
+next=$(printf '%s\n' "$out" | awk '/IN TLSA 3 1 1/ { print $NF }')
+assert_match "$next" '^[0-9A-F]{64}$' "staged 3 1 1"
+[ "$next" != "$ee" ] || fail "the staged key is a new key"
+assert_eq "$(printf '%s\n' "$out" | grep -c '^_25._tcp.mail-hub1.corp.example. IN TLSA 3 1 1 ')" 1 "one owner"
+# staging again shows the same key; dane lists it beside the current one
+run --pass-file "$PASS" renew --stage --host mail-hub1
+assert_rc 0 "renew --stage again"
+assert_contains "$out" "already staged"
+assert_contains "$out" "IN TLSA 3 1 1 $next"
+run --json dane --host mail-hub1
+assert_eq "$(printf '%s' "$out" | jq -r '.next_key_staged, (.records[] | select(.role == "next") | .data)' | tr '\n' ' ')" \
+	"true $next " "dane shows the staged key"
+run dane --host mail-hub1
+assert_contains "$out" "_25._tcp.mail-hub1.corp.example. IN TLSA 3 1 1 $next"
+ok "stage"
+run store backup "$T/staged.mdb"
+assert_rc 0 "backup with a staged key"
+# the renewal uses it, says so, and drops it
+run --pass-file "$PASS" renew --host mail-hub1 --no-pfx --force --out "$T"
+assert_rc 0 "renew with the staged key"
+assert_contains "$err" "using the staged key"
+assert_not_contains "$err" "no staged key"
+assert_eq "$(spki_sha256 "$T/mail-hub1.crt")" "$next" "the new certificate has the staged key"
+run --json dane --host mail-hub1
+assert_eq "$(printf '%s' "$out" | jq -r '.next_key_staged')" "false" "the staged key is used once"
+# the staged key was sealed as kept leaf keys are: its private value is not in the store
+/usr/bin/python3 - "$T/mail-hub1.key" "$T/staged.mdb" <<'PY' || fail "the staged private key is in the store in the clear"
+import sys
+from cryptography.hazmat.primitives import serialization
+key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+secret = key.private_numbers().private_value.to_bytes(32, "big")
+sys.exit(1 if secret in open(sys.argv[2], "rb").read() else 0)
+PY
+ok "renew uses the staged key"
+# without a staged key: the warning, for a host marked for DANE only
+run --pass-file "$PASS" renew --host mail-hub1 --no-pfx --force --out "$T"
+assert_rc 0 "renew without a staged key"
+assert_contains "$err" "marked for DANE and has no staged key: DANE senders will defer"
+run --pass-file "$PASS" issue --host plain --key ec:P-256 --no-pfx --out "$T"
+run --pass-file "$PASS" renew --host plain --no-pfx --force --out "$T"
+assert_rc 0 "renew an unmarked host"
+assert_not_contains "$err" "DANE"
+ok "renew warns for a DANE host without a staged key"
+# bulk renewal uses a staged key too
+run --pass-file "$PASS" renew --stage --host plain
+bulk_next=$(printf '%s\n' "$out" | awk '/IN TLSA 3 1 1/ { print $NF }')
+run --pass-file "$PASS" renew --expiring 36500 --no-pfx --force --out "$T"
+assert_contains "$err" "plain: using the staged key"
+assert_eq "$(spki_sha256 "$T/plain.crt")" "$bulk_next" "renew --expiring used the staged key"
+run store verify
+assert_rc 0 "store verify after staging"
+ok "bulk renewal and store verify"
+expect_error 64 "--stage: give --host" renew --stage --expiring 30
+expect_error 66 "no certificate for host nohost" --pass-file "$PASS" renew --stage --host nohost
 
 # bad inputs: one line, the right exit code, the store unchanged
 expect_error 66 "no certificate for host nohost" dane --host nohost

@@ -52,6 +52,8 @@ J templates templates
 J templates\ show templates show smtp-transport
 J check check
 J remind remind
+J renew@stage renew --stage --serial "$serial"
+assert_rc 0 "renew --stage"
 J renew renew --serial "$serial" --out "$T/o" --force
 assert_rc 0 "renew"
 J renew@expiring renew --expiring 36500 --out "$T/o" --force
