@@ -129,6 +129,9 @@ struct acme_server_options {
 	const char *resolver;
 	const char *pid_file;
 	long validation_timeout; /* seconds */
+	long request_timeout;    /* seconds for a whole request (conn.c) */
+	long max_connections;
+	long max_per_address;
 };
 int acme_serve(store *st, const struct acme_server_options *o);
 
@@ -141,6 +144,7 @@ struct acme_unit {
 	char **words;          /* ExecStart= */
 	size_t n_words;
 	int low_port;          /* a --listen port under 1024 */
+	long open_files;       /* LimitNOFILE= */
 };
 int acme_unit_write(const struct acme_unit *u);
 

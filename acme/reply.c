@@ -84,6 +84,7 @@ void reply_raw(struct acme_req *q, int status, const char *type, const void *dat
 		evhttp_add_header(h, "Link", link);
 	if (len)
 		evbuffer_add(evhttp_request_get_output_buffer(q->r), data, len);
+	conn_request_end(q->r);
 	evhttp_send_reply(q->r, status, reason(status), NULL);
 	req_free(q);
 }

@@ -122,7 +122,9 @@ static void on_request(struct evhttp_request *r, void *arg)
 	struct acme_req *q = calloc(1, sizeof(*q));
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
 
+	conn_request_begin(r);
 	if (!q) {
+		conn_request_end(r);
 		evhttp_send_error(r, 500, "out of memory");
 		return;
 	}
@@ -144,13 +146,8 @@ static void on_request(struct evhttp_request *r, void *arg)
 
 static struct bufferevent *on_connection(struct event_base *base, void *arg)
 {
-	struct srv *s = arg;
-	SSL *ssl = SSL_new(s->ssl);
-
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	(void)base;
+	return conn_new(arg);
 }
 
 /* ---- signals ---- */
@@ -253,7 +250,7 @@ static int write_pid(const char *path)
 
 static int setup(struct srv *s)
 {
-	struct timeval conn = {ACME_CONN_TIMEOUT, 0};
+	struct timeval idle = {s->o->request_timeout, 0};
 	int rc;
 
 	s->base = event_base_new();
@@ -281,17 +278,20 @@ static int setup(struct srv *s)
 				       finalize_committed, s)) ||
 	    event_add(s->commit_ev, NULL) != 0)
 		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
-	if ((rc = tls_setup(s)) || (rc = validate_setup(s)) || (rc = workers_start(s)))
+	if ((rc = conns_setup(s)) || (rc = tls_setup(s)) || (rc = validate_setup(s)) ||
+	    (rc = workers_start(s)))
 		return rc;
 	evhttp_set_bevcb(s->http, on_connection, s);
 	evhttp_set_gencb(s->http, on_request, s);
-	evhttp_set_timeout_tv(s->http, &conn);
-	evhttp_set_max_body_size(s->http, ACME_READ_MAX);
+	evhttp_set_timeout_tv(s->http, &idle);
+	/* a larger Content-Length is refused (413) before any of the body is read */
+	evhttp_set_max_body_size(s->http, ACME_BODY_MAX);
 	evhttp_set_max_headers_size(s->http, 16 * 1024);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
 	evhttp_set_default_content_type(s->http, "application/json");
 	if ((rc = bind_all(s)))
 		return rc;
+	conns_listening(s);
 	if (s->o->pid_file && (rc = write_pid(s->o->pid_file)))
 		return rc;
 	return 0;
@@ -310,6 +310,7 @@ static void teardown(struct srv *s)
 		inflight_del(&s->finalizing, s->finalizing->id);
 	if (s->http)
 		evhttp_free(s->http);
+	conns_teardown(s);
 	for (i = 0; i < 7; i++) {
 		struct event *e[] = {s->flush_ev, s->drain_timer, s->sig_term, s->sig_int,
 				     s->sig_hup, s->tls_timer, s->commit_ev};

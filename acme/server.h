@@ -3,7 +3,8 @@
  * request being answered. Nothing outside acme/ includes it. The files call
  * down only: server.c (event loop, routing, signals) calls the handlers
  * (h_*.c, finalize.c, revoke.c, renewal.c), which call request.c, wire.c,
- * validate.c and workers.c, which call reply.c and state.c.
+ * validate.c and workers.c, which call reply.c and state.c; server.c and
+ * reply.c call conn.c (connection caps and deadlines), which calls nothing else in acme/.
  */
 #ifndef MINICA_ACME_SERVER_H
 #define MINICA_ACME_SERVER_H
@@ -16,8 +17,6 @@
 #include "acme.h"
 
 #define ACME_BODY_MAX (64 * 1024)          /* larger requests are refused (malformed, 413) */
-#define ACME_READ_MAX (1024 * 1024)        /* what evhttp reads at all */
-#define ACME_CONN_TIMEOUT 10               /* seconds of silence before a connection is dropped */
 #define ACME_ORDER_LIFETIME (7 * 86400)
 #define ACME_TLS_DAYS 7                    /* the server's own certificate */
 #define ACME_TEMPLATE_CACHE 8
@@ -69,6 +68,8 @@ struct srv {
 	int committing;
 	long validation_timeout;
 	unsigned long issued, requests;
+	struct conns *conns;  /* conn.c */
+	long max_connections; /* --max-connections, lowered to fit the open files allowed */
 };
 
 /* One request, from its arrival to its reply. */
@@ -98,6 +99,18 @@ int inflight_has(struct inflight *list, const char *id);
 int inflight_add(struct inflight **list, const char *id);
 void inflight_del(struct inflight **list, const char *id);
 const struct template *srv_template(struct srv *s, const char *name);
+
+/* conn.c: connection caps, the whole-request deadline, accept() back-off, log limits */
+enum front_log_kind { FRONT_LOG_SLOW, FRONT_LOG_CAP, FRONT_LOG_ACCEPT, FRONT_LOG_LIBEVENT,
+		      FRONT_LOG_KINDS };
+int conns_setup(struct srv *s);
+void conns_listening(struct srv *s); /* after the sockets are bound */
+void conns_teardown(struct srv *s);  /* after evhttp_free */
+struct bufferevent *conn_new(struct srv *s); /* evhttp's bevcb */
+void conn_request_begin(struct evhttp_request *r); /* the handlers have it: no deadline */
+void conn_request_end(struct evhttp_request *r);   /* replied: the next request's deadline */
+void front_log(struct srv *s, enum front_log_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* keycache.c: account keys by account id, used while the stored JWK is unchanged */
 struct acme_keys;

@@ -184,6 +184,8 @@ int tls_setup(struct srv *s)
 	if (!s->ssl || SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION) != 1)
 		return fail_ssl(EX_SOFTWARE, "cannot set up TLS");
 	SSL_CTX_set_options(s->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* an idle connection keeps no 16 KiB read and write buffers */
+	SSL_CTX_set_mode(s->ssl, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_add1_chain_cert(s->ssl, s->ca.cert) != 1)
 		ERR_clear_error(); /* the chain is a courtesy: clients trust the CA itself */
 	if ((rc = make_cert(s)))

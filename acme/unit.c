@@ -75,6 +75,8 @@ static char *unit_text(const struct acme_unit *u, const char *user)
 	      "# SIGTERM: finish the requests in flight, exit 0\nKillSignal=SIGTERM\n"
 	      "TimeoutStopSec=30\nRestart=on-failure\nRestartSec=5\n",
 	      f);
+	/* systemd's soft default is 1,024 descriptors: --max-connections and a margin */
+	fprintf(f, "LimitNOFILE=%ld\n", u->open_files > 0 ? u->open_files : 8192);
 	if (u->pass_file) {
 		fputs("# the CA passphrase, read once at start from $CREDENTIALS_DIRECTORY/minica-pass\n"
 		      "LoadCredential=minica-pass:",

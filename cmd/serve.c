@@ -22,6 +22,9 @@ enum {
 	OPT_RESOLVER,
 	OPT_PID_FILE,
 	OPT_VALIDATION_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
+	OPT_MAX_CONNECTIONS,
+	OPT_MAX_PER_ADDRESS,
 	OPT_SYSTEMD,
 	OPT_FORCE,
 };
@@ -42,6 +45,13 @@ static const struct argp_option options[] = {
 	 "DNS server for validation (default: the system's)", 3},
 	{"validation-timeout", OPT_VALIDATION_TIMEOUT, "SECONDS", 0,
 	 "Give up on a challenge's server after this long (default 10)", 3},
+	{"request-timeout", OPT_REQUEST_TIMEOUT, "SECONDS", 0,
+	 "Close a connection that has not sent a whole request (headers and body) this long after "
+	 "it opened or after its last answer (default 10)", 4},
+	{"max-connections", OPT_MAX_CONNECTIONS, "N", 0,
+	 "Connections open at once; more are closed at once (default 4096)", 4},
+	{"max-connections-per-address", OPT_MAX_PER_ADDRESS, "N", 0,
+	 "Connections open at once from one client address (default 64)", 4},
 	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the process id here", 4},
 	{"systemd", OPT_SYSTEMD, "DIR", 0,
 	 "Do not serve: write DIR/minica-serve.service that runs this command (the passphrase "
@@ -57,6 +67,11 @@ struct serve_args {
 	char **words; /* the options again, for --systemd */
 	size_t n_words;
 };
+
+static error_t limit(const char *arg, const char *name, long lo, long hi, long *out)
+{
+	return parse_long(arg, name, lo, hi, out) ? EINVAL : 0;
+}
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -108,6 +123,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		a->o.validation_timeout = n;
 		return 0;
+	case OPT_REQUEST_TIMEOUT:
+		return limit(arg, "--request-timeout", 1, 300, &a->o.request_timeout);
+	case OPT_MAX_CONNECTIONS:
+		return limit(arg, "--max-connections", 1, 1000000, &a->o.max_connections);
+	case OPT_MAX_PER_ADDRESS:
+		return limit(arg, "--max-connections-per-address", 1, 1000000, &a->o.max_per_address);
 	case OPT_RESOLVER:
 		a->o.resolver = arg;
 		return 0;
@@ -161,6 +182,9 @@ static char *credentials_pass_file(void)
 	}
 	return path;
 }
+
+/* descriptors beyond the connections: the store, validations, threads, the unit's margin */
+#define SERVE_FD_RESERVE 1024
 
 static int low_port(const struct acme_server_options *o)
 {
@@ -217,6 +241,7 @@ static int write_unit(struct serve_args *a, store *st)
 	u.words = words;
 	u.n_words = a->n_words + 4;
 	u.low_port = low_port(&a->o);
+	u.open_files = a->o.max_connections + SERVE_FD_RESERVE;
 	rc = acme_unit_write(&u);
 out:
 	ca_release(&ca);
@@ -237,6 +262,9 @@ int cmd_serve(int argc, char **argv)
 	a.o.eab_required = 1;
 	a.o.http01_port = 80;
 	a.o.tlsalpn01_port = 443;
+	a.o.request_timeout = 10;
+	a.o.max_connections = 4096;
+	a.o.max_per_address = 64;
 	if ((rc = cli_parse(&argp, argc, argv, "serve", &a)))
 		goto out;
 	if ((cred = credentials_pass_file()))

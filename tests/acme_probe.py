@@ -303,9 +303,16 @@ def main():
     if CASE == 'url-mismatch':        # signed for newAccount, sent to newOrder
         return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}]},
                             header_url=d['newAccount']))
-    if CASE == 'huge':                # a body over 64 KiB
-        return answer(*post(d['newOrder'], {'identifiers': [{'type': 'dns', 'value': ARGS[0]}],
-                                            'padding': 'x' * 70000}))
+    if CASE == 'huge':                # a body over 64 KiB: answered from its Content-Length
+        u = urllib.parse.urlsplit(d['newOrder'])
+        s = CTX.wrap_socket(socket.create_connection((u.hostname, u.port), 10),
+                            server_hostname=u.hostname)
+        s.sendall(b'POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/jose+json\r\n'
+                  b'Content-Length: 70000\r\n\r\n' % (u.path.encode(), u.hostname.encode(), u.port))
+        s.settimeout(10)
+        head = s.recv(4096)
+        s.close()
+        return answer(int(head.split()[1]), {}, b'')
     if CASE == 'not-json':
         return answer(*request('POST', d['newOrder'], '{"protected": "eyJ'))
     if CASE == 'payload-not-json':    # a proper JWS whose payload is not JSON
