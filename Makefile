@@ -29,9 +29,9 @@ REVISION  := $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null || \
                sed -n 's/^\([0-9a-f]\{7,40\}\)$$/\1/p' REVISION 2>/dev/null)
 
 # Evaluated when used, so that 'make deps' can install pkg-config first.
-PKG_CFLAGS = $(shell pkg-config --cflags libcrypto libssl lmdb jansson libevent libevent_openssl 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libcrypto libssl lmdb jansson libevent libevent_openssl 2>/dev/null || \
-               echo -lssl -lcrypto -llmdb -ljansson -levent_openssl -levent) -lresolv
+PKG_CFLAGS = $(shell pkg-config --cflags libcrypto libssl lmdb jansson libevent libevent_openssl libseccomp 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libcrypto libssl lmdb jansson libevent libevent_openssl libseccomp 2>/dev/null || \
+               echo -lssl -lcrypto -llmdb -ljansson -levent_openssl -levent -lseccomp) -lresolv
 # glibc has argp; musl and the BSDs need argp-standalone.
 ARGP_LIBS  = $(shell printf '\043include <argp.h>\nint main(int c,char**v){return argp_parse(0,c,v,0,0,0);}\n' | \
                $(CC) -x c -o /dev/null - 2>/dev/null || echo -largp)
@@ -52,7 +52,7 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 NPROC     := $(shell nproc 2>/dev/null || echo 2)
 
 # Build dependencies, and the real tools the tests check minica's output with.
-DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev
+DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev libseccomp-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \

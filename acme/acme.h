@@ -42,6 +42,7 @@ enum acme_problem {
 	ACME_NOT_FOUND, /* not an ACME type: a plain 404 */
 	ACME_METHOD,    /* 405 */
 	ACME_TOO_LARGE, /* malformed, 413 */
+	ACME_RATE_LIMITED,
 };
 const char *acme_problem_type(enum acme_problem p); /* "urn:ietf:params:acme:error:..." */
 int acme_problem_status(enum acme_problem p);       /* HTTP status */
@@ -132,8 +133,18 @@ struct acme_server_options {
 	long request_timeout;    /* seconds for a whole request (conn.c) */
 	long max_connections;
 	long max_per_address;
+	const char *front_user;  /* started as root: the front runs as this user */
+	long sign_budget;        /* certificates the signer signs per minute at most */
 };
+/*
+ * serve (docs/serve-processes.md): the signer runs in this process with the
+ * store; it starts the front as a new program image (this binary again,
+ * with $MINICA_SERVE_FRONT naming its end of the socketpair), which calls
+ * acme_front and never opens the store.
+ */
 int acme_serve(store *st, const struct acme_server_options *o);
+int acme_front(const struct acme_server_options *o, int chan_fd, const char *store_dir);
+#define ACME_FRONT_ENV "MINICA_SERVE_FRONT"
 
 /* ---- its systemd service (unit.c) ---- */
 struct acme_unit {

@@ -11,8 +11,6 @@
  * durable before its response is sent, and an order is either still ready
  * or valid with its certificate.
  */
-#include <event2/buffer.h>
-#include <event2/http.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +272,37 @@ static void sign_done(struct srv *s, struct work *w)
 	event_active(s->flush_ev, EV_TIMEOUT, 0);
 }
 
+/*
+ * The signature budget: at most --sign-budget certificates a minute. It
+ * bounds what a subverted front, or a client gone wrong, can have signed
+ * before someone looks; the first refusal of each minute is logged.
+ */
+static int budget_take(struct srv *s, long *retry_after)
+{
+	int64_t now = now_utc(), minute = now / 60;
+
+	if (minute != s->budget_minute) {
+		s->budget_minute = minute;
+		s->budget_used = 0;
+	}
+	if (s->o->sign_budget <= 0 || s->budget_used < s->o->sign_budget) {
+		s->budget_used++;
+		return 0;
+	}
+	if (s->budget_used == s->o->sign_budget)
+		warning("serve: signer: the signature budget (--sign-budget %ld a minute) is spent; "
+			"finalize is refused until the minute ends",
+			s->o->sign_budget);
+	s->budget_used++; /* past the budget: the line above comes once a minute */
+	s->refused_budget++;
+	*retry_after = 60 - (long)(now % 60);
+	return -1;
+}
+
 void h_finalize(struct acme_req *q, const char *id)
 {
+	long retry_after = 60;
+	char retry[16];
 	struct pending *p = calloc(1, sizeof(*p));
 	json_t *order = NULL, *csr;
 	const char *st;
@@ -305,6 +332,14 @@ void h_finalize(struct acme_req *q, const char *id)
 	    b64url_decode(json_string_value(csr), json_string_length(csr), &p->der, &p->der_len) != 0 ||
 	    p->der_len > CSR_MAX_BYTES) {
 		reply_problem(q, ACME_MALFORMED, "finalize needs csr: base64url of a DER request");
+		goto out;
+	}
+	if (budget_take(q->s, &retry_after) != 0) {
+		snprintf(retry, sizeof(retry), "%ld", retry_after);
+		reply_header(q, "Retry-After", retry);
+		reply_problem(q, ACME_RATE_LIMITED, "the server signs at most %ld certificates a "
+						    "minute; finalize again in %ld seconds",
+			      q->s->o->sign_budget, retry_after);
 		goto out;
 	}
 	if (inflight_add(&q->s->finalizing, id) != 0) {

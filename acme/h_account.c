@@ -3,7 +3,6 @@
  * binding, RFC 8555 section 7.3.4, and onlyReturnExisting), account update
  * and deactivation, the account's orders, keyChange.
  */
-#include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +33,7 @@ void h_directory(struct acme_req *q)
 void h_new_nonce(struct acme_req *q)
 {
 	/* RFC 8555 7.2: 200 for HEAD, 204 for GET */
-	int head = evhttp_request_get_command(q->r) == EVHTTP_REQ_HEAD;
+	int head = q->method == ACME_HEAD;
 
 	reply_raw(q, head ? 200 : 204, NULL, NULL, 0, NULL);
 }
@@ -429,7 +428,7 @@ void h_key_change(struct acme_req *q)
 		char *loc = url_of(q, "/acme/acct/%s",
 				   json_string_value(json_object_get(idx, "account")) ?: "");
 
-		evhttp_add_header(evhttp_request_get_output_headers(q->r), "Location", loc ? loc : "");
+		reply_header(q, "Location", loc ? loc : "");
 		free(loc);
 		reply_problem(q, ACME_MALFORMED, "another account has this key already");
 		goto out;

@@ -5,7 +5,6 @@
  * (validate.c), whose result is written back with the authorization and, once
  * every authorization is valid, the order (ready) in one transaction.
  */
-#include <event2/http.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,7 +211,7 @@ void h_order(struct acme_req *q, const char *id)
 		return;
 	st = order_status(order, now_utc());
 	if (!strcmp(st, "processing") || inflight_has(q->s->finalizing, id))
-		evhttp_add_header(evhttp_request_get_output_headers(q->r), "Retry-After", "1");
+		reply_header(q, "Retry-After", "1");
 	reply_json(q, 200, wire_order(q, id, order), NULL);
 	json_decref(order);
 }
@@ -251,10 +250,10 @@ void h_authz(struct acme_req *q, const char *id)
 		}
 	}
 	if (!strcmp(json_string_value(json_object_get(c.authz, "status")) ?: "", "pending"))
-		evhttp_add_header(evhttp_request_get_output_headers(q->r), "Retry-After", "2");
+		reply_header(q, "Retry-After", "2");
 	snprintf(up, sizeof(up), "<%s/acme/order/%s>;rel=\"up\"", q->base,
 		 json_string_value(json_object_get(c.authz, "order")) ?: "");
-	evhttp_add_header(evhttp_request_get_output_headers(q->r), "Link", up);
+	reply_header(q, "Link", up);
 	reply_json(q, 200, wire_authz(q, id, c.authz), NULL);
 	json_decref(c.authz);
 }
@@ -275,7 +274,7 @@ void h_challenge(struct acme_req *q, const char *authz_id, const char *index)
 		return reply_problem(q, ACME_NOT_FOUND, "no such challenge");
 	}
 	snprintf(up, sizeof(up), "<%s/acme/authz/%s>;rel=\"up\"", q->base, authz_id);
-	evhttp_add_header(evhttp_request_get_output_headers(q->r), "Link", up);
+	reply_header(q, "Link", up);
 	cst = json_string_value(json_object_get(chall, "status")) ?: "";
 	ast = json_string_value(json_object_get(authz, "status")) ?: "";
 	snprintf(key, sizeof(key), "%s/%ld", authz_id, i);
@@ -293,7 +292,7 @@ void h_challenge(struct acme_req *q, const char *authz_id, const char *index)
 		}
 	}
 	if (inflight_has(q->s->validating, key))
-		evhttp_add_header(evhttp_request_get_output_headers(q->r), "Retry-After", "1");
+		reply_header(q, "Retry-After", "1");
 	reply_json(q, 200, wire_challenge(q, authz_id, (size_t)i, chall), NULL);
 	json_decref(authz);
 }

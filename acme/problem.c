@@ -30,6 +30,7 @@ static const struct {
 	[ACME_NOT_FOUND] = {"malformed", 404},
 	[ACME_METHOD] = {"malformed", 405},
 	[ACME_TOO_LARGE] = {"malformed", 413},
+	[ACME_RATE_LIMITED] = {"rateLimited", 429},
 };
 
 static int known(enum acme_problem p)

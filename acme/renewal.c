@@ -7,7 +7,6 @@
  * life, so that clients renew, after `minica ca extend`, long before either
  * expires. A revoked certificate should be replaced now.
  */
-#include <event2/http.h>
 #include <string.h>
 
 #include "expiry/expiry.h"
@@ -87,7 +86,7 @@ void h_renewal_info(struct acme_req *q, const char *id)
 		end = start + 3600;
 	iso_time(start, s1);
 	iso_time(end, s2);
-	evhttp_add_header(evhttp_request_get_output_headers(q->r), "Retry-After", RETRY_AFTER);
+	reply_header(q, "Retry-After", RETRY_AFTER);
 	reply_json(q, 200, json_pack("{s:{s:s, s:s}}", "suggestedWindow", "start", s1, "end", s2),
 		   NULL);
 out:

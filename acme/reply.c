@@ -4,9 +4,6 @@
  * problem documents, and the URLs of objects as the client addressed us.
  * Each reply frees the request.
  */
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,55 +34,61 @@ void req_free(struct acme_req *q)
 	jws_release(&q->jws);
 	json_decref(q->account);
 	EVP_PKEY_free(q->key);
+	proto_msg_release(&q->msg);
+	free(q->headers);
 	free(q);
+}
+
+/* Header names are the server's own; values must not end the header early. */
+void reply_header(struct acme_req *q, const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 3;
+	char *h;
+
+	if (strpbrk(value, "\r\n") || !(h = realloc(q->headers, q->headers_len + n + 1)))
+		return;
+	q->headers = h;
+	snprintf(h + q->headers_len, n + 1, "%s: %s\n", name, value);
+	q->headers_len += n;
 }
 
 static void common_headers(struct acme_req *q)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(q->r);
 	char *nonce = nonce_issue(q->s->nonces), link[400];
 
 	if (nonce)
-		evhttp_add_header(h, "Replay-Nonce", nonce);
+		reply_header(q, "Replay-Nonce", nonce);
 	free(nonce);
 	snprintf(link, sizeof(link), "<%s/acme/directory>;rel=\"index\"", q->base);
-	evhttp_add_header(h, "Link", link);
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	if (q->s->draining)
-		evhttp_add_header(h, "Connection", "close");
+	reply_header(q, "Link", link);
+	reply_header(q, "Cache-Control", "no-store");
 }
 
-static const char *reason(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	default: return status >= 500 ? "Internal Server Error" : "Status";
-	}
-}
-
+/* The answer goes to the front, which sends it to the client; then q is done. */
 void reply_raw(struct acme_req *q, int status, const char *type, const void *data, size_t len,
 	       const char *link)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(q->r);
+	struct proto_out o;
 
 	common_headers(q);
 	if (type)
-		evhttp_add_header(h, "Content-Type", type);
+		reply_header(q, "Content-Type", type);
 	if (link)
-		evhttp_add_header(h, "Link", link);
+		reply_header(q, "Link", link);
+	proto_begin(&o, P_RESPONSE, q->id);
+	proto_add_long(&o, T_STATUS, status);
+	if (q->headers)
+		proto_add(&o, T_HEADERS, q->headers, q->headers_len);
 	if (len)
-		evbuffer_add(evhttp_request_get_output_buffer(q->r), data, len);
-	conn_request_end(q->r);
-	evhttp_send_reply(q->r, status, reason(status), NULL);
+		proto_add(&o, T_BODY, data, len);
+	if (o.failed) {
+		/* larger than a message may be: say so instead of nothing */
+		proto_send(q->s->chan, &o);
+		proto_begin(&o, P_RESPONSE, q->id);
+		proto_add_long(&o, T_STATUS, 500);
+	}
+	if (proto_send(q->s->chan, &o) != 0 && proto_chan_open(q->s->chan))
+		warning("serve: cannot pass an answer to the front");
 	req_free(q);
 }
 
@@ -99,7 +102,7 @@ void reply_json(struct acme_req *q, int status, json_t *body, const char *locati
 		return;
 	}
 	if (location)
-		evhttp_add_header(evhttp_request_get_output_headers(q->r), "Location", location);
+		reply_header(q, "Location", location);
 	reply_raw(q, status, "application/json", text ? text : "", text ? strlen(text) : 0, NULL);
 	free(text);
 	json_decref(body);

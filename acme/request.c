@@ -6,8 +6,6 @@
  * account named by kid, which must exist and be valid, as must the EAB key
  * it was registered with. Only then the signature.
  */
-#include <event2/buffer.h>
-#include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +35,7 @@ const char *path_id(const char *path, const char *prefix, char *out, size_t size
 
 static int media_type_ok(struct acme_req *q)
 {
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(q->r), "Content-Type");
+	const char *ct = q->content_type;
 	size_t n = strlen("application/jose+json");
 
 	return ct && !strncasecmp(ct, "application/jose+json", n) && (!ct[n] || ct[n] == ';');
@@ -92,10 +90,9 @@ out:
 
 int req_authenticate(struct acme_req *q, int allow_jwk)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(q->r);
-	size_t len = evbuffer_get_length(in);
+	size_t len = q->body_len;
 	const char *why = NULL;
-	char *body, url[900];
+	char url[900];
 	int p;
 
 	if (!media_type_ok(q)) {
@@ -108,8 +105,7 @@ int req_authenticate(struct acme_req *q, int allow_jwk)
 			      len, ACME_BODY_MAX);
 		return -1;
 	}
-	body = (char *)evbuffer_pullup(in, -1);
-	if ((p = jws_parse(body ? body : "", len, &q->jws, &why))) {
+	if ((p = jws_parse(q->body ? q->body : "", len, &q->jws, &why))) {
 		reply_problem(q, p, "%s", why);
 		return -1;
 	}

@@ -1,10 +1,12 @@
 /*
  * Shared by the files of the ACME server: the server's state and the
  * request being answered. Nothing outside acme/ includes it. The files call
- * down only: server.c (event loop, routing, signals) calls the handlers
- * (h_*.c, finalize.c, revoke.c, renewal.c), which call request.c, wire.c,
- * validate.c and workers.c, which call reply.c and state.c; server.c and
- * reply.c call conn.c (connection caps and deadlines), which calls nothing else in acme/.
+ * down only. In the signer: signer.c (the front's process, routing,
+ * signals) calls the handlers (h_*.c, finalize.c, revoke.c, renewal.c),
+ * which call request.c, wire.c, challenge.c and workers.c, which call
+ * reply.c and state.c. In the front: front.c calls validate.c and conn.c
+ * (connection caps and deadlines). Both call proto.c, the messages between
+ * them.
  */
 #ifndef MINICA_ACME_SERVER_H
 #define MINICA_ACME_SERVER_H
@@ -15,6 +17,7 @@
 #include <openssl/ssl.h>
 
 #include "acme.h"
+#include "proto.h"
 
 #define ACME_BODY_MAX (64 * 1024)          /* larger requests are refused (malformed, 413) */
 #define ACME_ORDER_LIFETIME (7 * 86400)
@@ -39,16 +42,40 @@ struct inflight {
 	char id[ACME_ID_LEN + 8]; /* authz id + "/" + challenge index, or an order id */
 };
 
+struct fwd; /* front.c: a request waiting for the signer's answer */
+#define FWD_BUCKETS 256
+
+/*
+ * One struct for both processes of serve (docs/serve-processes.md); each
+ * uses its own part. The front never has st, ca or the signer's parts.
+ */
 struct srv {
-	store *st;
-	struct ca ca;
 	const struct acme_server_options *o;
 	struct event_base *base;
+	struct proto_chan *chan;     /* the socketpair to the other process */
+	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	int draining;
+	long validation_timeout;
+	unsigned long requests;
+
+	/* the front: the network */
 	struct evhttp *http;
 	struct evhttp_bound_socket *socks[ACME_MAX_LISTEN];
 	size_t n_socks;
 	SSL_CTX *ssl;
 	struct evdns_base *dns;
+	int dns_pipe[2];
+	struct event *dns_ev;
+	struct fwd *fwd[FWD_BUCKETS];
+	size_t n_fwd;
+	struct conns *conns;  /* conn.c */
+	long max_connections; /* --max-connections, lowered to fit the open files allowed */
+	uint32_t next_id;
+	int signer_gone;
+
+	/* the signer: the key, the store, the protocol's state */
+	store *st;
+	struct ca ca;
 	struct acme_nonces *nonces;
 	struct acme_keys *keys;
 	struct workers *workers;
@@ -58,26 +85,38 @@ struct srv {
 	struct event *flush_ev;
 	struct inflight *validating; /* challenges being validated */
 	struct inflight *finalizing; /* orders waiting for the group commit */
-	struct event *sig_term, *sig_int, *sig_hup, *tls_timer, *drain_timer;
-	int draining;
+	struct event *tls_timer, *sig_chld;
 	int64_t tls_not_after;
-	int dns_pipe[2];
-	struct event *dns_ev;
+	char *tls_chain_pem, *tls_key_pem; /* the front's certificate, sent at each start */
 	int commit_pipe[2];        /* finalize.c: the commit thread's results */
 	struct event *commit_ev;
 	int committing;
-	long validation_timeout;
-	unsigned long issued, requests;
-	struct conns *conns;  /* conn.c */
-	long max_connections; /* --max-connections, lowered to fit the open files allowed */
+	pid_t front_pid;
+	int front_ready, front_ready_once; /* the front said P_READY (this one, any one) */
+	int exit_code;             /* the front's, when it never became ready */
+	int front_starts;          /* within the current minute */
+	int64_t front_window;
+	int64_t budget_minute;     /* the signature budget's current minute */
+	long budget_used;
+	unsigned long issued, refused_budget;
 };
 
 /* One request, from its arrival to its reply. */
+enum acme_method { ACME_GET = 1, ACME_HEAD, ACME_POST };
+
+/* One request, in the signer, from the front's message to the reply. */
 struct acme_req {
 	struct srv *s;
-	struct evhttp_request *r;
+	uint32_t id;          /* the front's number for it */
+	enum acme_method method;
 	char base[300]; /* https://HOST[:PORT] as the client addressed us */
 	const char *path;
+	const char *content_type;
+	const char *body;     /* NULL when the body was too large (body_len says how large) */
+	size_t body_len;
+	struct proto_msg msg; /* owns path, content_type and body */
+	char *headers;        /* of the reply: "Name: value\n" lines */
+	size_t headers_len;
 	struct jws jws;
 	json_t *account;      /* the signer's account (kid requests), or NULL */
 	const char *account_id;
@@ -85,6 +124,7 @@ struct acme_req {
 };
 
 /* reply.c: each reply frees the request */
+void reply_header(struct acme_req *q, const char *name, const char *value);
 void reply_json(struct acme_req *q, int status, json_t *body, const char *location);
 void reply_problem(struct acme_req *q, enum acme_problem p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -147,9 +187,13 @@ json_t *wire_challenge(const struct acme_req *q, const char *authz_id, size_t in
 		       json_t *chall);
 const char *order_status(json_t *order, int64_t now);
 
-/* validate.c */
+/* challenge.c (the signer): ask the front to validate; record its verdict */
 int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
 		   const char *thumbprint);
+void challenge_verdict(struct srv *s, const struct proto_msg *m);
+
+/* validate.c (the front): validate what the signer asked for, send the verdict */
+int validate_begin(struct srv *s, const struct proto_msg *m);
 int validate_setup(struct srv *s);
 void validate_teardown(struct srv *s);
 
@@ -170,8 +214,10 @@ void workers_reload(struct srv *s); /* SIGHUP: templates are read again */
 void work_submit(struct srv *s, struct work *job);
 const struct template *worker_template(struct worker *w, const char *name); /* NULL: diag */
 
-/* tlscert.c */
+/* tlscert.c (the signer): the front's certificate, made, kept, sent, renewed */
 int tls_setup(struct srv *s);
+int tls_send(struct srv *s);
+void tls_forget(struct srv *s);
 void tls_renew(evutil_socket_t fd, short what, void *arg);
 
 #endif

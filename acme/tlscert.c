@@ -3,9 +3,11 @@
  * certificate (ACME_TLS_DAYS, template tls-server) from the store's CA for
  * localhost, every listen address and every --server-name, made at start in
  * memory only (it is not a record: it would crowd `list` with one per
- * start); an audit entry names it. A timer renews it at half its life.
+ * start); an audit entry names it. A timer renews it at half its life. The
+ * signer makes it and sends it to the front (P_TLS), which serves with it.
  */
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +115,57 @@ static int audit_fn(store_txn *txn, void *vctx)
 	return store_txn_audit(txn, &a);
 }
 
-/* A new key and certificate into the context (new connections use them). */
+/* The chain (leaf, CA) and the key as PEM, kept to be sent to each front that starts. */
+static int keep_pem(struct srv *s, X509 *leaf, EVP_PKEY *key)
+{
+	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+	char *chain = NULL, *pkey = NULL, *p;
+	long n;
+	int rc = EX_SOFTWARE;
+
+	if (!cb || !kb || PEM_write_bio_X509(cb, leaf) != 1 || PEM_write_bio_X509(cb, s->ca.cert) != 1 ||
+	    PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) != 1) {
+		rc = fail_ssl(EX_SOFTWARE, "cannot encode the server's certificate");
+		goto out;
+	}
+	if ((n = BIO_get_mem_data(cb, &p)) <= 0 || !(chain = strndup(p, (size_t)n)) ||
+	    (n = BIO_get_mem_data(kb, &p)) <= 0 || !(pkey = strndup(p, (size_t)n))) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	tls_forget(s);
+	s->tls_chain_pem = chain;
+	s->tls_key_pem = pkey;
+	chain = pkey = NULL;
+	rc = 0;
+out:
+	free(chain);
+	if (pkey)
+		OPENSSL_clear_free(pkey, strlen(pkey));
+	BIO_free(cb);
+	BIO_free_all(kb);
+	return rc;
+}
+
+void tls_forget(struct srv *s)
+{
+	free(s->tls_chain_pem);
+	if (s->tls_key_pem)
+		OPENSSL_clear_free(s->tls_key_pem, strlen(s->tls_key_pem));
+	s->tls_chain_pem = s->tls_key_pem = NULL;
+}
+
+int tls_send(struct srv *s)
+{
+	struct proto_out o;
+
+	proto_begin(&o, P_TLS, 0);
+	proto_add_str(&o, T_CERT_PEM, s->tls_chain_pem);
+	proto_add_str(&o, T_KEY_PEM, s->tls_key_pem);
+	return proto_send(s->chan, &o);
+}
+
+/* A new key and certificate for the front (new connections use them). */
 static int make_cert(struct srv *s)
 {
 	struct hostlist hosts = {0};
@@ -140,11 +192,8 @@ static int make_cert(struct srv *s)
 	spec.key = key;
 	if ((rc = serial_random(spec.serial)) || (rc = leaf_build(&s->ca, &spec, &leaf)))
 		goto out;
-	if (SSL_CTX_use_certificate(s->ssl, leaf) != 1 || SSL_CTX_use_PrivateKey(s->ssl, key) != 1 ||
-	    SSL_CTX_check_private_key(s->ssl) != 1) {
-		rc = fail_ssl(EX_SOFTWARE, "cannot use the server's certificate");
+	if ((rc = keep_pem(s, leaf, key)))
 		goto out;
-	}
 	x509_times(leaf, &nb, &na);
 	s->tls_not_after = na;
 	serial_hex(spec.serial, hex);
@@ -168,7 +217,8 @@ void tls_renew(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (s->tls_not_after - now_utc() < (int64_t)ACME_TLS_DAYS * 86400 / 2 && make_cert(s) != 0)
+	if (s->tls_not_after - now_utc() < (int64_t)ACME_TLS_DAYS * 86400 / 2 &&
+	    (make_cert(s) != 0 || tls_send(s) != 0))
 		warning("serve: the server's certificate could not be renewed; trying again in %d "
 			"hours",
 			TLS_CHECK_SECONDS / 3600);
@@ -180,18 +230,8 @@ int tls_setup(struct srv *s)
 	struct timeval tv = {TLS_CHECK_SECONDS, 0};
 	int rc;
 
-	s->ssl = SSL_CTX_new(TLS_server_method());
-	if (!s->ssl || SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION) != 1)
-		return fail_ssl(EX_SOFTWARE, "cannot set up TLS");
-	SSL_CTX_set_options(s->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	/* an idle connection keeps no 16 KiB read and write buffers */
-	SSL_CTX_set_mode(s->ssl, SSL_MODE_RELEASE_BUFFERS);
-	if (SSL_CTX_add1_chain_cert(s->ssl, s->ca.cert) != 1)
-		ERR_clear_error(); /* the chain is a courtesy: clients trust the CA itself */
 	if ((rc = make_cert(s)))
 		return rc;
-	if (SSL_CTX_add1_chain_cert(s->ssl, s->ca.cert) != 1)
-		ERR_clear_error();
 	s->tls_timer = evtimer_new(s->base, tls_renew, s);
 	if (!s->tls_timer || evtimer_add(s->tls_timer, &tv) != 0)
 		return fail(EX_OSERR, "out of memory");

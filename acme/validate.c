@@ -7,8 +7,8 @@
  * ns_parserr) in a short-lived thread, against --resolver or the system's
  * servers; the answer comes back to the event loop through a pipe.
  * tls-alpn-01: tlsalpn.c, in a thread of its own too.
- * The result is stored with the authorization and, once all of an order's
- * authorizations are valid, the order becomes ready, in one transaction.
+ * This is the front's part: the signer asks (P_VALIDATE, challenge.c) and
+ * records the verdict this file sends back (P_VERDICT).
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -38,89 +38,21 @@ static void vjob_free(struct vjob *j)
 	free(j);
 }
 
-/* ---- recording the result ---- */
-
-struct result_ctx {
-	struct vjob *j;
-};
-
-static int all_valid(store_txn *txn, json_t *order, int *valid)
-{
-	json_t *v, *a = NULL;
-	size_t i;
-	int rc;
-
-	*valid = 1;
-	json_array_foreach(json_object_get(order, "authz"), i, v) {
-		if ((rc = acme_obj_txn_get(txn, KIND_AUTHZ, json_string_value(v) ?: "", &a)))
-			return rc;
-		if (!a || strcmp(json_string_value(json_object_get(a, "status")) ?: "", "valid"))
-			*valid = 0;
-		json_decref(a);
-		a = NULL;
-	}
-	return 0;
-}
-
-static int result_fn(store_txn *txn, void *vctx)
-{
-	struct vjob *j = ((struct result_ctx *)vctx)->j;
-	json_t *authz = NULL, *order = NULL, *chall, *err = NULL;
-	const char *oid;
-	int rc, valid = 0;
-
-	if ((rc = acme_obj_txn_get(txn, KIND_AUTHZ, j->authz, &authz)) || !authz)
-		goto out;
-	chall = json_array_get(json_object_get(authz, "challenges"), j->index);
-	if (!chall || strcmp(json_string_value(json_object_get(authz, "status")) ?: "", "pending"))
-		goto out; /* deactivated meanwhile */
-	if (j->ok) {
-		json_object_set_new(chall, "status", json_string("valid"));
-		json_object_set_new(chall, "validated", json_integer(now_utc()));
-		json_object_set_new(authz, "status", json_string("valid"));
-	} else {
-		err = acme_problem_json(j->problem, j->detail);
-		json_object_set_new(chall, "status", json_string("invalid"));
-		json_object_set(chall, "error", err);
-		json_object_set_new(authz, "status", json_string("invalid"));
-	}
-	if ((rc = acme_obj_put(txn, KIND_AUTHZ, j->authz, authz, 0)) ||
-	    (j->ok && (rc = authz_index_put(txn, j->authz, authz))))
-		goto out;
-	oid = json_string_value(json_object_get(authz, "order"));
-	if (!oid || (rc = acme_obj_txn_get(txn, KIND_ORDER, oid, &order)) || !order ||
-	    strcmp(json_string_value(json_object_get(order, "status")) ?: "", "pending"))
-		goto out;
-	if (j->ok) {
-		if ((rc = all_valid(txn, order, &valid)) || !valid)
-			goto out;
-		json_object_set_new(order, "status", json_string("ready"));
-	} else {
-		json_object_set_new(order, "status", json_string("invalid"));
-		json_object_set(order, "error", err);
-	}
-	rc = acme_obj_put(txn, KIND_ORDER, oid, order, 0);
-out:
-	json_decref(err);
-	json_decref(authz);
-	json_decref(order);
-	return rc;
-}
-
+/* The verdict goes to the signer, which records it. */
 static void finish(struct vjob *j)
 {
-	struct result_ctx c = {j};
+	struct proto_out o;
 
-	if (store_write(j->s->st, result_fn, &c) != 0)
-		warning("serve: the result of validating %s could not be stored; the client may "
-			"try again",
-			j->name);
-	else if (!g_opts.quiet)
-		notice("serve: %s for %s: %s%s%s",
-		       j->kind == V_DNS01 ? "dns-01" : j->kind == V_HTTP01 ? "http-01" : "tls-alpn-01",
-		       j->name,
-		       j->ok ? "valid" : "invalid", j->ok ? "" : ": ", j->ok ? "" : j->detail);
-	inflight_del(&j->s->validating, j->key);
+	proto_begin(&o, P_VERDICT, 0);
+	proto_add_str(&o, T_AUTHZ, j->authz);
+	proto_add_long(&o, T_INDEX, (long)j->index);
+	proto_add_str(&o, T_OK, j->ok ? "1" : "0");
+	if (!j->ok) {
+		proto_add_long(&o, T_PROBLEM, (long)j->problem);
+		proto_add_str(&o, T_DETAIL, j->detail);
+	}
+	if (proto_send(j->s->chan, &o) != 0)
+		warning("serve: front: the result of validating %s could not be passed on", j->name);
 	vjob_free(j);
 }
 
@@ -331,46 +263,40 @@ static int thread_start(struct vjob *j, void *(*body)(void *))
 
 /* ---- starting ---- */
 
-int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
-		   const char *thumbprint)
+/* The signer's P_VALIDATE: the challenge, with what the answer must hold. */
+int validate_begin(struct srv *s, const struct proto_msg *m)
 {
-	json_t *chall = json_array_get(json_object_get(authz, "challenges"), index);
-	const char *type = json_string_value(json_object_get(chall, "type"));
-	const char *token = json_string_value(json_object_get(chall, "token"));
-	const char *name = json_string_value(json_object_get(json_object_get(authz, "identifier"),
-							     "value"));
+	const char *kind = m->field[T_KIND];
 	struct vjob *j = calloc(1, sizeof(*j));
-	char *keyauth = NULL;
-	unsigned char digest[32];
+	long index;
 
-	if (!j || !type || !token || !name || asprintf(&keyauth, "%s.%s", token, thumbprint) < 0)
+	if (!j || proto_number(m, T_INDEX, 0, 16, &index) != 0 || m->len[T_DIGEST] != 32 ||
+	    m->len[T_AUTHZ] > ACME_ID_LEN)
 		goto fail;
 	j->s = s;
-	j->index = index;
-	snprintf(j->authz, sizeof(j->authz), "%s", authz_id);
-	snprintf(j->key, sizeof(j->key), "%s/%zu", authz_id, index);
-	j->name = strdup(name);
-	j->token = strdup(token);
-	j->kind = !strcmp(type, "dns-01") ? V_DNS01 : !strcmp(type, "tls-alpn-01") ? V_TLSALPN01
-										  : V_HTTP01;
-	if (EVP_Digest(keyauth, strlen(keyauth), digest, NULL, EVP_sha256(), NULL) != 1)
+	j->index = (size_t)index;
+	snprintf(j->authz, sizeof(j->authz), "%s", m->field[T_AUTHZ]);
+	j->kind = !strcmp(kind, "dns-01")	 ? V_DNS01
+		  : !strcmp(kind, "tls-alpn-01") ? V_TLSALPN01
+		  : !strcmp(kind, "http-01")	 ? V_HTTP01
+						 : (enum vkind)-1;
+	/* the name goes into DNS queries and a Host header: letters, digits, '-' and '.' */
+	if ((int)j->kind < 0 || !m->len[T_NAME] || m->len[T_NAME] > 253 ||
+	    strspn(m->field[T_NAME], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		    m->len[T_NAME])
 		goto fail;
-	memcpy(j->keyauth_sha, digest, sizeof(digest));
-	j->expected = j->kind == V_DNS01    ? b64url_encode(digest, sizeof(digest))
-		      : j->kind == V_HTTP01 ? strdup(keyauth)
-					    : strdup(""); /* tls-alpn-01 compares keyauth_sha */
-	if (!j->name || !j->token || !j->expected || inflight_add(&s->validating, j->key) != 0)
+	memcpy(j->keyauth_sha, m->field[T_DIGEST], 32);
+	j->name = strdup(m->field[T_NAME]);
+	j->token = strdup(m->field[T_TOKEN]);
+	j->expected = strdup(m->field[T_EXPECTED]);
+	if (!j->name || !j->token || !j->expected)
 		goto fail;
 	if ((j->kind == V_DNS01      ? thread_start(j, dns01_thread)
 	     : j->kind == V_TLSALPN01 ? thread_start(j, tlsalpn01_thread)
-				      : http01_start(j)) != 0) {
-		inflight_del(&s->validating, j->key);
+				      : http01_start(j)) != 0)
 		goto fail;
-	}
-	free(keyauth);
 	return 0;
 fail:
-	free(keyauth);
 	vjob_free(j);
 	return -1;
 }

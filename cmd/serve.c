@@ -25,6 +25,8 @@ enum {
 	OPT_REQUEST_TIMEOUT,
 	OPT_MAX_CONNECTIONS,
 	OPT_MAX_PER_ADDRESS,
+	OPT_FRONT_USER,
+	OPT_SIGN_BUDGET,
 	OPT_SYSTEMD,
 	OPT_FORCE,
 };
@@ -52,7 +54,12 @@ static const struct argp_option options[] = {
 	 "Connections open at once; more are closed at once (default 4096)", 4},
 	{"max-connections-per-address", OPT_MAX_PER_ADDRESS, "N", 0,
 	 "Connections open at once from one client address (default 64)", 4},
-	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the process id here", 4},
+	{"front-user", OPT_FRONT_USER, "USER", 0,
+	 "Started as root: the process that faces the network runs as USER (default nobody)", 4},
+	{"sign-budget", OPT_SIGN_BUDGET, "N", 0,
+	 "Sign at most N certificates a minute; finalize beyond it is refused with rateLimited "
+	 "(default 300; 0: no limit)", 4},
+	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the signer's process id here", 4},
 	{"systemd", OPT_SYSTEMD, "DIR", 0,
 	 "Do not serve: write DIR/minica-serve.service that runs this command (the passphrase "
 	 "file becomes its LoadCredential=)", 5},
@@ -131,6 +138,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return limit(arg, "--max-connections-per-address", 1, 1000000, &a->o.max_per_address);
 	case OPT_RESOLVER:
 		a->o.resolver = arg;
+		return 0;
+	case OPT_FRONT_USER:
+		a->o.front_user = arg;
+		return 0;
+	case OPT_SIGN_BUDGET:
+		if (parse_long(arg, "--sign-budget", 0, 1000000, &n))
+			return EINVAL;
+		a->o.sign_budget = n;
 		return 0;
 	case OPT_PID_FILE:
 		a->o.pid_file = arg;
@@ -257,6 +272,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_args a = {0};
 	store *st = NULL;
 	char *cred = NULL;
+	const char *front;
 	int rc;
 
 	a.o.eab_required = 1;
@@ -265,8 +281,21 @@ int cmd_serve(int argc, char **argv)
 	a.o.request_timeout = 10;
 	a.o.max_connections = 4096;
 	a.o.max_per_address = 64;
+	a.o.sign_budget = 300;
 	if ((rc = cli_parse(&argp, argc, argv, "serve", &a)))
 		goto out;
+	if ((front = getenv(ACME_FRONT_ENV))) {
+		/* started by the signer: the network side, which never opens the store */
+		long fd;
+
+		if (parse_long(front, ACME_FRONT_ENV, 3, 1024, &fd)) {
+			rc = EX_USAGE;
+			goto out;
+		}
+		unsetenv(ACME_FRONT_ENV);
+		rc = acme_front(&a.o, (int)fd, store_dir());
+		goto out;
+	}
 	if ((cred = credentials_pass_file()))
 		g_opts.pass_file = cred;
 	if ((rc = store_open(store_dir(), &st)))
