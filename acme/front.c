@@ -517,6 +517,7 @@ int acme_front(const struct acme_server_options *o, int chan_fd, const char *sto
 	signal(SIGPIPE, SIG_IGN);
 	/* the signer's end: when it dies, so does the front (the service starts both again) */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	(void)prctl(PR_SET_NAME, "minica-front"); /* in ps and top, beside the signer's "minica" */
 	if ((rc = setup(&s, chan_fd)))
 		goto out;
 	/* the sockets are bound and the resolver read: from here the front needs far less */

@@ -110,7 +110,9 @@ def burst(procs):
         x.join()
     ok = [r for r in results if r[0] == 200 and r[2] == 'valid']
     lat = sorted(r[1] for r in ok) or [0]
+    kinds = sorted({str(r[2]) for r in results if not (r[0] == 200 and r[2] == 'valid')})
     print(json.dumps({'requests': len(results), 'valid': len(ok), 'errors': len(results) - len(ok),
+                      'error_types': kinds,
                       'seconds': round(elapsed, 3), 'per_second': round(len(ok) / elapsed, 1),
                       'p50_ms': round(lat[len(lat) // 2] * 1000, 1),
                       'p99_ms': round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 1)}))

@@ -1,0 +1,167 @@
+# serve's two processes (docs/serve-processes.md): the front, which holds
+# the network, never holds the CA key or the passphrase and cannot get them;
+# the signer holds them. As root: the front's memory (/proc/PID/mem) holds
+# neither, the signer's holds the key (the control that proves the search
+# reads memory); the front runs as nobody with no_new_privs and a seccomp
+# filter, and proves at start that it cannot start a program, trace or fork,
+# or open the store. Faults: SIGKILL of the front in the middle of a burst of
+# finalizes: the signer starts another, no order or record is half done;
+# SIGKILL of the signer: the front exits. The signature budget refuses
+# finalize beyond --sign-budget with rateLimited.
+TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
+. "$TESTDIR/lib.sh"
+. "$TESTDIR/acme_lib.sh"
+LOAD="$TESTDIR/acme_load.py"
+[ "$(id -u)" -eq 0 ] || { echo "acme_split.sh: needs root (it reads other processes' memory); skipped"; exit 0; }
+
+make_ca --domain corp.example
+start_dns
+HTTP_PORT=$(free_port)
+start_serve --eab optional --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT"
+
+front_of() { pgrep -P "$1" -x minica-front | head -1; }
+FRONT=$(front_of "$SERVE_PID")
+[ -n "$FRONT" ] || fail "serve has no front process: $(cat "$T/serve.log")"
+ok "signer $SERVE_PID, front $FRONT"
+
+# ---- what the kernel says of each ----
+status() { awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$1/status"; }
+assert_eq "$(status "$FRONT" Seccomp)" "2" "the front's Seccomp mode (2: filter)"
+assert_eq "$(status "$FRONT" NoNewPrivs)" "1" "the front's NoNewPrivs"
+assert_eq "$(status "$FRONT" Uid)" "$(id -u nobody)" "the front's user id"
+assert_eq "$(status "$SERVE_PID" Seccomp)" "0" "the signer's Seccomp mode"
+ok "front: Seccomp 2, NoNewPrivs 1, Uid $(id -u nobody) (nobody); signer: uid 0, no filter"
+
+# The front's own proof, made at start: each forbidden act was tried and refused.
+probe=$(grep 'front: sandbox:' "$T/serve.log") || fail "no sandbox line in the log: $(cat "$T/serve.log")"
+for act in "exec EPERM" "ptrace EPERM" "fork EPERM" "store read EACCES" "store write EACCES"; do
+	case "$probe" in *"$act"*) ;; *) fail "the front's sandbox line lacks '$act': $probe" ;; esac
+done
+ok "the front refused exec, ptrace, fork and both opens of the store: $probe"
+
+# No descriptor of the front points into the store.
+store_real=$(readlink -f "$MINICA_STORE")
+for fd in /proc/"$FRONT"/fd/*; do
+	case "$(readlink "$fd")" in "$store_real"/*) fail "the front holds $(readlink "$fd") open" ;; esac
+done
+ok "the front has no descriptor into the store"
+
+# ---- memory: the CA key's private scalar and the passphrase ----
+keyhex=$(printf 'ca.key' | od -An -tx1 | tr -d ' \n')
+mdb_dump -s meta "$MINICA_STORE" | awk -v k=" $keyhex" 'found {print; exit} $0 == k {found=1}' |
+	tr -d ' ' | perl -ne 'chomp; print pack("H*", $_)' > "$T/cakey.enc"
+openssl pkcs8 -inform DER -in "$T/cakey.enc" -passin file:"$PASS" -outform DER -out "$T/cakey.der" 2>/dev/null ||
+	fail "openssl cannot decrypt the CA key"
+scalar=$(openssl pkey -inform DER -in "$T/cakey.der" -noout -text |
+	awk '/^priv:/ {p=1; next} /^pub:/ {p=0} p' | tr -d ' :\n' | sed 's/^00//')
+[ ${#scalar} -eq 64 ] || fail "could not read the CA key's scalar"
+pass=$(head -1 "$PASS" | od -An -tx1 | tr -d ' \n')
+# search PID HEX...: how many of the byte strings (and their byte-reversed
+# forms: OpenSSL keeps numbers as little-endian words) occur in PID's memory
+search() {
+	/usr/bin/python3 - "$@" <<'PY'
+import re, sys
+pid, needles = sys.argv[1], [bytes.fromhex(h) for h in sys.argv[2:]]
+found = set()
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
+        lo, hi, perm = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+        if perm[0] != "r" or "[vvar]" in line or "[vsyscall]" in line:
+            continue
+        try:
+            mem.seek(lo)
+            data = mem.read(hi - lo)
+        except OSError:
+            continue
+        for i, n in enumerate(needles):
+            if n in data or n[::-1] in data:
+                found.add(i)
+print(" ".join(str(i) for i in sorted(found)))
+PY
+}
+# a finalize first, so that the signer has signed and the front has worked
+mkdir "$T/load1"
+timeout 120 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load1" prepare 2 "$HTTP_PORT" >"$T/p1.out" 2>&1 ||
+	fail "prepare: $(tail -3 "$T/p1.out")"
+timeout 120 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load1" burst 1 >"$T/b1.out" 2>&1 ||
+	fail "burst: $(tail -3 "$T/b1.out")"
+in_signer=$(search "$SERVE_PID" "$scalar")
+assert_eq "$in_signer" "0" "the CA key's scalar in the signer's memory (the control)"
+in_front=$(search "$FRONT" "$scalar" "$pass")
+assert_eq "$in_front" "" "the CA key or the passphrase in the front's memory"
+# the signer wipes the passphrase once the key is unlocked: said, not asserted
+pass_in_signer=$([ -n "$(search "$SERVE_PID" "$pass")" ] && echo "still" || echo "no longer")
+ok "the CA key's scalar is in the signer's memory and not in the front's; the passphrase is not in the front's (and $pass_in_signer in the signer's)"
+
+# ---- the signer dies: the front goes too ----
+# (a second server, so that the rest of this test keeps its own)
+ACME2=$(free_port)
+"$MINICA" --pass-file "$PASS" serve --listen "127.0.0.1:$ACME2" --eab optional >"$T/serve2.log" 2>&1 &
+S2=$!
+PIDS="$PIDS $S2"
+wait_port "$ACME2" 60
+F2=$(front_of "$S2")
+[ -n "$F2" ] || fail "the second serve has no front"
+kill -KILL "$S2"
+wait "$S2" 2>/dev/null
+i=0
+while kill -0 "$F2" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$F2" 2>/dev/null && fail "the front lives on 10 s after its signer was killed"
+ok "the signer killed: its front exited within $((i * 100)) ms"
+
+# ---- the front dies in the middle of a burst: a new one, nothing half done ----
+N=40
+mkdir "$T/load"
+timeout 300 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load" prepare "$N" "$HTTP_PORT" >"$T/prepare.out" 2>&1 ||
+	fail "prepare: $(tail -3 "$T/prepare.out")"
+base=$("$MINICA" --json list | jq length)
+timeout 300 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load" burst 4 >"$T/burst.out" 2>&1 &
+burst=$!
+i=0
+while [ "$("$MINICA" --json list 2>/dev/null | jq length)" -lt $((base + 3)) ] && [ $i -lt 300 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -KILL "$FRONT"
+wait "$burst"
+killed_at=$(( $("$MINICA" --json list | jq length) - base ))
+[ "$killed_at" -lt "$N" ] || fail "the kill came after the whole burst ($killed_at of $N)"
+i=0
+while { NEW=$(front_of "$SERVE_PID"); [ -z "$NEW" ] || [ "$NEW" = "$FRONT" ]; } && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$NEW" ] && [ "$NEW" != "$FRONT" ] || fail "the signer started no new front: $(tail -5 "$T/serve.log")"
+kill -0 "$SERVE_PID" || fail "the signer died with its front"
+wait_port "$ACME_PORT" 30
+grep -q "the front (pid $FRONT) was ended by signal 9; starting another" "$T/serve.log" ||
+	fail "the log does not say the front was restarted: $(tail -5 "$T/serve.log")"
+ok "front killed after $killed_at of $N certificates: the signer started front $NEW"
+timeout 300 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load" check >"$T/check.out" 2>&1 ||
+	fail "check: $(tail -3 "$T/check.out")"
+assert_eq "$(jq -r .bad "$T/check.out")" "0" "orders neither valid nor ready"
+assert_eq "$(( $(jq -r .valid "$T/check.out") + $(jq -r .finalized_now "$T/check.out") ))" "$N" "every order ends valid"
+assert_eq "$(( $("$MINICA" --json list | jq length) - base ))" "$N" "one certificate per order, no more"
+run store verify
+assert_rc 0 "store verify"
+assert_contains "$out" "problems        0" "store verify"
+ok "after the front's death: every order valid with one certificate, store verify clean"
+
+# ---- the signature budget ----
+stop_pid "$SERVE_PID"
+start_serve --eab optional --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT" --sign-budget 2
+mkdir "$T/load3"
+timeout 120 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load3" prepare 4 "$HTTP_PORT" >"$T/p3.out" 2>&1 ||
+	fail "prepare: $(tail -3 "$T/p3.out")"
+before=$("$MINICA" --json list | jq length)
+# the budget is per minute of the clock: all four within one
+while [ "$(date +%S)" -ge 50 ]; do sleep 1; done
+timeout 120 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load3" burst 1 >"$T/b3.out" 2>&1
+signed=$(( $("$MINICA" --json list | jq length) - before ))
+assert_eq "$signed" "2" "certificates signed under --sign-budget 2"
+assert_eq "$(jq -r .valid "$T/b3.out")" "2" "finalizes answered valid"
+assert_eq "$(jq -c .error_types "$T/b3.out")" '["urn:ietf:params:acme:error:rateLimited"]' "the refusals' problem type"
+assert_eq "$(grep -c 'signature budget (--sign-budget 2 a minute) is spent' "$T/serve.log")" "1" "budget log lines"
+ok "--sign-budget 2: $signed signed, the rest refused with rateLimited, one log line"
+finish
