@@ -6,7 +6,8 @@
  * environment), SIGHUP for reload, and a sandbox that `systemd-analyze
  * security` rates below 2.0: no capabilities (but CAP_NET_BIND_SERVICE for a
  * port under 1024), a read-only system but the store, no devices, no
- * kernel knobs, native system calls of a service only.
+ * kernel knobs, native system calls of a service only (and those the
+ * front needs to sandbox itself further: seccomp, Landlock).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -34,7 +35,8 @@ static const char hardening[] =
 	"ProtectHostname=yes\n"
 	"ProtectProc=invisible\n"
 	"ProcSubset=pid\n"
-	"RestrictAddressFamilies=AF_INET AF_INET6\n"
+	/* AF_UNIX: the socketpair between the signer and the front */
+	"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\n"
 	"RestrictNamespaces=yes\n"
 	"RestrictRealtime=yes\n"
 	"RestrictSUIDSGID=yes\n"
@@ -44,6 +46,8 @@ static const char hardening[] =
 	"KeyringMode=private\n"
 	"SystemCallArchitectures=native\n"
 	"SystemCallFilter=@system-service\n"
+	/* the front sandboxes itself further: its own seccomp filter and Landlock domain */
+	"SystemCallFilter=seccomp landlock_create_ruleset landlock_add_rule landlock_restrict_self\n"
 	"SystemCallFilter=~@privileged @resources @mount @swap @reboot @raw-io @module @obsolete @cpu-emulation @debug\n"
 	"SystemCallErrorNumber=EPERM\n"
 	"UMask=0077\n"
