@@ -59,7 +59,7 @@ DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd c
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
              python3-jsonschema mono-runtime mono-mcs \
              certbot lego dehydrated uacme acme-tiny pebble curl \
-             strace clang libclang-rt-dev
+             strace clang libclang-rt-dev nsd unbound ldnsutils
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
 # fuzz/corpus/NAME/, kept crash inputs in fuzz/regressions/NAME/. 'make fuzz'

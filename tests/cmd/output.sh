@@ -51,6 +51,7 @@ J ca\ show ca show
 J templates templates
 J templates\ show templates show smtp-transport
 J check check
+J check@dane check --dane --resolver 127.0.0.1:9 --dane-timeout 1
 J remind remind
 J renew@stage renew --stage --serial "$serial"
 assert_rc 0 "renew --stage"
