@@ -180,7 +180,7 @@ clang-check:
 # SPEC section 9: takes minutes; BENCH_SIZES="1000 100000" for a shorter run.
 bench:
 	@$(MAKE) --no-print-directory deps-test
-	@$(MAKE) --no-print-directory build $(BUILD)/keygen_rate $(BUILD)/acme_load
+	@$(MAKE) --no-print-directory build $(BUILD)/keygen_rate $(BUILD)/acme_load $(BUILD)/proto_rtt
 	@ACME_LOAD=$(CURDIR)/$(BUILD)/acme_load sh bench/run.sh $(CURDIR)/$(BUILD)/minica \
 		$(CURDIR)/$(BUILD)/keygen_rate
 
@@ -191,6 +191,13 @@ $(BUILD)/keygen_rate: bench/keygen_rate.c
 
 # The ACME finalize load client (bench/acme.sh); base64url from acme/.
 $(BUILD)/acme_load: bench/acme_load.c $(BUILD)/acme/b64url.o
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -std=gnu11 -D_GNU_SOURCE -I. -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $^ \
+		$(PKG_LIBS) -lpthread
+
+# The front-signer round trip of one finalize (bench/acme.sh).
+$(BUILD)/proto_rtt: bench/proto_rtt.c $(BUILD)/acme/proto.o
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) -std=gnu11 -D_GNU_SOURCE -I. -O2 -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $^ \

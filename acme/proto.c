@@ -297,17 +297,23 @@ struct proto_chan *proto_chan_new(struct event_base *base, int fd, proto_msg_fn 
 	return c;
 }
 
+int proto_seal(struct proto_out *o)
+{
+	uint32_t n;
+
+	if (o->failed || o->len < PROTO_HEAD || o->len - PROTO_HEAD > PROTO_BODY_MAX)
+		return -1;
+	n = htonl((uint32_t)(o->len - PROTO_HEAD));
+	memcpy(o->buf + 8, &n, 4);
+	return 0;
+}
+
 int proto_send(struct proto_chan *c, struct proto_out *o)
 {
 	int rc = -1;
 
-	if (!o->failed && o->len >= PROTO_HEAD && o->len - PROTO_HEAD <= PROTO_BODY_MAX && c &&
-	    !c->closed) {
-		uint32_t n = htonl((uint32_t)(o->len - PROTO_HEAD));
-
-		memcpy(o->buf + 8, &n, 4);
+	if (c && !c->closed && proto_seal(o) == 0)
 		rc = bufferevent_write(c->bev, o->buf, o->len) == 0 ? 0 : -1;
-	}
 	if (o->buf)
 		memset(o->buf, 0, o->len);
 	free(o->buf);

@@ -78,6 +78,8 @@ void proto_begin(struct proto_out *o, uint32_t type, uint32_t id);
 void proto_add(struct proto_out *o, int tag, const void *data, size_t len);
 void proto_add_str(struct proto_out *o, int tag, const char *text); /* NULL: left out */
 void proto_add_long(struct proto_out *o, int tag, long n);
+/* The body's length into the head: o->buf[0..o->len) is then the message. 0, or -1 */
+int proto_seal(struct proto_out *o);
 
 /*
  * One end of the socketpair on an event loop: whole messages go to on_msg,

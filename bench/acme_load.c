@@ -10,7 +10,8 @@
  * finalize requests from CONNECTIONS threads, each on one kept-alive TLS
  * connection opened beforehand, and times each request. Prints one JSON
  * line: the count, the errors, the rate, p50/p99 and the preparation time;
- * with ACME_LOAD_SERVER_PID set, also the server's CPU time per finalize
+ * with ACME_LOAD_SERVER_PID set (and ACME_LOAD_FRONT_PID, serve's front),
+ * also the server's CPU time per finalize
  * during the burst, in all and in its event loop's thread (from /proc, in
  * clock ticks of 10 ms), beside the client's own.
  * Plain sockets, OpenSSL's SSL and jansson; one thread per connection.
@@ -523,14 +524,18 @@ static double cpu_self(void)
 
 /* Where the clocks stood when the burst started, and when it ended. */
 struct sample {
-	double t, server, loop, self;
+	double t, server, loop, front, self;
 };
+
+/* serve's front (ACME_LOAD_FRONT_PID): the process that holds the connections */
+static const char *front_pid;
 
 static void sample(struct sample *x, const char *server_pid)
 {
 	x->t = now_ms();
 	x->server = cpu_of(server_pid, 0);
 	x->loop = cpu_of(server_pid, 1);
+	x->front = server_pid ? cpu_of(front_pid, 0) : 0;
 	x->self = cpu_self();
 }
 
@@ -565,9 +570,11 @@ int main(int argc, char **argv)
 {
 	const char *server_pid = getenv("ACME_LOAD_SERVER_PID");
 	struct sample b0, b1;
+	double signer_ms, front_ms;
 	double t0, t1, *lat;
 	int i, ok = 0;
 
+	front_pid = getenv("ACME_LOAD_FRONT_PID");
 	if (argc < 6 || argc > 7 ||
 	    sscanf(argv[1], "https://%63[0-9.]:%d%255s", host, &port, dir_path) != 3)
 		die("usage: acme_load https://IP:PORT/DIRECTORY CA_FILE HTTP01_PORT N CONNECTIONS "
@@ -604,14 +611,17 @@ int main(int argc, char **argv)
 		if (orders[i].ok)
 			lat[ok++] = orders[i].ms;
 	qsort(lat, (size_t)(ok ? ok : 1), sizeof(*lat), cmp);
+	signer_ms = ok ? (b1.server - b0.server) * 1e3 / ok : 0;
+	front_ms = ok ? (b1.front - b0.front) * 1e3 / ok : 0;
 	printf("{\"requests\": %d, \"valid\": %d, \"errors\": %d, \"connections\": %d, "
 	       "\"prepare_seconds\": %.1f, \"seconds\": %.3f, \"per_second\": %.1f, "
 	       "\"p50_ms\": %.1f, \"p99_ms\": %.1f, \"max_ms\": %.1f, "
-	       "\"server_cpu_ms_per_finalize\": %.2f, \"server_loop_cpu_ms_per_finalize\": %.2f, "
+	       "\"server_cpu_ms_per_finalize\": %.2f, \"signer_cpu_ms_per_finalize\": %.2f, "
+	       "\"front_cpu_ms_per_finalize\": %.2f, \"server_loop_cpu_ms_per_finalize\": %.2f, "
 	       "\"client_cpu_ms_per_finalize\": %.2f}\n",
 	       n_orders, ok, n_orders - ok, n_conns, (t1 - t0) / 1e3, (b1.t - b0.t) / 1e3,
 	       ok / ((b1.t - b0.t) / 1e3), ok ? lat[ok / 2] : 0, ok ? lat[(int)(ok * 0.99)] : 0,
-	       ok ? lat[ok - 1] : 0, ok ? (b1.server - b0.server) * 1e3 / ok : 0,
+	       ok ? lat[ok - 1] : 0, signer_ms + front_ms, signer_ms, front_ms,
 	       ok ? (b1.loop - b0.loop) * 1e3 / ok : 0, ok ? (b1.self - b0.self) * 1e3 / ok : 0);
 	for (i = 0; i < n_orders; i++)
 		OPENSSL_free(orders[i].csr);
