@@ -50,7 +50,11 @@ start_dns() {
 	wait_port "$MGMT_PORT" 30
 }
 
-# start_serve ARGS...: minica serve on a free port; sets ACME_PORT, DIR_URL, SERVE_PID.
+# front_of PID: serve's front process, the child of the signer PID.
+front_of() { pgrep -P "$1" -x minica-front | head -1; }
+
+# start_serve ARGS...: minica serve on a free port; sets ACME_PORT, DIR_URL,
+# SERVE_PID (the signer) and FRONT_PID (the front, which holds the connections).
 start_serve() {
 	ACME_PORT=$(free_port)
 	"$MINICA" --pass-file "$PASS" serve --listen "127.0.0.1:$ACME_PORT" \
@@ -58,5 +62,6 @@ start_serve() {
 	SERVE_PID=$!
 	PIDS="$PIDS $SERVE_PID"
 	wait_port "$ACME_PORT" 60
+	FRONT_PID=$(front_of "$SERVE_PID")
 	DIR_URL="https://127.0.0.1:$ACME_PORT/acme/directory"
 }

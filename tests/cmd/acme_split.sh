@@ -19,7 +19,6 @@ start_dns
 HTTP_PORT=$(free_port)
 start_serve --eab optional --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT"
 
-front_of() { pgrep -P "$1" -x minica-front | head -1; }
 FRONT=$(front_of "$SERVE_PID")
 [ -n "$FRONT" ] || fail "serve has no front process: $(cat "$T/serve.log")"
 ok "signer $SERVE_PID, front $FRONT"
