@@ -29,9 +29,9 @@ REVISION  := $(shell test -e .git && git rev-parse --short HEAD 2>/dev/null || \
                sed -n 's/^\([0-9a-f]\{7,40\}\)$$/\1/p' REVISION 2>/dev/null)
 
 # Evaluated when used, so that 'make deps' can install pkg-config first.
-PKG_CFLAGS = $(shell pkg-config --cflags libcrypto libssl lmdb jansson libevent libevent_openssl libseccomp 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libcrypto libssl lmdb jansson libevent libevent_openssl libseccomp 2>/dev/null || \
-               echo -lssl -lcrypto -llmdb -ljansson -levent_openssl -levent -lseccomp) -lresolv
+PKG_CFLAGS = $(shell pkg-config --cflags libcrypto libssl lmdb jansson libevent libevent_openssl libseccomp libp11 p11-kit-1 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libcrypto libssl lmdb jansson libevent libevent_openssl libseccomp libp11 p11-kit-1 2>/dev/null || \
+               echo -lssl -lcrypto -llmdb -ljansson -levent_openssl -levent -lseccomp -lp11 -lp11-kit) -lresolv
 # glibc has argp; musl and the BSDs need argp-standalone.
 ARGP_LIBS  = $(shell printf '\043include <argp.h>\nint main(int c,char**v){return argp_parse(0,c,v,0,0,0);}\n' | \
                $(CC) -x c -o /dev/null - 2>/dev/null || echo -largp)
@@ -52,14 +52,17 @@ UNIT_BINS  = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 NPROC     := $(shell nproc 2>/dev/null || echo 2)
 
 # Build dependencies, and the real tools the tests check minica's output with.
-DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev libseccomp-dev
+# libp11-dev: the EVP_PKEY of a key on a PKCS#11 token; libp11-kit-dev: RFC 7512
+# URIs, the registered modules and the raw PKCS#11 calls (docs/token.md).
+DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev libevent-dev libseccomp-dev \
+             libp11-dev libp11-kit-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
              exim4-daemon-light swaks libnet-ssleay-perl \
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
              python3-jsonschema mono-runtime mono-mcs \
              certbot lego dehydrated uacme acme-tiny pebble curl \
-             strace clang libclang-rt-dev nsd unbound ldnsutils
+             strace clang libclang-rt-dev nsd unbound ldnsutils softhsm2
 
 # Fuzzing (clang + libFuzzer): one target per fuzz/fuzz_NAME.c, its seeds in
 # fuzz/corpus/NAME/, kept crash inputs in fuzz/regressions/NAME/. 'make fuzz'

@@ -4,11 +4,14 @@
  *
  * Leaf keys that the store keeps are encrypted under a key derived with
  * HKDF-SHA256 from the CA's private key, so they are exactly as safe as the
- * CA key, and re-exporting one costs no second passphrase KDF.
+ * CA key, and re-exporting one costs no second passphrase KDF. A key on a
+ * PKCS#11 token cannot be read: there the same secret is kept sealed by the
+ * token (tokenkey.c), and ca_unlock gives every caller the same struct ca.
  */
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +44,12 @@ int ca_load(store *st, struct ca *ca)
 	if ((rc = store_meta_get(st, "ca.key.protection", &val, &vlen)))
 		goto out;
 	ca->key_protected = !(val && strcmp(val, "none") == 0);
+	free(val);
+	val = NULL;
+	if ((rc = store_meta_get(st, "ca.key.uri", &val, &vlen)))
+		goto out;
+	ca->key_uri = val;
+	val = NULL;
 	rc = ca_load_name_constraints(ca);
 out:
 	free(val);
@@ -48,12 +57,12 @@ out:
 	return rc;
 }
 
-static int derive_wrap_pass(struct ca *ca)
+int ca_file_wrap_secret(EVP_PKEY *key, unsigned char out[CA_WRAP_LEN])
 {
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	unsigned char *ikm = NULL, out[32];
-	int ikm_len = i2d_PrivateKey(ca->key, &ikm);
+	unsigned char *ikm = NULL;
+	int ikm_len = i2d_PrivateKey(key, &ikm);
 	OSSL_PARAM params[5];
 	int rc = EX_SOFTWARE;
 
@@ -65,17 +74,26 @@ static int derive_wrap_pass(struct ca *ca)
 						      (char *)"minica leaf keys", 16);
 	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (char *)"v1", 2);
 	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, sizeof(out), params) != 1)
+	if (EVP_KDF_derive(kctx, out, CA_WRAP_LEN, params) != 1)
 		goto out;
-	hex_upper(out, sizeof(out), (char *)ca->wrap_pass);
 	rc = 0;
 out:
-	OPENSSL_cleanse(out, sizeof(out));
 	if (ikm)
 		OPENSSL_clear_free(ikm, (size_t)ikm_len);
 	EVP_KDF_CTX_free(kctx);
 	EVP_KDF_free(kdf);
 	return rc ? fail_ssl(rc, "cannot derive the leaf-key protection key") : 0;
+}
+
+static int derive_wrap_pass(struct ca *ca)
+{
+	unsigned char out[CA_WRAP_LEN];
+	int rc = ca_file_wrap_secret(ca->key, out);
+
+	if (!rc)
+		hex_upper(out, sizeof(out), (char *)ca->wrap_pass);
+	OPENSSL_cleanse(out, sizeof(out));
+	return rc;
 }
 
 int ca_unlock(struct ca *ca)
@@ -88,6 +106,8 @@ int ca_unlock(struct ca *ca)
 	if (ca->key)
 		return 0;
 	secrets_protect(); /* before the key is decrypted */
+	if (ca->key_uri)
+		return ca_unlock_token(ca);
 	if ((rc = store_meta_get(ca->st, "ca.key", &blob, &len)))
 		goto out;
 	if (!blob) {
@@ -132,7 +152,9 @@ out:
 void ca_release(struct ca *ca)
 {
 	X509_free(ca->cert);
-	EVP_PKEY_free(ca->key);
+	EVP_PKEY_free(ca->key); /* before the token it may belong to */
+	token_close(ca->token);
+	free(ca->key_uri);
 	OPENSSL_cleanse(ca->wrap_pass, sizeof(ca->wrap_pass));
 	free(ca->domain);
 	ca_name_constraints_free(ca);
@@ -160,9 +182,22 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 	return 0;
 }
 
+/*
+ * A token signs one request at a time on one session: bulk issuance's
+ * threads take turns for the signature (their key generation stays parallel).
+ */
+static pthread_mutex_t token_signing = PTHREAD_MUTEX_INITIALIZER;
+
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md)
 {
-	if (!X509_sign(cert, ca->key, md ? md : key_default_digest(ca->key)))
+	int ok;
+
+	if (ca->token)
+		pthread_mutex_lock(&token_signing);
+	ok = X509_sign(cert, ca->key, md ? md : key_default_digest(ca->key)) > 0;
+	if (ca->token)
+		pthread_mutex_unlock(&token_signing);
+	if (!ok)
 		return fail_ssl(EX_SOFTWARE, "cannot sign the certificate");
 	return 0;
 }

@@ -84,6 +84,8 @@ struct ca {
 	size_t n_ip_permitted, n_ip_excluded;
 	int nc_other;         /* subtrees of other kinds (excluded DNS, e-mail, ...) */
 	int key_protected;    /* 0 when created with --no-passphrase */
+	char *key_uri;        /* the key is on a PKCS#11 token (meta ca.key.uri), else NULL */
+	struct ca_token *token; /* its open session, set by ca_unlock */
 };
 int ca_load(store *st, struct ca *ca);
 int ca_load_name_constraints(struct ca *ca); /* nameconstraints.c, called by ca_load */
@@ -102,6 +104,63 @@ int ca_unwrap_leaf_key(const struct ca *ca, const unsigned char *der, size_t len
 		       EVP_PKEY **out);
 int ca_sign(const struct ca *ca, X509 *cert, const EVP_MD *md);
 int ca_verify_leaf(const struct ca *ca, X509 *leaf, int allow_sha1, const char **why);
+/*
+ * ---- the CA key on a PKCS#11 token (pkcs11.c) ----
+ * token_open finds the token an RFC 7512 URI names (module-path=, else
+ * p11-kit's registered modules) and opens a session without logging in.
+ * Errors have printed their message: EX_USAGE a bad URI, EX_NOINPUT token or
+ * module missing, EX_NOPERM a wrong or locked PIN (tried once), EX_DATAERR a
+ * key type or operation the token refuses, EX_UNAVAILABLE anything else.
+ */
+struct ca_token;
+enum { TOKEN_PIN_OK, TOKEN_PIN_TRIED, TOKEN_PIN_LOCKED };
+int token_open(const char *uri, struct ca_token **out);
+const char *token_uri(const struct ca_token *t);
+int token_pin_state(const struct ca_token *t); /* from the token's flags, no login */
+int token_login(struct ca_token *t, const char *pin, size_t pinlen);
+/* The key the URI names, as an EVP_PKEY valid until token_close; EX_NOINPUT silently when absent */
+int token_key(struct ca_token *t, int private_key, EVP_PKEY **out);
+int token_generate(struct ca_token *t, const struct keyspec *spec); /* non-extractable */
+int token_import(struct ca_token *t, EVP_PKEY *key);                /* non-extractable */
+int token_remove_key(struct ca_token *t); /* undoes token_generate/token_import */
+/* The sealing secret: a non-extractable HMAC key; out = HMAC-SHA256(secret, context) */
+char *token_seal_label(const struct ca_token *t); /* malloc'ed */
+int token_seal_make(struct ca_token *t, const char *label); /* 0 when it exists already */
+int token_seal_prf(struct ca_token *t, const char *label, const char *context,
+		   unsigned char out[32]);
+void token_close(struct ca_token *t);
+
+/*
+ * ---- a token-held CA key in the store (tokenkey.c) ----
+ * Meta keys: ca.key.uri, ca.key.public (SubjectPublicKeyInfo DER),
+ * ca.key.seal (the sealing secret's label), ca.key.wrap (the leaf-key wrapping
+ * secret, AES-256-GCM under HMAC(sealing secret)); ca.key.protection "pkcs11".
+ */
+#define CA_WRAP_LEN 32
+struct ca_token_meta {
+	const char *uri, *seal_label;
+	unsigned char *pub, *wrap;
+	size_t pub_len, wrap_len;
+};
+/* Opens the token of uri and logs in with the PIN (pass.c's pin_get) */
+int ca_token_login(const char *uri, struct ca_token **out);
+/* Seals wrap (CA_WRAP_LEN bytes) for the store; fills m (free with ca_token_meta_free) */
+int ca_token_meta_make(struct ca_token *t, EVP_PKEY *pub, const unsigned char *wrap,
+		       struct ca_token_meta *m);
+void ca_token_meta_free(struct ca_token_meta *m);
+int ca_unlock_token(struct ca *ca); /* ca_unlock for a token-held key */
+/* The wrapping secret of a file-held key (ca_unlock derives it so), raw bytes */
+int ca_file_wrap_secret(EVP_PKEY *key, unsigned char out[CA_WRAP_LEN]);
+/* ca move-key: the unlocked file key onto the token of uri; the store then holds none */
+int ca_move_key(struct ca *ca, const char *uri, const char *backup);
+/*
+ * For check and store verify: the token is there and holds the CA
+ * certificate's key, its PIN is neither locked nor counting down; with
+ * try_login and a PIN file (never a prompt), one login. 0, or an exit code
+ * with *problem the malloc'ed message (also printed).
+ */
+int ca_token_probe(const char *uri, X509 *cert, int try_login, char **problem);
+
 /* ---- a new CA (create.c) ---- */
 struct ca_new {
 	const char *name, *org;  /* subject CN and O (org may be NULL) */
@@ -117,6 +176,9 @@ int ca_build_cert(const struct ca_new *spec, EVP_PKEY *key, X509 **out);
 /* A new store at dir holding cert and key (encrypted with pass; NULL: stored unencrypted). */
 int ca_create(const char *dir, const struct ca_new *spec, EVP_PKEY *key, X509 *cert,
 	      const char *pass, size_t passlen, store **out);
+/* The same for a key on a token: the store keeps only m */
+int ca_create_token(const char *dir, const struct ca_new *spec, const struct ca_token_meta *m,
+		    X509 *cert, store **out);
 /* extend.c: the next CA version, valid until not_after (later than now: the caller checks). */
 int ca_extend_until(struct ca *ca, int64_t not_after, X509 **out);
 /* The same with nc (a nameConstraints value in openssl.cnf syntax) replacing the CA's. */

@@ -63,6 +63,7 @@ out:
 }
 
 struct create_ctx {
+	const struct ca_token_meta *token;
 	const unsigned char *key_blob;
 	size_t key_len;
 	int protected_key;
@@ -79,8 +80,20 @@ static int init_fn(store_txn *txn, void *vctx)
 	const char *prot = c->protected_key ? "pbes2-pbkdf2-sha256-600000-aes256" : "none";
 	int rc;
 
-	if ((rc = store_txn_meta_put(txn, "ca.key", c->key_blob, c->key_len)) ||
-	    (rc = store_txn_meta_put(txn, "ca.key.protection", prot, strlen(prot))) ||
+	const struct ca_token_meta *m = c->token;
+
+	if (m) {
+		prot = "pkcs11";
+		if ((rc = store_txn_meta_put(txn, "ca.key.uri", m->uri, strlen(m->uri))) ||
+		    (rc = store_txn_meta_put(txn, "ca.key.public", m->pub, m->pub_len)) ||
+		    (rc = store_txn_meta_put(txn, "ca.key.seal", m->seal_label,
+					     strlen(m->seal_label))) ||
+		    (rc = store_txn_meta_put(txn, "ca.key.wrap", m->wrap, m->wrap_len)))
+			return rc;
+	} else if ((rc = store_txn_meta_put(txn, "ca.key", c->key_blob, c->key_len))) {
+		return rc;
+	}
+	if ((rc = store_txn_meta_put(txn, "ca.key.protection", prot, strlen(prot))) ||
 	    (c->domain && (rc = store_txn_meta_put(txn, "domain", c->domain, strlen(c->domain)))) ||
 	    (rc = store_txn_ca_add(txn, c->cert, c->cert_len, NULL)))
 		return rc;
@@ -118,6 +131,30 @@ int ca_create(const char *dir, const struct ca_new *spec, EVP_PKEY *key, X509 *c
 	rc = store_create(dir, init_fn, &ctx, out);
 out:
 	secret_free(key_blob, key_len);
+	free(cert_der);
+	return rc;
+}
+
+int ca_create_token(const char *dir, const struct ca_new *spec, const struct ca_token_meta *m,
+		    X509 *cert, store **out)
+{
+	struct create_ctx ctx = {0};
+	unsigned char *cert_der = NULL;
+	size_t cert_len = 0;
+	char detail[1024];
+	int rc;
+
+	*out = NULL;
+	if ((rc = x509_to_der(cert, &cert_der, &cert_len)))
+		return rc;
+	snprintf(detail, sizeof(detail), "name=%s key=%s domain=%s key-uri=%s", spec->name,
+		 spec->key_name, spec->domain ? spec->domain : "-", m->uri);
+	ctx.token = m;
+	ctx.domain = spec->domain;
+	ctx.cert = cert_der;
+	ctx.cert_len = cert_len;
+	ctx.detail = detail;
+	rc = store_create(dir, init_fn, &ctx, out);
 	free(cert_der);
 	return rc;
 }

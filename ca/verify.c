@@ -80,6 +80,18 @@ static void check_ca_key(void *ctx, const unsigned char *blob, size_t len,
 	X509_SIG *sig = NULL;
 	const X509_ALGOR *alg = NULL;
 
+	if (!strcmp(protection, "pkcs11")) {
+		char *uri = strndup((const char *)blob, len), *why = NULL;
+
+		/* the token, not the store, holds the key: it must be there and match */
+		if (!uri)
+			v->oom = 1;
+		else if (newest && ca_token_probe(uri, newest, 0, &why) != 0)
+			problem(v, "token: %s", why ? why : "cannot check the token");
+		free(why);
+		free(uri);
+		goto out;
+	}
 	if (!strcmp(protection, "none")) {
 		/* stored in clear anyway: check that it is the CA's key */
 		if (pkcs8_plain_parse(blob, len, &key) != 0)

@@ -95,7 +95,11 @@ static int ca_show(int argc, char **argv)
 		json_object_set_new(o, "days_left", json_integer(days_left(na, now)));
 		json_object_set_new(o, "key", json_string(kd));
 		json_object_set_new(o, "key_protection",
-				    json_string(ca.key_protected ? "passphrase" : "none"));
+				    json_string(ca.key_uri	     ? "pkcs11"
+						: ca.key_protected ? "passphrase"
+								   : "none"));
+		if (ca.key_uri)
+			json_object_set_new(o, "key_uri", json_string(ca.key_uri));
 		json_object_set_new(o, "domain", ca.domain ? json_string(ca.domain) : json_null());
 		json_object_set_new(o, "permitted_dns", perm);
 
@@ -110,8 +114,11 @@ static int ca_show(int argc, char **argv)
 	printf("  serial       %s\n", serial);
 	printf("  thumbprint   %s\n", thumb);
 	printf("  sha256       %s\n", sha256);
-	printf("  key          %s (%s)\n", kd,
-	       ca.key_protected ? "encrypted with the passphrase" : "NOT encrypted");
+	if (ca.key_uri)
+		printf("  key          %s on the token %s\n", kd, ca.key_uri);
+	else
+		printf("  key          %s (%s)\n", kd,
+		       ca.key_protected ? "encrypted with the passphrase" : "NOT encrypted");
 	printf("  not before   %s\n", fmt_time(nb, when));
 	printf("  not after    %s (%ld days left)\n", fmt_time(na, when2), days_left(na, now));
 	printf("  domain       %s\n", ca.domain ? ca.domain : "(none)");
@@ -214,6 +221,7 @@ static const struct subcommand ca_commands[] = {
 	{"show", ca_show, "the CA certificate and the store's settings"},
 	{"export", ca_export, "write the CA certificate (PEM, or DER for Windows)"},
 	{"extend", ca_extend, "re-sign the CA certificate with a later notAfter (same key)"},
+	{"move-key", ca_move_key_cmd, "put the CA key on a PKCS#11 token, remove the software copy"},
 };
 
 int cmd_ca(int argc, char **argv)

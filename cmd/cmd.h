@@ -17,6 +17,7 @@ int cmd_revoke(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_ca(int argc, char **argv);
 int ca_extend(int argc, char **argv); /* 'ca extend' (ca_extend.c), in cmd/ca.c's table */
+int ca_move_key_cmd(int argc, char **argv); /* 'ca move-key' (ca_move_key.c) */
 int cmd_templates(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_remind(int argc, char **argv);

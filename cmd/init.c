@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,10 +23,11 @@ enum {
 	OPT_PERMIT,
 	OPT_PERMIT_IP,
 	OPT_NO_PASS,
+	OPT_KEY_URI,
 };
 
 struct init_args {
-	const char *name, *org, *key, *domain;
+	const char *name, *org, *key, *domain, *key_uri;
 	long years;
 	char **permit, **permit_ip;
 	size_t n_permit, n_permit_ip;
@@ -46,6 +48,11 @@ static const struct argp_option options[] = {
 	 "repeatable. Without it a name-constrained CA excludes every IP address", 2},
 	{"no-passphrase", OPT_NO_PASS, NULL, 0,
 	 "Store the CA key unencrypted, protected only by file permissions", 3},
+	{"key-uri", OPT_KEY_URI, "URI", 0,
+	 "Keep the CA key on a PKCS#11 token ('pkcs11:token=minica;object=ca'): made there "
+	 "(non-extractable) per --key, or the existing key the URI names; the PIN comes from "
+	 "--pin-file, $MINICA_PIN_FILE, the minica-pin credential or a prompt",
+	 3},
 	{0}
 };
 
@@ -75,11 +82,18 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PASS:
 		a->no_passphrase = 1;
 		return 0;
+	case OPT_KEY_URI:
+		a->key_uri = arg;
+		return 0;
 	case ARGP_KEY_ARG:
 		return cli_unexpected(arg);
 	case ARGP_KEY_END:
 		if (!a->name)
 			return cli_usage_error("--name CN is required"), EINVAL;
+		if (a->key_uri && a->no_passphrase)
+			return cli_usage_error("--key-uri and --no-passphrase: a key on a token is "
+					       "never in the store"),
+			       EINVAL;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -123,6 +137,83 @@ static int domain_permitted(const char *domain, char **permit, size_t n)
 	return 0;
 }
 
+/*
+ * The key on the token: the one the URI names, else a new one made there
+ * per --key. A token key of another type is refused as --key refuses it.
+ */
+static int token_ca_key(const struct init_args *a, const struct keyspec *spec,
+			struct ca_token *t, EVP_PKEY **key, int *made)
+{
+	int rc = token_key(t, 1, key), bits;
+
+	*made = 0;
+	if (rc == EX_NOINPUT) {
+		if (!g_opts.quiet && isatty(2))
+			fprintf(stderr, "minica: generating the key on the token...\n");
+		if ((rc = token_generate(t, spec)))
+			return rc;
+		*made = 1;
+		rc = token_key(t, 1, key);
+		if (rc == EX_NOINPUT)
+			rc = fail(EX_UNAVAILABLE, "token %s: the new key cannot be found again",
+				  a->key_uri);
+	}
+	if (rc)
+		return rc;
+	bits = EVP_PKEY_get_bits(*key);
+	if (EVP_PKEY_is_a(*key, "RSA") ? bits < 3072 : !(bits == 256 || bits == 384))
+		return fail(EX_DATAERR, "token %s: its key is %d bits: a CA key is RSA 3072/4096 or "
+					"EC P-256/P-384",
+			    a->key_uri, bits);
+	return 0;
+}
+
+static int create_on_token(const struct init_args *a, const struct keyspec *spec,
+			   const struct ca_new *spec_ca, const char *dir, EVP_PKEY **key,
+			   X509 **cert, store **st)
+{
+	struct ca_token *t = NULL;
+	struct ca_token_meta m = {0};
+	unsigned char wrap[CA_WRAP_LEN], *der = NULL;
+	size_t len = 0;
+	int rc, made = 0;
+
+	if ((rc = ca_token_login(a->key_uri, &t)) ||
+	    (rc = token_ca_key(a, spec, t, key, &made)) || (rc = ca_build_cert(spec_ca, *key, cert)) ||
+	    (rc = x509_to_der(*cert, &der, &len)))
+		goto out;
+	/* decoded again: the built certificate holds the token key's handle, which dies
+	 * with the token session */
+	X509_free(*cert);
+	*cert = NULL;
+	if ((rc = x509_from_der(der, len, cert))) {
+		rc = fail(EX_SOFTWARE, "cannot decode the new CA certificate");
+		goto out;
+	}
+	if (RAND_bytes(wrap, sizeof(wrap)) != 1) {
+		rc = fail_ssl(EX_SOFTWARE, "cannot make the leaf-key protection key");
+		goto out;
+	}
+	if ((rc = ca_token_meta_make(t, X509_get0_pubkey(*cert), wrap, &m)) ||
+	    (rc = ca_create_token(dir, spec_ca, &m, *cert, st)))
+		goto out;
+out:
+	OPENSSL_cleanse(wrap, sizeof(wrap));
+	free(der);
+	ca_token_meta_free(&m);
+	if (rc && made)
+		token_remove_key(t); /* a failed init leaves no key behind */
+	if (*key) {
+		/* the report only reads the public half: keep it past token_close */
+		EVP_PKEY *pub = EVP_PKEY_dup(X509_get0_pubkey(*cert ? *cert : NULL));
+
+		EVP_PKEY_free(*key);
+		*key = pub;
+	}
+	token_close(t);
+	return rc;
+}
+
 static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const char *dir)
 {
 	char thumb[THUMBPRINT_HEX], when[TIME_BUF], kd[32];
@@ -143,13 +234,21 @@ static void report(const struct init_args *a, X509 *cert, EVP_PKEY *key, const c
 		json_object_set_new(o, "not_after", json_string(fmt_time_iso(na, when)));
 		json_object_set_new(o, "key", json_string(kd));
 		json_object_set_new(o, "key_protection",
-				    json_string(a->no_passphrase ? "none" : "passphrase"));
+				    json_string(a->key_uri ? "pkcs11" : a->no_passphrase ? "none"
+										  : "passphrase"));
+		if (a->key_uri)
+			json_object_set_new(o, "key_uri", json_string(a->key_uri));
 		json_emit(o);
 	} else if (!g_opts.quiet) { /* -q: silent on success */
 		printf("Created CA %s in %s\n", subject ? subject : "?", dir);
-		printf("  key         %s (%s)\n", kd,
-		       a->no_passphrase ? "NOT encrypted: protected by file permissions only"
-					: "encrypted with the passphrase");
+		if (a->key_uri)
+			printf("  key         %s on the token %s (non-extractable; back the token "
+			       "up: 'store backup' does not hold it)\n",
+			       kd, a->key_uri);
+		else
+			printf("  key         %s (%s)\n", kd,
+			       a->no_passphrase ? "NOT encrypted: protected by file permissions only"
+						: "encrypted with the passphrase");
 		printf("  thumbprint  %s\n", thumb);
 		printf("  not after   %s\n", fmt_time(na, when));
 		if (a->domain)
@@ -220,10 +319,6 @@ int cmd_init(int argc, char **argv)
 			  dir);
 		goto out;
 	}
-	if (!a.no_passphrase && (rc = pass_get_ca(1, &pass, &passlen)))
-		goto out;
-	if (!spec.is_ec && !g_opts.quiet && isatty(2))
-		fprintf(stderr, "minica: generating an RSA-%d key...\n", spec.bits);
 	spec_ca.name = a.name;
 	spec_ca.org = a.org;
 	spec_ca.years = a.years;
@@ -233,6 +328,16 @@ int cmd_init(int argc, char **argv)
 	spec_ca.n_permit_ip = a.n_permit_ip;
 	spec_ca.domain = domain;
 	spec_ca.key_name = a.key ? a.key : "rsa:4096";
+	if (a.key_uri) {
+		if ((rc = create_on_token(&a, &spec, &spec_ca, dir, &key, &cert, &st)))
+			goto out;
+		report(&a, cert, key, dir);
+		goto out;
+	}
+	if (!a.no_passphrase && (rc = pass_get_ca(1, &pass, &passlen)))
+		goto out;
+	if (!spec.is_ec && !g_opts.quiet && isatty(2))
+		fprintf(stderr, "minica: generating an RSA-%d key...\n", spec.bits);
 	if ((rc = keyspec_generate(&spec, &key)) || (rc = ca_build_cert(&spec_ca, key, &cert)) ||
 	    (rc = ca_create(dir, &spec_ca, key, cert, a.no_passphrase ? NULL : pass, passlen, &st)))
 		goto out;

@@ -165,11 +165,14 @@ static int store_backup_cmd(int argc, char **argv)
 	struct backup_args a = {0};
 	struct store_backup_info info;
 	store *st = NULL;
+	void *key_uri = NULL;
+	size_t uri_len = 0;
 	char size[32];
 	int rc;
 
 	if ((rc = cli_parse(&backup_argp, argc, argv, "store backup", &a)) ||
-	    (rc = store_open(store_dir(), &st)) || (rc = store_backup(st, a.file, a.force, &info)))
+	    (rc = store_open(store_dir(), &st)) || (rc = store_backup(st, a.file, a.force, &info)) ||
+	    (rc = store_meta_get(st, "ca.key.uri", &key_uri, &uri_len)))
 		goto out;
 	if (g_opts.json) {
 		json_t *o = json_object();
@@ -178,6 +181,7 @@ static int store_backup_cmd(int argc, char **argv)
 		json_object_set_new(o, "file", json_text(a.file));
 		json_object_set_new(o, "records", json_integer((json_int_t)info.records));
 		json_object_set_new(o, "bytes", json_integer((json_int_t)info.bytes));
+		json_object_set_new(o, "ca_key_included", json_boolean(!key_uri));
 		rc = json_emit(o);
 		goto out;
 	}
@@ -189,7 +193,12 @@ static int store_backup_cmd(int argc, char **argv)
 	printf("\nRestore: mkdir -m 700 DIR && cp %s DIR/data.mdb && "
 		       "minica --store DIR store verify\n",
 		       a.file);
+	if (key_uri)
+		printf("\nThe CA key is NOT in this backup: it is on the token %s. Back the token "
+		       "up as its maker says (docs/token.md); without it this backup cannot sign.\n",
+		       (char *)key_uri);
 out:
+	free(key_uri);
 	store_close(st);
 	return rc;
 }

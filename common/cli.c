@@ -17,6 +17,7 @@ enum {
 	OPT_STORE = 0x1000,
 	OPT_JSON,
 	OPT_PASS_FILE,
+	OPT_PIN_FILE,
 	OPT_TEMPLATES,
 	OPT_USAGE,
 };
@@ -33,6 +34,10 @@ static const struct argp_option common_options[] = {
 	{"quiet", 'q', NULL, 0, "Silent on success: only data, warnings and errors", 0},
 	{"pass-file", OPT_PASS_FILE, "FILE",
 	 0, "CA passphrase: first line of FILE (default $MINICA_PASS_FILE, else a prompt)", 0},
+	{"pin-file", OPT_PIN_FILE, "FILE", 0,
+	 "PIN of the token holding the CA key: first line of FILE (default $MINICA_PIN_FILE, "
+	 "else $CREDENTIALS_DIRECTORY/minica-pin, else a prompt)",
+	 0},
 	{"templates", OPT_TEMPLATES, "DIR", 0,
 	 "Template directory searched first (default $MINICA_TEMPLATES, else a checkout's "
 	 "templates/ beside the build directory, then the installed ones)",
@@ -63,6 +68,9 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_PASS_FILE:
 		g_opts.pass_file = arg;
+		return 0;
+	case OPT_PIN_FILE:
+		g_opts.pin_file = arg;
 		return 0;
 	case OPT_TEMPLATES:
 		g_opts.templates_dir = arg;

@@ -31,6 +31,7 @@ struct minica_options {
 	const char *store_dir;     /* --store, else $MINICA_STORE, else the XDG default */
 	const char *templates_dir; /* --templates, else $MINICA_TEMPLATES */
 	const char *pass_file;     /* --pass-file, else $MINICA_PASS_FILE */
+	const char *pin_file;      /* --pin-file, else $MINICA_PIN_FILE */
 	int json;                  /* --json */
 	int quiet;                 /* -q: no notes, no advice; data and warnings stay */
 };
@@ -83,6 +84,9 @@ int cli_dispatch(const char *group, const struct subcommand *subs, size_t n, int
 int pass_read_file(const char *path, const char *what, char **out, size_t *len);
 int pass_get_ca(int confirm, char **out, size_t *len);
 void pass_free(char *pass, size_t len);
+/* A token's PIN: --pin-file, $MINICA_PIN_FILE, $CREDENTIALS_DIRECTORY/minica-pin, a prompt */
+int pin_get(const char *token, char **out, size_t *len);
+const char *pin_file_given(void); /* the file pin_get would read, NULL when it would prompt */
 /* Before any secret enters memory: no core file, not dumpable (idempotent). */
 void secrets_protect(void);
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -169,4 +170,53 @@ int pass_get_ca(int confirm, char **out, size_t *len)
 		return fail(EX_USAGE, "the CA passphrase is needed and there is no terminal to ask "
 				      "on: give --pass-file FILE or set MINICA_PASS_FILE");
 	return pass_prompt(confirm, out, len);
+}
+
+const char *pin_file_given(void)
+{
+	static char cred[4096];
+	const char *file = g_opts.pin_file, *dir;
+
+	if (!file || !*file)
+		file = getenv("MINICA_PIN_FILE");
+	if (file && *file)
+		return file;
+	dir = getenv("CREDENTIALS_DIRECTORY");
+	if (dir && *dir && (size_t)snprintf(cred, sizeof(cred), "%s/minica-pin", dir) < sizeof(cred) &&
+	    access(cred, F_OK) == 0)
+		return cred;
+	return NULL;
+}
+
+int pin_get(const char *token, char **out, size_t *len)
+{
+	const char *file = pin_file_given();
+	char *buf = NULL, prompt[256];
+	int rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (file)
+		return pass_read_file(file, "PIN file", out, len);
+	if (!isatty(STDIN_FILENO))
+		return fail(EX_USAGE, "the PIN of token %s is needed and there is no terminal to ask "
+				      "on: give --pin-file FILE or set MINICA_PIN_FILE",
+			    token);
+	secrets_protect();
+	buf = OPENSSL_zalloc(PASS_MAX + 1);
+	if (!buf)
+		return fail(EX_OSERR, "out of memory");
+	snprintf(prompt, sizeof(prompt), "PIN for %s: ", token);
+	if (EVP_read_pw_string_min(buf, 1, PASS_MAX, prompt, 0) != 0) {
+		OPENSSL_clear_free(buf, PASS_MAX + 1);
+		return fail(EX_NOINPUT, "no PIN was entered");
+	}
+	*len = strlen(buf);
+	*out = OPENSSL_zalloc(*len + 1);
+	if (*out)
+		memcpy(*out, buf, *len);
+	else
+		rc = fail(EX_OSERR, "out of memory");
+	OPENSSL_clear_free(buf, PASS_MAX + 1);
+	return rc;
 }

@@ -35,6 +35,7 @@ struct policy_report {
 	int ca_state;
 	int ca_clamps;            /* the CA ends before a certificate of the longest template */
 	int ip_unconstrained;     /* DNS name constraints, nothing about IP addresses */
+	char *token_problem;      /* the CA key's token is missing, locked or refuses the PIN */
 	char *longest_template;   /* NULL when no template was found */
 	long longest_days;
 	struct policy_leaf *leaves; /* WARNING or CRITICAL, soonest first */

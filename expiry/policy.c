@@ -111,6 +111,12 @@ static int evaluate_ca(const struct ca *ca, struct policy_report *r)
 	r->ca_days = days_left(r->ca_not_after, r->now);
 	r->ca_state = state_for(r->ca_not_after, r->now, r->limits.ca_warn, r->limits.ca_crit);
 	r->ip_unconstrained = ca_ip_unconstrained(ca);
+	/* a CA whose token is gone or whose PIN fails signs nothing: as bad as expired */
+	if (ca->key_uri && ca_token_probe(ca->key_uri, ca->cert, 1, &r->token_problem) != 0) {
+		if (!r->token_problem && !(r->token_problem = strdup("the CA key's token")))
+			return fail(EX_OSERR, "out of memory");
+		r->ca_state = MON_CRITICAL;
+	}
 	if ((rc = template_each(visit_template, &lc))) {
 		free(lc.name);
 		return rc;
@@ -279,6 +285,7 @@ void policy_release(struct policy_report *r)
 	free(r->store);
 	free(r->ca_subject);
 	free(r->longest_template);
+	free(r->token_problem);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -330,7 +337,9 @@ char *policy_summary(const struct policy_report *r)
 {
 	char *ca = NULL, *leaves = NULL, *out = NULL, ago[32];
 
-	if (r->ca_not_after <= r->now)
+	if (r->token_problem)
+		ca = text("the CA key's token cannot sign: %s", r->token_problem);
+	else if (r->ca_not_after <= r->now)
 		ca = text("CA expired %s", policy_ago(r->ca_not_after, r->now, ago));
 	else if (r->ca_clamps && r->ca_state == MON_WARNING)
 		ca = text("CA expires in %ld days, sooner than a new %s certificate (%ld days): "
@@ -380,7 +389,12 @@ char *policy_fix_ca(const struct policy_report *r)
 
 	if (!s)
 		return NULL;
-	out = text("minica %s ca extend --years %d", s, POLICY_EXTEND_YEARS);
+	if (r->token_problem)
+		out = text("plug in the token named by the store's key URI ('minica %s ca show'), "
+			   "check the PIN file (--pin-file, $MINICA_PIN_FILE), then run check again",
+			   s);
+	else
+		out = text("minica %s ca extend --years %d", s, POLICY_EXTEND_YEARS);
 	free(s);
 	return out;
 }

@@ -138,3 +138,43 @@ out:
 	}
 	return rc;
 }
+
+int store_backup_meta_get(const char *file, const char *key, void **val, size_t *len)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta;
+	MDB_val k = {strlen(key), (void *)key}, v;
+	struct stat sb;
+	int rc;
+
+	*val = NULL;
+	*len = 0;
+	if (stat(file, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return fail(EX_NOINPUT, "backup %s: not found (make one with 'minica store backup "
+					"FILE')",
+			    file);
+	rc = mdb_env_create(&env);
+	if (!rc && !(rc = mdb_env_set_maxdbs(env, 9)))
+		rc = mdb_env_open(env, file, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0600);
+	if (!rc && !(rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) &&
+	    !(rc = mdb_dbi_open(txn, "meta", 0, &meta)))
+		rc = mdb_get(txn, meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		rc = 0;
+	} else if (rc) {
+		rc = fail(EX_DATAERR, "backup %s: not a minica store backup (%s)", file,
+			  mdb_strerror(rc));
+	} else if (!(*val = malloc(v.mv_size + 1))) {
+		rc = fail(EX_OSERR, "out of memory");
+	} else {
+		memcpy(*val, v.mv_data, v.mv_size);
+		((char *)*val)[v.mv_size] = '\0';
+		*len = v.mv_size;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (env)
+		mdb_env_close(env);
+	return rc;
+}

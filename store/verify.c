@@ -141,13 +141,14 @@ static int meta_value(struct walk *w, const char *name, MDB_val *v, int *present
 
 static int check_meta(struct walk *w)
 {
-	MDB_val schema, key, prot;
-	int has_schema, has_key, has_prot, rc;
+	MDB_val schema, key, prot, uri;
+	int has_schema, has_key, has_prot, has_uri, rc;
 	char protection[64] = "";
 
 	if ((rc = meta_value(w, "schema", &schema, &has_schema)) ||
 	    (rc = meta_value(w, "ca.key", &key, &has_key)) ||
-	    (rc = meta_value(w, "ca.key.protection", &prot, &has_prot)))
+	    (rc = meta_value(w, "ca.key.protection", &prot, &has_prot)) ||
+	    (rc = meta_value(w, "ca.key.uri", &uri, &has_uri)))
 		return rc;
 	if (!has_schema)
 		problem(w, "meta: no schema version");
@@ -162,7 +163,15 @@ static int check_meta(struct walk *w)
 		problem(w, "meta: ca.key.protection is not a short name");
 	else
 		memcpy(protection, prot.mv_data, prot.mv_size);
-	if (!has_key || key.mv_size == 0)
+	if (!strcmp(protection, "pkcs11")) {
+		/* the key is on a token: the store holds its URI, never the key */
+		if (has_key)
+			problem(w, "meta: a software copy of the CA key is left beside its token URI");
+		if (!has_uri || uri.mv_size == 0)
+			problem(w, "meta: the CA key's token URI is missing");
+		else if (w->h->ca_key)
+			w->h->ca_key(w->h->ctx, uri.mv_data, uri.mv_size, protection);
+	} else if (!has_key || key.mv_size == 0)
 		problem(w, "meta: the CA key is missing");
 	else if (w->h->ca_key)
 		w->h->ca_key(w->h->ctx, key.mv_data, key.mv_size, protection);

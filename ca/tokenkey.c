@@ -1,0 +1,373 @@
+/*
+ * A store whose CA key lives on a PKCS#11 token (docs/token.md): the store
+ * keeps the key's URI and public key, never the key.
+ *
+ * Kept leaf keys and ACME EAB keys are sealed under the CA's wrapping secret
+ * (struct ca's wrap_pass). With a file key that secret is derived from the
+ * key; a token key cannot be read, and its signatures cannot stand in (ECDSA
+ * is randomised), so the secret is 32 random bytes kept in the store sealed
+ * (AES-256-GCM) under HMAC-SHA256 of a non-extractable secret key on the same
+ * token. ca move-key seals the file key's own derived secret, so leaf keys
+ * and EAB keys sealed before the move open unchanged after it.
+ */
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "common/common.h"
+
+#define WRAP_CONTEXT "minica ca.key.wrap v1"
+#define IV_LEN 12
+#define TAG_LEN 16
+#define WRAP_SEALED_LEN (IV_LEN + CA_WRAP_LEN + TAG_LEN)
+
+int ca_token_login(const char *uri, struct ca_token **out)
+{
+	struct ca_token *t = NULL;
+	char *pin = NULL;
+	size_t pinlen = 0;
+	int rc;
+
+	*out = NULL;
+	/* the token is found first: no PIN is asked for a token that is not there */
+	if ((rc = token_open(uri, &t)))
+		goto out;
+	if (token_pin_state(t) == TOKEN_PIN_LOCKED) {
+		rc = fail(EX_NOPERM, "token %s: the PIN is locked; unlock it with the token's SO PIN "
+				     "or PUK (see docs/token.md)",
+			  uri);
+		goto out;
+	}
+	if ((rc = pin_get(uri, &pin, &pinlen)) || (rc = token_login(t, pin, pinlen)))
+		goto out;
+	*out = t;
+	t = NULL;
+out:
+	pass_free(pin, pinlen);
+	token_close(t);
+	return rc;
+}
+
+/* One AES-256-GCM pass over the wrapping secret; enc 1 seals, 0 opens. */
+static int wrap_gcm(int enc, const unsigned char key[32], unsigned char *iv,
+		    const unsigned char *in, unsigned char *out, unsigned char *tag)
+{
+	static const char aad[] = "minica ca.key.wrap";
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0, ok = 0;
+
+	if (c && EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv, enc) == 1 &&
+	    EVP_CipherUpdate(c, NULL, &n, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+	    EVP_CipherUpdate(c, out, &n, in, CA_WRAP_LEN) == 1 &&
+	    (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1) &&
+	    EVP_CipherFinal_ex(c, out + n, &n) == 1 &&
+	    (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1))
+		ok = 1;
+	ERR_clear_error();
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+void ca_token_meta_free(struct ca_token_meta *m)
+{
+	free(m->pub);
+	free(m->wrap);
+	free((char *)m->seal_label);
+	memset(m, 0, sizeof(*m));
+}
+
+int ca_token_meta_make(struct ca_token *t, EVP_PKEY *pub, const unsigned char *wrap,
+		       struct ca_token_meta *m)
+{
+	unsigned char k[32], *der = NULL;
+	char *label = token_seal_label(t);
+	int n, rc;
+
+	memset(m, 0, sizeof(*m));
+	m->uri = token_uri(t);
+	m->seal_label = label;
+	if (!label || !(m->wrap = malloc(WRAP_SEALED_LEN))) {
+		rc = fail(EX_OSERR, "out of memory");
+		goto out;
+	}
+	if ((rc = token_seal_make(t, label)) || (rc = token_seal_prf(t, label, WRAP_CONTEXT, k)))
+		goto out;
+	if (RAND_bytes(m->wrap, IV_LEN) != 1 ||
+	    wrap_gcm(1, k, m->wrap, wrap, m->wrap + IV_LEN, m->wrap + IV_LEN + CA_WRAP_LEN)) {
+		rc = fail_ssl(EX_SOFTWARE, "cannot seal the leaf-key protection key");
+		goto out;
+	}
+	m->wrap_len = WRAP_SEALED_LEN;
+	n = i2d_PUBKEY(pub, &der);
+	if (n <= 0 || !(m->pub = malloc((size_t)n))) {
+		rc = fail_ssl(EX_SOFTWARE, "cannot encode the token key's public key");
+		goto out;
+	}
+	memcpy(m->pub, der, (size_t)n);
+	m->pub_len = (size_t)n;
+	rc = 0;
+out:
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_free(der);
+	if (rc)
+		ca_token_meta_free(m);
+	return rc;
+}
+
+static int open_wrap(struct ca *ca)
+{
+	void *sealed = NULL, *label = NULL;
+	size_t slen = 0, llen = 0;
+	unsigned char k[32], wrap[CA_WRAP_LEN];
+	int rc;
+
+	if ((rc = store_meta_get(ca->st, "ca.key.wrap", &sealed, &slen)) ||
+	    (rc = store_meta_get(ca->st, "ca.key.seal", &label, &llen)))
+		goto out;
+	if (!sealed || slen != WRAP_SEALED_LEN || !label || !llen) {
+		rc = fail(EX_IOERR, "store %s: the sealed leaf-key protection key is missing or "
+				    "damaged; restore a backup",
+			  store_path(ca->st));
+		goto out;
+	}
+	if ((rc = token_seal_prf(ca->token, label, WRAP_CONTEXT, k)))
+		goto out;
+	if (wrap_gcm(0, k, sealed, (unsigned char *)sealed + IV_LEN, wrap,
+		     (unsigned char *)sealed + IV_LEN + CA_WRAP_LEN)) {
+		rc = fail(EX_IOERR, "store %s: the token's sealing secret does not open the store's "
+				    "leaf-key protection key (another token, or a damaged store)",
+			  store_path(ca->st));
+		goto out;
+	}
+	hex_upper(wrap, sizeof(wrap), (char *)ca->wrap_pass);
+out:
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(wrap, sizeof(wrap));
+	free(sealed);
+	free(label);
+	return rc;
+}
+
+int ca_unlock_token(struct ca *ca)
+{
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	if ((rc = ca_token_login(ca->key_uri, &ca->token)))
+		goto out;
+	rc = token_key(ca->token, 1, &key);
+	if (rc == EX_NOINPUT)
+		rc = fail(EX_NOINPUT, "token %s: the CA key is not on it (another token? 'p11tool "
+				      "--list-privkeys --login URI' lists its keys)",
+			  ca->key_uri);
+	if (rc)
+		goto out;
+	if (X509_check_private_key(ca->cert, key) != 1) {
+		rc = fail(EX_DATAERR, "token %s: its key does not match the CA certificate of store "
+				      "%s (another token or object?)",
+			  ca->key_uri, store_path(ca->st));
+		goto out;
+	}
+	if ((rc = open_wrap(ca)))
+		goto out;
+	ca->key = key;
+	key = NULL;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	if (rc) {
+		token_close(ca->token);
+		ca->token = NULL;
+	}
+	return rc;
+}
+
+/* A signature by the token's key that the CA certificate's public key verifies. */
+static int prove(EVP_PKEY *key, X509 *cert)
+{
+	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
+	unsigned char challenge[32], sig[1024];
+	size_t n = sizeof(sig);
+	int ok = 0;
+
+	if (s && v && RAND_bytes(challenge, sizeof(challenge)) == 1 &&
+	    EVP_DigestSignInit(s, NULL, EVP_sha256(), NULL, key) == 1 &&
+	    EVP_DigestSign(s, sig, &n, challenge, sizeof(challenge)) == 1 &&
+	    EVP_DigestVerifyInit(v, NULL, EVP_sha256(), NULL, X509_get0_pubkey(cert)) == 1 &&
+	    EVP_DigestVerify(v, sig, n, challenge, sizeof(challenge)) == 1)
+		ok = 1;
+	ERR_clear_error();
+	EVP_MD_CTX_free(s);
+	EVP_MD_CTX_free(v);
+	return ok ? 0 : -1;
+}
+
+struct move_ctx {
+	const struct ca_token_meta *m;
+	const char *backup, *detail;
+};
+
+static int move_fn(store_txn *txn, void *vctx)
+{
+	struct move_ctx *c = vctx;
+	struct store_audit a = {0};
+	char line[1024];
+	int rc;
+
+	if ((rc = store_txn_meta_put(txn, "ca.key.uri", c->m->uri, strlen(c->m->uri))) ||
+	    (rc = store_txn_meta_put(txn, "ca.key.public", c->m->pub, c->m->pub_len)) ||
+	    (rc = store_txn_meta_put(txn, "ca.key.seal", c->m->seal_label,
+				     strlen(c->m->seal_label))) ||
+	    (rc = store_txn_meta_put(txn, "ca.key.wrap", c->m->wrap, c->m->wrap_len)) ||
+	    (rc = store_txn_meta_put(txn, "ca.key.protection", "pkcs11", 6)) ||
+	    (rc = store_txn_meta_del(txn, "ca.key")))
+		return rc;
+	a.action = (char *)"ca move-key";
+	snprintf(line, sizeof(line), "step=backup-checked backup=%s", c->backup);
+	a.detail = line;
+	if ((rc = store_txn_audit(txn, &a)))
+		return rc;
+	snprintf(line, sizeof(line), "step=imported uri=%s %s non-extractable sensitive", c->m->uri,
+		 c->detail);
+	if ((rc = store_txn_audit(txn, &a)))
+		return rc;
+	snprintf(line, sizeof(line), "step=proved signature by the token key verifies with the CA "
+				     "certificate's public key");
+	if ((rc = store_txn_audit(txn, &a)))
+		return rc;
+	snprintf(line, sizeof(line), "step=software-copy-removed meta ca.key deleted");
+	return store_txn_audit(txn, &a);
+}
+
+/*
+ * The backup must hold this store's encrypted CA key, byte for byte: then the
+ * software copy this command removes is still somewhere the admin chose.
+ */
+static int backup_holds_key(struct ca *ca, const char *backup)
+{
+	void *mine = NULL, *theirs = NULL;
+	size_t ml = 0, tl = 0;
+	int rc;
+
+	if ((rc = store_meta_get(ca->st, "ca.key", &mine, &ml)) ||
+	    (rc = store_backup_meta_get(backup, "ca.key", &theirs, &tl)))
+		goto out;
+	if (!mine || !theirs || ml != tl || CRYPTO_memcmp(mine, theirs, ml))
+		rc = fail(EX_DATAERR, "backup %s does not hold this store's CA key; run 'minica "
+				      "store backup FILE' now and give that FILE",
+			  backup);
+out:
+	if (mine)
+		OPENSSL_cleanse(mine, ml);
+	if (theirs)
+		OPENSSL_cleanse(theirs, tl);
+	free(mine);
+	free(theirs);
+	return rc;
+}
+
+int ca_move_key(struct ca *ca, const char *uri, const char *backup)
+{
+	struct ca_token *t = NULL;
+	struct ca_token_meta m = {0};
+	struct move_ctx mc = {0};
+	EVP_PKEY *tk = NULL;
+	unsigned char wrap[CA_WRAP_LEN];
+	char kd[32];
+	int rc, imported = 0;
+
+	if (ca->key_uri)
+		return fail(EX_USAGE, "store %s: the CA key is on a token already (%s)",
+			    store_path(ca->st), ca->key_uri);
+	if ((rc = backup_holds_key(ca, backup)) || (rc = ca_unlock(ca)) ||
+	    (rc = ca_token_login(uri, &t)))
+		goto out;
+	rc = token_key(t, 1, &tk);
+	if (rc == 0) {
+		rc = fail(EX_CANTCREAT, "token %s: it holds a key with that name already; choose "
+					"another object= (or use it with 'minica init --key-uri')",
+			  uri);
+		goto out;
+	}
+	if (rc != EX_NOINPUT || (rc = token_import(t, ca->key)))
+		goto out;
+	imported = 1;
+	if ((rc = token_key(t, 1, &tk)) == EX_NOINPUT)
+		rc = fail(EX_UNAVAILABLE, "token %s: the imported key cannot be found again", uri);
+	if (rc)
+		goto out;
+	if (prove(tk, ca->cert) != 0) {
+		rc = fail(EX_UNAVAILABLE, "token %s: the imported key's signature does not verify "
+					  "with the CA certificate; nothing was changed",
+			  uri);
+		goto out;
+	}
+	if ((rc = ca_file_wrap_secret(ca->key, wrap)) ||
+	    (rc = ca_token_meta_make(t, X509_get0_pubkey(ca->cert), wrap, &m)))
+		goto out;
+	mc.m = &m;
+	mc.backup = backup;
+	mc.detail = key_describe(ca->key, kd);
+	rc = store_write(ca->st, move_fn, &mc);
+out:
+	OPENSSL_cleanse(wrap, sizeof(wrap));
+	EVP_PKEY_free(tk);
+	if (rc && imported)
+		token_remove_key(t);
+	ca_token_meta_free(&m);
+	token_close(t);
+	return rc;
+}
+
+int ca_token_probe(const char *uri, X509 *cert, int try_login, char **problem)
+{
+	struct ca_token *t = NULL;
+	EVP_PKEY *pub = NULL;
+	char *pin = NULL;
+	size_t pinlen = 0;
+	const char *pin_file = pin_file_given();
+	int rc;
+
+	*problem = NULL;
+	if ((rc = token_open(uri, &t)))
+		goto out;
+	rc = token_key(t, 0, &pub);
+	if (rc == EX_NOINPUT)
+		rc = fail(EX_NOINPUT, "token %s: the CA key's public key is not on it (another "
+				      "token?)",
+			  uri);
+	if (rc)
+		goto out;
+	if (X509_check_private_key(cert, pub) != 1 && EVP_PKEY_eq(X509_get0_pubkey(cert), pub) != 1) {
+		rc = fail(EX_DATAERR, "token %s: its key does not match the CA certificate", uri);
+		goto out;
+	}
+	switch (token_pin_state(t)) {
+	case TOKEN_PIN_LOCKED:
+		rc = fail(EX_NOPERM, "token %s: the PIN is locked; unlock it with the SO PIN or PUK",
+			  uri);
+		goto out;
+	case TOKEN_PIN_TRIED:
+		rc = fail(EX_NOPERM, "token %s: a wrong PIN was given (the token counts down); check "
+				     "the PIN file before the token locks",
+			  uri);
+		goto out;
+	}
+	/* one login, only with a PIN file: never a prompt, never a retry */
+	if (try_login && pin_file &&
+	    ((rc = pass_read_file(pin_file, "PIN file", &pin, &pinlen)) ||
+	     (rc = token_login(t, pin, pinlen))))
+		goto out;
+out:
+	if (rc && !(*problem = strdup(diag_last())))
+		rc = EX_OSERR;
+	pass_free(pin, pinlen);
+	EVP_PKEY_free(pub);
+	token_close(t);
+	ERR_clear_error();
+	return rc;
+}
