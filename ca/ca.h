@@ -120,6 +120,8 @@ int token_pin_state(const struct ca_token *t); /* from the token's flags, no log
 int token_login(struct ca_token *t, const char *pin, size_t pinlen);
 /* The key the URI names, as an EVP_PKEY valid until token_close; EX_NOINPUT silently when absent */
 int token_key(struct ca_token *t, int private_key, EVP_PKEY **out);
+/* 0 when the URI's public key object is expected, 1 when it differs, EX_NOINPUT when absent */
+int token_public_matches(struct ca_token *t, EVP_PKEY *expected);
 int token_generate(struct ca_token *t, const struct keyspec *spec); /* non-extractable */
 int token_import(struct ca_token *t, EVP_PKEY *key);                /* non-extractable */
 int token_remove_key(struct ca_token *t); /* undoes token_generate/token_import */
@@ -155,8 +157,8 @@ int ca_file_wrap_secret(EVP_PKEY *key, unsigned char out[CA_WRAP_LEN]);
 int ca_move_key(struct ca *ca, const char *uri, const char *backup);
 /*
  * For check and store verify: the token is there and holds the CA
- * certificate's key, its PIN is neither locked nor counting down; with
- * try_login and a PIN file (never a prompt), one login. 0, or an exit code
+ * certificate's key; with try_login (check), its PIN is neither locked nor
+ * counting down, and with a PIN file (never a prompt) one login succeeds. 0, or an exit code
  * with *problem the malloc'ed message (also printed).
  */
 int ca_token_probe(const char *uri, X509 *cert, int try_login, char **problem);

@@ -323,6 +323,80 @@ int token_key(struct ca_token *t, int private_key, EVP_PKEY **out)
 	return 0;
 }
 
+static int read_attr(struct ca_token *t, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+		     unsigned char **val, size_t *len)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+
+	*val = NULL;
+	if (t->fn->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK ||
+	    a.ulValueLen == (CK_ULONG)-1 || !(a.pValue = malloc(a.ulValueLen ? a.ulValueLen : 1)))
+		return -1;
+	if (t->fn->C_GetAttributeValue(t->session, h, &a, 1) != CKR_OK) {
+		free(a.pValue);
+		return -1;
+	}
+	*val = a.pValue;
+	*len = a.ulValueLen;
+	return 0;
+}
+
+/*
+ * The token's public key object against a public key, compared on the raw
+ * attributes (libp11 0.4.12 leaks the EVP_PKEY it would build for a public
+ * key object). No login: public key objects are public.
+ */
+int token_public_matches(struct ca_token *t, EVP_PKEY *expected)
+{
+	CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+	CK_ATTRIBUTE q[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
+	CK_OBJECT_HANDLE h[2];
+	CK_ULONG nq = 1, n = 0;
+	unsigned char mine[1024], *theirs = NULL;
+	size_t mlen = 0, tlen = 0, skip = 0;
+	BIGNUM *bn = NULL;
+	int is_ec = EVP_PKEY_is_a(expected, "EC"), rc = -1;
+
+	if (t->label)
+		q[nq++] = (CK_ATTRIBUTE){CKA_LABEL, t->label, strlen(t->label)};
+	if (t->id)
+		q[nq++] = (CK_ATTRIBUTE){CKA_ID, t->id, t->id_len};
+	if (t->fn->C_FindObjectsInit(t->session, q, nq) != CKR_OK)
+		return fail(EX_UNAVAILABLE, "token %s: cannot list its keys", t->uri_text);
+	(void)t->fn->C_FindObjects(t->session, h, 2, &n);
+	(void)t->fn->C_FindObjectsFinal(t->session);
+	if (n == 0)
+		return EX_NOINPUT;
+	if (n > 1)
+		return fail(EX_USAGE, "key URI %s: several keys match; add id= to the URI", t->uri_text);
+	if (is_ec) {
+		if (EVP_PKEY_get_octet_string_param(expected, OSSL_PKEY_PARAM_PUB_KEY, mine,
+						    sizeof(mine), &mlen) != 1 ||
+		    read_attr(t, h[0], CKA_EC_POINT, &theirs, &tlen))
+			goto out;
+		/* a DER OCTET STRING as PKCS#11 says, or the bare point as some tokens give it */
+		if (tlen >= 2 && theirs[0] == 0x04 && theirs[1] == tlen - 2)
+			skip = 2;
+		else if (tlen >= 3 && theirs[0] == 0x04 && theirs[1] == 0x81 && theirs[2] == tlen - 3)
+			skip = 3;
+	} else {
+		if (EVP_PKEY_get_bn_param(expected, OSSL_PKEY_PARAM_RSA_N, &bn) != 1 ||
+		    BN_num_bytes(bn) > (int)sizeof(mine) ||
+		    read_attr(t, h[0], CKA_MODULUS, &theirs, &tlen))
+			goto out;
+		mlen = (size_t)BN_bn2bin(bn, mine);
+		while (skip < tlen && theirs[skip] == 0)
+			skip++;
+	}
+	rc = tlen - skip == mlen && !memcmp(theirs + skip, mine, mlen) ? 0 : 1;
+out:
+	ERR_clear_error();
+	BN_free(bn);
+	free(theirs);
+	return rc < 0 ? fail(EX_UNAVAILABLE, "token %s: cannot read its public key", t->uri_text)
+		      : rc;
+}
+
 /* CKA_LABEL and CKA_ID of a new object: the URI's, a generated id when it has none. */
 static int object_names(struct ca_token *t, CK_ATTRIBUTE *label, CK_ATTRIBUTE *id)
 {
@@ -369,7 +443,7 @@ int token_generate(struct ca_token *t, const struct keyspec *spec)
 	CK_ULONG bits = (CK_ULONG)spec->bits;
 	CK_BYTE exponent[] = {0x01, 0x00, 0x01};
 	CK_MECHANISM mech = {spec->is_ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
-	CK_ATTRIBUTE pub[6], priv[8];
+	CK_ATTRIBUTE pub[6], priv[10];
 	CK_OBJECT_HANDLE hpub, hpriv;
 	CK_ULONG npub = 0, npriv = 0;
 	CK_RV rv;
@@ -394,6 +468,9 @@ int token_generate(struct ca_token *t, const struct keyspec *spec)
 	priv[npriv++] = (CK_ATTRIBUTE){CKA_SENSITIVE, &yes, sizeof(yes)};
 	priv[npriv++] = (CK_ATTRIBUTE){CKA_EXTRACTABLE, &no, sizeof(no)};
 	priv[npriv++] = (CK_ATTRIBUTE){CKA_SIGN, &yes, sizeof(yes)};
+	/* a CA key signs, nothing else */
+	priv[npriv++] = (CK_ATTRIBUTE){CKA_DECRYPT, &no, sizeof(no)};
+	priv[npriv++] = (CK_ATTRIBUTE){CKA_UNWRAP, &no, sizeof(no)};
 	rv = t->fn->C_GenerateKeyPair(t->session, &mech, pub, npub, priv, npriv, &hpub, &hpriv);
 	return rv == CKR_OK ? 0 : p11_fail(t, "generating the key", rv);
 }
@@ -458,7 +535,7 @@ int token_import(struct ca_token *t, EVP_PKEY *key)
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_OBJECT_CLASS cpriv = CKO_PRIVATE_KEY, cpub = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE kt;
-	CK_ATTRIBUTE priv[20], pub[10], secret[8], shared[2];
+	CK_ATTRIBUTE priv[24], pub[10], secret[8], shared[2];
 	CK_OBJECT_HANDLE hpriv = 0, hpub = 0;
 	size_t ns = 0, np = 0, nq = 0, i;
 	char curve[32];
@@ -480,6 +557,8 @@ int token_import(struct ca_token *t, EVP_PKEY *key)
 	priv[np++] = (CK_ATTRIBUTE){CKA_SENSITIVE, &yes, sizeof(yes)};
 	priv[np++] = (CK_ATTRIBUTE){CKA_EXTRACTABLE, &no, sizeof(no)};
 	priv[np++] = (CK_ATTRIBUTE){CKA_SIGN, &yes, sizeof(yes)};
+	priv[np++] = (CK_ATTRIBUTE){CKA_DECRYPT, &no, sizeof(no)};
+	priv[np++] = (CK_ATTRIBUTE){CKA_UNWRAP, &no, sizeof(no)};
 	if (is_ec) {
 		size_t len = 0;
 

@@ -326,7 +326,6 @@ out:
 int ca_token_probe(const char *uri, X509 *cert, int try_login, char **problem)
 {
 	struct ca_token *t = NULL;
-	EVP_PKEY *pub = NULL;
 	char *pin = NULL;
 	size_t pinlen = 0;
 	const char *pin_file = pin_file_given();
@@ -335,17 +334,17 @@ int ca_token_probe(const char *uri, X509 *cert, int try_login, char **problem)
 	*problem = NULL;
 	if ((rc = token_open(uri, &t)))
 		goto out;
-	rc = token_key(t, 0, &pub);
+	rc = token_public_matches(t, X509_get0_pubkey(cert));
 	if (rc == EX_NOINPUT)
 		rc = fail(EX_NOINPUT, "token %s: the CA key's public key is not on it (another "
 				      "token?)",
 			  uri);
+	else if (rc == 1)
+		rc = fail(EX_DATAERR, "token %s: its key does not match the CA certificate", uri);
 	if (rc)
 		goto out;
-	if (X509_check_private_key(cert, pub) != 1 && EVP_PKEY_eq(X509_get0_pubkey(cert), pub) != 1) {
-		rc = fail(EX_DATAERR, "token %s: its key does not match the CA certificate", uri);
-		goto out;
-	}
+	if (!try_login)
+		goto out; /* store verify: the key, not the PIN */
 	switch (token_pin_state(t)) {
 	case TOKEN_PIN_LOCKED:
 		rc = fail(EX_NOPERM, "token %s: the PIN is locked; unlock it with the SO PIN or PUK",
@@ -358,7 +357,7 @@ int ca_token_probe(const char *uri, X509 *cert, int try_login, char **problem)
 		goto out;
 	}
 	/* one login, only with a PIN file: never a prompt, never a retry */
-	if (try_login && pin_file &&
+	if (pin_file &&
 	    ((rc = pass_read_file(pin_file, "PIN file", &pin, &pinlen)) ||
 	     (rc = token_login(t, pin, pinlen))))
 		goto out;
@@ -366,7 +365,6 @@ out:
 	if (rc && !(*problem = strdup(diag_last())))
 		rc = EX_OSERR;
 	pass_free(pin, pinlen);
-	EVP_PKEY_free(pub);
 	token_close(t);
 	ERR_clear_error();
 	return rc;

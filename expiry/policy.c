@@ -390,8 +390,9 @@ char *policy_fix_ca(const struct policy_report *r)
 	if (!s)
 		return NULL;
 	if (r->token_problem)
-		out = text("plug in the token named by the store's key URI ('minica %s ca show'), "
-			   "check the PIN file (--pin-file, $MINICA_PIN_FILE), then run check again",
+		out = text("plug in the token named by the store's key URI ('minica %s ca show') and "
+			   "check the PIN file (--pin-file, $MINICA_PIN_FILE); after a wrong PIN, one "
+			   "signing command with the right PIN clears the token's count-down",
 			   s);
 	else
 		out = text("minica %s ca extend --years %d", s, POLICY_EXTEND_YEARS);

@@ -108,7 +108,11 @@ run --json ca export
 assert_rc 0 "ca export"
 assert_contains "$out" "-----BEGIN CERTIFICATE-----" "ca export --json writes the certificate"
 printf 'ca export\n' >> "$T/ran"
-NO_JSON="ca export"
+# ca move-key needs a token: its --json is validated by pkcs11.sh
+run --json ca move-key
+assert_rc 64 "ca move-key without --to"
+printf 'ca move-key\n' >> "$T/ran"
+NO_JSON="ca export ca move-key"
 
 for f in "$T"/json/*; do
 	[ "$(jq -s length "$f" 2>/dev/null)" = 1 ] || fail "$(basename "$f") --json is not exactly one JSON document: $(head -c 300 "$f")"
