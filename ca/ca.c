@@ -57,34 +57,6 @@ out:
 	return rc;
 }
 
-int ca_file_wrap_secret(EVP_PKEY *key, unsigned char out[CA_WRAP_LEN])
-{
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	unsigned char *ikm = NULL;
-	int ikm_len = i2d_PrivateKey(key, &ikm);
-	OSSL_PARAM params[5];
-	int rc = EX_SOFTWARE;
-
-	if (!kctx || ikm_len <= 0)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, (size_t)ikm_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-						      (char *)"minica leaf keys", 16);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (char *)"v1", 2);
-	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, CA_WRAP_LEN, params) != 1)
-		goto out;
-	rc = 0;
-out:
-	if (ikm)
-		OPENSSL_clear_free(ikm, (size_t)ikm_len);
-	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
-	return rc ? fail_ssl(rc, "cannot derive the leaf-key protection key") : 0;
-}
-
 static int derive_wrap_pass(struct ca *ca)
 {
 	unsigned char out[CA_WRAP_LEN];

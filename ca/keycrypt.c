@@ -4,7 +4,9 @@
  * so that `openssl pkcs8` can read a store's key in an emergency. Every
  * buffer that held key material is wiped before it is freed.
  */
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
@@ -152,4 +154,36 @@ int pem_private_key(EVP_PKEY *key, unsigned char **pem, size_t *len)
 out:
 	BIO_free(bio); /* a secure-memory BIO wipes its buffer */
 	return rc ? fail_ssl(rc, "cannot encode the private key as PEM") : 0;
+}
+
+/*
+ * The secret that seals kept leaf keys and EAB keys, for a file-held CA key:
+ * HKDF-SHA256 of the key itself (ca_unlock; ca move-key seals it on the token).
+ */
+int ca_file_wrap_secret(EVP_PKEY *key, unsigned char out[CA_WRAP_LEN])
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	unsigned char *ikm = NULL;
+	int ikm_len = i2d_PrivateKey(key, &ikm);
+	OSSL_PARAM params[5];
+	int rc = EX_SOFTWARE;
+
+	if (!kctx || ikm_len <= 0)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, (size_t)ikm_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+						      (char *)"minica leaf keys", 16);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (char *)"v1", 2);
+	params[4] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, CA_WRAP_LEN, params) != 1)
+		goto out;
+	rc = 0;
+out:
+	if (ikm)
+		OPENSSL_clear_free(ikm, (size_t)ikm_len);
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	return rc ? fail_ssl(rc, "cannot derive the leaf-key protection key") : 0;
 }

@@ -103,6 +103,8 @@ int store_txn_mark_listed(store_txn *txn, const unsigned char serial[STORE_SERIA
 
 /* Reading: each call is one consistent snapshot. *val is malloc'ed. */
 int store_meta_get(store *st, const char *key, void **val, size_t *len); /* *val NULL if absent */
+/* The same from a file written by store_backup (EX_NOINPUT/EX_DATAERR after a message) */
+int store_backup_meta_get(const char *file, const char *key, void **val, size_t *len);
 int store_ca_get(store *st, uint32_t version, void **der, size_t *len);  /* 0 = newest */
 int store_ca_count(store *st, uint32_t *count);
 int store_get(store *st, const unsigned char serial[STORE_SERIAL_LEN],
