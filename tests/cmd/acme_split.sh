@@ -102,8 +102,9 @@ assert_eq "$in_front" "" "the CA key or the passphrase in the front's memory"
 pass_in_signer=$([ -n "$(search "$SERVE_PID" "$pass")" ] && echo "still" || echo "no longer")
 ok "the CA key's scalar is in the signer's memory and not in the front's; the passphrase is not in the front's (and $pass_in_signer in the signer's)"
 
-# ---- the signer dies: the front goes too ----
-# (a second server, so that the rest of this test keeps its own)
+# ---- the signer dies: the front answers what waits with a problem, and goes too ----
+# (a second server, so that the rest of this test keeps its own). The signer
+# is stopped first, so that a request is surely waiting for it when it dies.
 ACME2=$(free_port)
 "$MINICA" --pass-file "$PASS" serve --listen "127.0.0.1:$ACME2" --eab optional >"$T/serve2.log" 2>&1 &
 S2=$!
@@ -111,15 +112,26 @@ PIDS="$PIDS $S2"
 wait_port "$ACME2" 60
 F2=$(front_of "$S2")
 [ -n "$F2" ] || fail "the second serve has no front"
+kill -STOP "$S2"
+curl -s --max-time 20 --cacert "$T/ca.pem" -D "$T/waiting.head" -o "$T/waiting.body" \
+	"https://127.0.0.1:$ACME2/acme/directory" &
+waiting=$!
+sleep 1
 kill -KILL "$S2"
 wait "$S2" 2>/dev/null
+wait "$waiting" || fail "the request that waited for the signer got no answer"
+head -1 "$T/waiting.head" | grep -q ' 500' || fail "the waiting request was answered $(head -1 "$T/waiting.head")"
+assert_eq "$(jq -r .type "$T/waiting.body")" "urn:ietf:params:acme:error:serverInternal" "the waiting request's problem"
+# (an orphan that has exited stays a zombie until init reaps it: that is gone too)
+running() { [ -e "/proc/$1" ] && [ "$(awk '$1 == "State:" { print $2 }' "/proc/$1/status" 2>/dev/null)" != Z ]; }
 i=0
-while kill -0 "$F2" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-kill -0 "$F2" 2>/dev/null && fail "the front lives on 10 s after its signer was killed"
-ok "the signer killed: its front exited within $((i * 100)) ms"
+while running "$F2" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+running "$F2" && fail "the front lives on 10 s after its signer was killed"
+grep -q 'front: the signer stopped' "$T/serve2.log" || fail "the front did not say why it stopped: $(cat "$T/serve2.log")"
+ok "the signer killed: the request waiting for it got a serverInternal problem ($(jq -r .detail "$T/waiting.body")), the front exited within $((i * 50)) ms"
 
 # ---- the front dies in the middle of a burst: a new one, nothing half done ----
-N=40
+N=120
 mkdir "$T/load"
 timeout 300 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load" prepare "$N" "$HTTP_PORT" >"$T/prepare.out" 2>&1 ||
 	fail "prepare: $(tail -3 "$T/prepare.out")"
@@ -127,8 +139,8 @@ base=$("$MINICA" --json list | jq length)
 timeout 300 /usr/bin/python3 "$LOAD" "$DIR_URL" "$T/ca.pem" "$T/load" burst 4 >"$T/burst.out" 2>&1 &
 burst=$!
 i=0
-while [ "$("$MINICA" --json list 2>/dev/null | jq length)" -lt $((base + 3)) ] && [ $i -lt 300 ]; do
-	sleep 0.05
+while [ "$("$MINICA" --json list 2>/dev/null | jq length)" -lt $((base + 1)) ] && [ $i -lt 600 ]; do
+	sleep 0.02
 	i=$((i + 1))
 done
 kill -KILL "$FRONT"
