@@ -102,6 +102,33 @@ assert_eq "$in_front" "" "the CA key or the passphrase in the front's memory"
 pass_in_signer=$([ -n "$(search "$SERVE_PID" "$pass")" ] && echo "still" || echo "no longer")
 ok "the CA key's scalar is in the signer's memory and not in the front's; the passphrase is not in the front's (and $pass_in_signer in the signer's)"
 
+# ---- not started as root (the systemd unit runs serve as the store's owner) ----
+# The front keeps the user, so the store's mode does not keep it out: Landlock
+# does. A --no-passphrase store, whose key is in clear in data.mdb.
+mkdir "$T/owned"
+"$MINICA" --store "$T/owned/s" init --name "Owned CA" --key ec:P-256 --no-passphrase >/dev/null 2>&1 ||
+	fail "init --no-passphrase"
+chown -R nobody "$T/owned"
+chmod 755 "$T"
+ACME3=$(free_port)
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+	"$MINICA" --store "$T/owned/s" serve --listen "127.0.0.1:$ACME3" --eab optional >"$T/serve3.log" 2>&1 &
+S3=$!
+PIDS="$PIDS $S3"
+wait_port "$ACME3" 60
+F3=$(front_of "$S3")
+[ -n "$F3" ] || fail "serve as nobody has no front: $(cat "$T/serve3.log")"
+assert_eq "$(status "$F3" Uid)" "$(id -u nobody)" "the front's user id (not root: the same as the signer's)"
+probe3=$(grep 'front: sandbox:' "$T/serve3.log") || fail "no sandbox line: $(cat "$T/serve3.log")"
+case "$probe3" in *"landlock on"*"store read EACCES, store write EACCES"*) ;;
+*) fail "the front of a serve started as the store's owner could open the store: $probe3" ;; esac
+"$MINICA" --store "$T/owned/s" ca export >"$T/owned.pem" || fail "ca export"
+curl -sf -o /dev/null --cacert "$T/owned.pem" "https://127.0.0.1:$ACME3/acme/directory" ||
+	fail "serve as nobody does not answer"
+stop_pid "$S3"
+chmod 700 "$T"
+ok "started as the store's owner (nobody) with a clear key: Landlock keeps the store from the front ($probe3)"
+
 # ---- the signer dies: the front answers what waits with a problem, and goes too ----
 # (a second server, so that the rest of this test keeps its own). The signer
 # is stopped first, so that a request is surely waiting for it when it dies.
