@@ -11,11 +11,15 @@
  *  - a mail reply's quote marks ("> ", ">> ", "> > ") at the start of a
  *    line are taken off; the line's width as pasted is kept, so that the
  *    Format-List reader can tell a line a mail client wrapped;
+ *  - the indent common to every line of a block (lines between blank lines)
+ *    goes: a web page's code block or a mail that quotes with spaces indents
+ *    the whole paste, which says nothing; indents within a block stay;
  *  - prompts (PS C:\>, [PS] C:\Windows\system32>, C:\>) start a new console
  *    output: dates are compared within one (date_order.c).
  * One line in, one line out: line numbers are those of the file.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +165,29 @@ static int eight_plain(const unsigned char *p)
 }
 
 /*
+ * Lines from..to-1 are done: the indent common to their block taken off
+ * (a paste indented as a whole, in a web page's code block or a mail that
+ * quotes with spaces, reads as the console wrote it), then prompts found,
+ * which start a new console output.
+ */
+static void settle(struct parser *p, size_t from, size_t to, unsigned indent, long *seg)
+{
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		struct line *l = &p->lines[i];
+
+		if (l->len) {
+			l->s += indent;
+			l->len -= indent;
+		}
+		l->prompt = (unsigned char)is_prompt(l->s);
+		*seg += l->prompt;
+		l->seg = (unsigned)*seg;
+	}
+}
+
+/*
  * Normalises len bytes from in into lines written at out: out may be in
  * (in place), or another buffer of len + 2 bytes (no line grows).
  */
@@ -168,6 +195,8 @@ static int make_lines(struct parser *p, const unsigned char *in, size_t text_len
 {
 	const unsigned char *end = in + text_len;
 	long seg = 0;
+	size_t block = 0;         /* the first line of the block not settled yet */
+	unsigned indent = UINT_MAX; /* the least indent of its lines so far */
 
 	/*
 	 * One allocation for all the lines (at most one per line end, plus the
@@ -189,7 +218,7 @@ static int make_lines(struct parser *p, const unsigned char *in, size_t text_len
 	while (in < end) {
 		struct line *l;
 		char *start = out;
-		unsigned width = 0;
+		unsigned width = 0, lead;
 		size_t n;
 
 		l = &p->lines[p->n_lines++];
@@ -237,10 +266,29 @@ static int make_lines(struct parser *p, const unsigned char *in, size_t text_len
 			l->trail += l->trail < 255;
 		}
 		l->s[l->len] = '\0';
-		l->prompt = (unsigned char)is_prompt(l->s);
-		seg += l->prompt;
-		l->seg = seg;
+		if (l->len && (!indent || l->s[0] != ' ')) {
+			/* most lines: their block is not indented, so nothing waits */
+			if (block + 1 < p->n_lines) /* the lines above it were indented, it is not */
+				settle(p, block, p->n_lines - 1, 0, &seg);
+			indent = 0;
+			l->prompt = (unsigned char)is_prompt(l->s);
+			seg += l->prompt;
+			l->seg = (unsigned)seg;
+			block = p->n_lines;
+			continue;
+		}
+		if (!l->len) { /* a blank line ends a block */
+			settle(p, block, p->n_lines, indent == UINT_MAX ? 0 : indent, &seg);
+			block = p->n_lines;
+			indent = UINT_MAX;
+			continue;
+		}
+		/* indented, as every line of its block so far: it waits for the block's end */
+		lead = (unsigned)strspn(l->s, " ");
+		if (lead < indent)
+			indent = lead;
 	}
+	settle(p, block, p->n_lines, indent == UINT_MAX ? 0 : indent, &seg);
 	return 0;
 }
 

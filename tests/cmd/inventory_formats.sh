@@ -323,6 +323,27 @@ for f in ft csv json certutil; do
 	run --json inventory "$T/$f.txt" --at 2008-12-01
 	assert_eq "$(printf '%s\n' "$out" | jq -r '[.certificates[].format] | unique | join(" ")')" "$f" "$f: format"
 done
+# Indented as a whole (a web page's code block, a mail that quotes with spaces): the indent
+# common to a block is no meaning, every format reads as unindented.
+for f in fl ft csv csv-de json json-one gci certutil certutil-de certutil-fr; do
+	run --json inventory "$T/$f.txt" --at 2008-12-01
+	plain=$(printf '%s\n' "$out" | jq -c .certificates)
+	for pad in 1 4; do
+		/usr/bin/python3 -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+text = data.decode("utf-16") if data[:2] == b"\xff\xfe" or b"\0" in data[:8] else data.decode("utf-8-sig")
+pad = " " * int(sys.argv[3])
+open(sys.argv[2], "w", encoding="utf-8").write("".join(pad + l if l.strip() else l for l in text.splitlines(True)))
+' "$T/$f.txt" "$T/$f-indented.txt" $pad || fail "indent $f"
+		run --json inventory "$T/$f-indented.txt" --at 2008-12-01
+		assert_rc 0 "$f indented by $pad"
+		assert_eq "$(printf '%s\n' "$out" | jq -c .certificates)" "$plain" \
+			"$f indented by $pad: the same certificates"
+	done
+done
+ok "every format indented as a whole"
+
 run --json inventory "$T/gci.txt" --at 2008-12-01
 assert_eq "$(printf '%s\n' "$out" | jq -c '[.certificates[] | [.format, .services_known, .serial_number, .domains]] | .[0]')" \
 	'["fl",false,"1A2B3C01",["mail-hub1.corp.example"]]' "gci: no services, names from DnsNameList"

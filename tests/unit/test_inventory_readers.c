@@ -281,6 +281,75 @@ static void certutil(void **state)
 	assert_string_equal(inv.certs[1].subject, "CN=b");
 }
 
+/*
+ * A paste indented as a whole (a web page's code block, a mail that quotes
+ * with spaces): the indent common to a block goes, the indents inside it
+ * stay; unindented prose around it changes nothing.
+ */
+static void indented_blocks(void **state)
+{
+	(void)state;
+	/* certutil with one leading space on every line, a prompt among them */
+	parse_text(" C:\\Users\\abrady>certutil -store -user My\r\n"
+		   " ================ Certificate 0 ================\r\n"
+		   " Serial Number: 1a2b\r\n"
+		   " Issuer: CN=a\r\n"
+		   "  NotAfter: 10/22/2027 4:18 PM\r\n"
+		   " Subject: CN=a\r\n"
+		   " Cert Hash(sha1): " T1 "\r\n"
+		   " CertUtil: -store command completed successfully.\r\n",
+		   0);
+	assert_int_equal(inv.n_certs, 1);
+	assert_int_equal(inv.certs[0].format, INV_CERTUTIL);
+	assert_true(inv.certs[0].not_after.ok);
+	assert_int_equal(inv.certs[0].line, 2);
+	/* Format-List quoted with four spaces between prose: a continuation stays one */
+	parse_text("Hi, here it is:\n"
+		   "\n"
+		   "    PS C:\\> Get-ChildItem Cert:\\CurrentUser\\My | fl *\n"
+		   "\n"
+		   "    PSDrive      : Cert\n"
+		   "    DnsNameList  : {a.corp.example, b.corp\n"
+		   "                   .example}\n"
+		   "    NotAfter     : 13.12.2008 14:01:11\n"
+		   "    Thumbprint   : " T1 "\n"
+		   "\n"
+		   "      Subject    : CN=other\n"
+		   "      Thumbprint : " T2 "\n"
+		   "Thanks\n",
+		   0);
+	assert_int_equal(inv.n_certs, 2);
+	assert_int_equal(inv.certs[0].n_domains, 2);
+	assert_string_equal(inv.certs[0].domains[1], "b.corp.example");
+	assert_true(inv.certs[0].not_after.ok);
+	assert_string_equal(inv.certs[1].subject, "CN=other");
+	assert_int_equal(inv.n_notes, 1);
+	assert_true(has_note(11, "has no NotAfter"));
+	/* one unindented line in the block: its indents are meaning, as before */
+	parse_text("    Subject    : CN=a\n"
+		   "NotAfter   : 13.12.2008 14:01:11\n"
+		   "    Thumbprint : " T1 "\n",
+		   0);
+	assert_int_equal(inv.n_certs, 1);
+	assert_int_equal(inv.certs[0].line, 1);
+	/* ConvertTo-Json and Format-Table, every line indented */
+	parse_text("  [\n"
+		   "      {\n"
+		   "          \"Thumbprint\":  \"" T1 "\",\n"
+		   "          \"Subject\":  \"CN=a\"\n"
+		   "      }\n"
+		   "  ]\n"
+		   "\n"
+		   "   Thumbprint                               Subject\n"
+		   "   ----------                               -------\n"
+		   "   " T2 " CN=b\n",
+		   0);
+	assert_int_equal(inv.n_certs, 2);
+	assert_int_equal(inv.certs[0].format, INV_JSON);
+	assert_int_equal(inv.certs[1].format, INV_TABLE);
+	assert_string_equal(inv.certs[1].subject, "CN=b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,7 +358,7 @@ int main(void)
 		cmocka_unit_test(order_from_the_output), cmocka_unit_test(order_from_the_shape),
 		cmocka_unit_test(json_dates),	    cmocka_unit_test(table),
 		cmocka_unit_test(csv),		    cmocka_unit_test(json),
-		cmocka_unit_test(certutil),
+		cmocka_unit_test(certutil),	    cmocka_unit_test(indented_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
