@@ -41,18 +41,18 @@ static int match_visit(const struct store_record *rec, void *vctx)
 
 /* ---- verdicts and replacements ---- */
 
-/* The CN of "CN=mail, O=Corp", or NULL. */
-static char *subject_cn(const char *subject)
+/* Where the CN of "CN=mail, O=Corp" starts, *len its bytes; NULL when it has none. */
+static const char *cn_of(const char *subject, size_t *len)
 {
-	const char *p = subject, *end;
+	const char *p = subject;
 
 	while (p && *p) {
 		while (*p == ' ')
 			p++;
 		if (!strncasecmp(p, "CN=", 3)) {
 			p += 3;
-			end = strchr(p, ',');
-			return end ? strndup(p, (size_t)(end - p)) : strdup(p);
+			*len = strcspn(p, ",");
+			return p;
 		}
 		p = strchr(p, ',');
 		if (p)
@@ -61,9 +61,60 @@ static char *subject_cn(const char *subject)
 	return NULL;
 }
 
+/* The CN of "CN=mail, O=Corp", or NULL. */
+static char *subject_cn(const char *subject)
+{
+	size_t len;
+	const char *cn = cn_of(subject, &len);
+
+	return cn ? strndup(cn, len) : NULL;
+}
+
+/*
+ * local@domain: a person's or a mailbox's name (S/MIME, client
+ * authentication, a smart card), never a host's.
+ */
+static int mail_address(const char *s, size_t len)
+{
+	const char *at = memchr(s, '@', len);
+
+	return at && at > s && at < s + len - 1 && !memchr(at + 1, '@', len - (size_t)(at + 1 - s)) &&
+	       !memchr(s, ' ', len);
+}
+
+/*
+ * The mail address that makes c a user's or client's certificate: its CN,
+ * or its first name when every one of its names is a mail address. NULL: a
+ * host's (or unknown). *from_cn: it is the CN. *oom: a copy could not be made.
+ */
+static char *user_address(const struct inv_cert *c, int *from_cn, int *oom)
+{
+	const char *cn = NULL, *found = NULL;
+	size_t len = 0, j;
+	char *copy;
+
+	if (c->subject && !c->subject_cut)
+		cn = cn_of(c->subject, &len);
+	if ((*from_cn = cn && mail_address(cn, len))) {
+		found = cn;
+	} else if (c->n_domains) {
+		for (j = 0; j < c->n_domains; j++)
+			if (!mail_address(c->domains[j], strlen(c->domains[j])))
+				return NULL;
+		found = c->domains[0];
+		len = strlen(found);
+	}
+	if (!found)
+		return NULL;
+	if (!(copy = strndup(found, len)))
+		*oom = 1;
+	return copy;
+}
+
 int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64_t now, long warn)
 {
 	size_t i, j;
+	int oom = 0;
 
 	for (i = 0; i < inv->n_certs; i++) {
 		const struct inv_cert *c = &inv->certs[i];
@@ -77,14 +128,23 @@ int inventory_assess(const struct inventory *inv, struct inv_assessed *as, int64
 				     : c->not_after.t - now < (int64_t)warn * 86400 ? VERDICT_EXPIRING
 							   : VERDICT_OK;
 		}
+		/* a user's certificate is no server's: nothing replaces it (it has no SMTP use) */
+		if ((a->user = user_address(c, &a->user_from_cn, &oom)) || oom) {
+			if (oom)
+				return fail(EX_OSERR, "out of memory");
+			continue;
+		}
 		a->replace = (c->smtp || c->services_unknown) && (c->self_signed == 1 || a->verdict == VERDICT_EXPIRED ||
 					 a->verdict == VERDICT_EXPIRING);
 		if (c->n_domains) {
 			if (!(a->hosts = calloc(c->n_domains, sizeof(char *))))
 				return fail(EX_OSERR, "out of memory");
-			for (j = 0; j < c->n_domains; j++)
+			for (j = 0; j < c->n_domains; j++) {
+				if (mail_address(c->domains[j], strlen(c->domains[j])))
+					continue; /* a mailbox beside host names: not a host */
 				if (!(a->hosts[a->n_hosts++] = strdup(c->domains[j])))
 					return fail(EX_OSERR, "out of memory");
+			}
 		} else if (c->subject && !c->subject_cut) {
 			char *cn = subject_cn(c->subject);
 
@@ -180,6 +240,7 @@ void inventory_assessed_free(struct inv_assessed *as, size_t n)
 		for (j = 0; j < as[i].n_hosts; j++)
 			free(as[i].hosts[j]);
 		free(as[i].hosts);
+		free(as[i].user);
 	}
 	free(as);
 }

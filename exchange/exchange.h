@@ -180,9 +180,13 @@ struct inv_assessed {
 	long days;            /* left (negative: since expiry), when NotAfter was read */
 	int replace;          /* serves SMTP and is self-signed, expired or expiring */
 	char serial[33];      /* issued by this CA: its serial, else "" */
-	char **hosts;         /* for the replacement: CertificateDomains, else the CN */
+	char **hosts;         /* for the replacement: CertificateDomains, else the CN; never a
+				 mail address */
 	size_t n_hosts;
 	int hosts_from_cn;
+	char *user;           /* a user's or client's certificate: the mail address that says so
+				 (its CN, else its names); no replacement; NULL for the others */
+	int user_from_cn;
 };
 #define INV_CUT_ADVICE "CertificateDomains was cut after four names by Format-List: add the " \
 		       "others (run '$FormatEnumerationLimit = -1' before 'Get-ExchangeCertificate | " \

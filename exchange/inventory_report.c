@@ -38,11 +38,15 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 		       inv->certs[c->duplicate_of - 1].line);
 	printf("  subject        %s\n", !c->subject ? "(none)" : *c->subject ? c->subject : "(empty)");
 	printf("  issuer         %s\n", !c->issuer ? "(none)" : *c->issuer ? c->issuer : "(empty)");
+	/* without IsSelfSigned, what was compared, and what came of it */
 	printf("  self-signed    %s%s\n",
 	       c->self_signed == 1 ? "yes" : c->self_signed == 0 ? "no" : "unknown",
-	       c->self_signed_derived ? " (Subject = Issuer; no IsSelfSigned line)" : "");
+	       !c->self_signed_derived ? ""
+	       : c->self_signed	      ? " (no IsSelfSigned line: Subject and Issuer are the same)"
+				      : " (no IsSelfSigned line: Subject and Issuer differ)");
 	if (c->services_unknown && !c->services)
-		printf("  services       (not in this output: treated as possibly SMTP)\n");
+		printf("  services       (not in this output%s)\n",
+		       a->user ? "" : ": treated as possibly SMTP");
 	else
 		printf("  services       %s%s\n", c->services ? c->services : "(none)",
 		       c->services_unknown ? " (cut: treated as possibly SMTP)" : "");
@@ -70,7 +74,12 @@ static void print_cert(const struct inventory *inv, const struct inv_cert *c,
 	if (a->serial[0])
 		printf("  minica         issued by this CA (serial %s)\n", a->serial);
 	cmd = inventory_replacement_command(a);
-	if (cmd) {
+	if (a->user) {
+		printf("  replace with   (nothing: a user or client certificate, not a server's)\n"
+		       "                 %s %s: no SMTP use, no host to issue for\n",
+		       a->user_from_cn ? "its CN is the mail address" : "its names are mail addresses,",
+		       a->user);
+	} else if (cmd) {
 		printf("  replace with   %s\n", cmd);
 		if (a->hosts_from_cn)
 			printf("                 (CertificateDomains is empty: the subject's CN)\n");
@@ -196,6 +205,7 @@ static json_t *cert_json(const struct inv_cert *c, const struct inv_assessed *a,
 	json_object_set_new(o, "days_left", c->not_after.ok ? json_integer(a->days) : json_null());
 	json_object_set_new(o, "verdict", json_string(inv_verdict_names[a->verdict]));
 	json_object_set_new(o, "needs_replacement", json_boolean(a->replace));
+	json_object_set_new(o, "user_certificate", json_boolean(a->user != NULL));
 	json_object_set_new(o, "minica_serial", a->serial[0] ? json_string(a->serial) : json_null());
 	json_object_set_new(o, "duplicate_of_line",
 			    c->duplicate_of ? json_integer(inv->certs[c->duplicate_of - 1].line)

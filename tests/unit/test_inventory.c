@@ -484,6 +484,45 @@ static void self_signed_derived(void **state)
 	assert_true(inv.certs[0].self_signed_derived);
 }
 
+/* A certificate whose CN is a mail address is a user's: no hosts, no replacement. */
+static void user_certificates(void **state)
+{
+	struct inv_assessed *as;
+	char *cmd;
+
+	(void)state;
+	parse_text("Subject      : CN=amanda.brady@contoso.com, OU=Staff\n"
+		   "IsSelfSigned : True\nServices     : SMTP\nNotAfter     : 2008-12-10 00:00:00\n"
+		   "Thumbprint   : 00112233445566778899AABBCCDDEEFF00112233\n\n"
+		   "DnsNameList  : {a@contoso.com, b@contoso.com}\nSubject      : O=Contoso\n"
+		   "Thumbprint   : 10112233445566778899AABBCCDDEEFF00112233\n\n"
+		   "CertificateDomains : {mail-hub1.contoso.com, postmaster@contoso.com}\n"
+		   "Subject            : CN=mail-hub1.contoso.com\nIsSelfSigned       : True\n"
+		   "Services           : SMTP\n"
+		   "Thumbprint         : 20112233445566778899AABBCCDDEEFF00112233\n\n"
+		   "Subject    : CN=@\nThumbprint : 30112233445566778899AABBCCDDEEFF00112233\n",
+		   0);
+	assert_int_equal(inv.n_certs, 4);
+	as = calloc(inv.n_certs, sizeof(*as));
+	assert_non_null(as);
+	assert_int_equal(inventory_assess(&inv, as, 1228089600 /* 2008-12-01 */, 60), 0);
+	assert_string_equal(as[0].user, "amanda.brady@contoso.com");
+	assert_true(as[0].user_from_cn);
+	assert_false(as[0].replace); /* self-signed, SMTP, expiring: a user's all the same */
+	assert_int_equal(as[0].n_hosts, 0);
+	assert_null(inventory_replacement_command(&as[0]));
+	assert_int_equal(as[0].verdict, VERDICT_EXPIRING);
+	assert_string_equal(as[1].user, "a@contoso.com");
+	assert_false(as[1].user_from_cn);
+	assert_null(as[2].user);
+	assert_true(as[2].replace);
+	cmd = inventory_replacement_command(&as[2]);
+	assert_string_equal(cmd, "minica issue --host mail-hub1.contoso.com");
+	free(cmd);
+	assert_null(as[3].user); /* "@" alone is no address */
+	inventory_assessed_free(as, inv.n_certs);
+}
+
 static void legacy_code_page(void **state)
 {
 	(void)state;
@@ -534,6 +573,7 @@ int main(void)
 		cmocka_unit_test(glued_blocks_and_duplicates),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(self_signed_derived),
+		cmocka_unit_test(user_certificates),
 		cmocka_unit_test(legacy_code_page),
 		cmocka_unit_test(empty_and_junk),
 	};
