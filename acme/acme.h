@@ -152,6 +152,7 @@ struct acme_unit {
 	int force;
 	const char *store;     /* absolute */
 	const char *pass_file; /* absolute, for LoadCredential=; NULL: no passphrase */
+	const char *pin_file;  /* absolute, LoadCredential=minica-pin: the CA key is on a token */
 	char **words;          /* ExecStart= */
 	size_t n_words;
 	int low_port;          /* a --listen port under 1024 */

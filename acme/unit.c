@@ -88,6 +88,13 @@ static char *unit_text(const struct acme_unit *u, const char *user)
 		unit_put_text(f, u->pass_file);
 		fputc('\n', f);
 	}
+	if (u->pin_file) {
+		fputs("# the PIN of the token that holds the CA key, read once by the signer at start\n"
+		      "LoadCredential=minica-pin:",
+		      f);
+		unit_put_text(f, u->pin_file);
+		fputc('\n', f);
+	}
 	/* home directories hidden, unless the store is in one */
 	fputs(strncmp(u->store, "/home/", 6) && strncmp(u->store, "/root/", 6) &&
 			      strcmp(u->store, "/root")
@@ -131,8 +138,8 @@ int acme_unit_write(const struct acme_unit *u)
 	    (rc = out_write_atomic(path, text, strlen(text), 0644, u->force)))
 		goto out;
 	if (g_opts.json) {
-		rc = json_emit(json_pack("{s:s, s:s, s:s?}", "service", path, "user", user, "credential",
-					 u->pass_file));
+		rc = json_emit(json_pack("{s:s, s:s, s:s?, s:s?}", "service", path, "user", user,
+					 "credential", u->pass_file, "pin_credential", u->pin_file));
 		goto out;
 	}
 	printf("Wrote %s\n  runs      ", path);
@@ -144,6 +151,8 @@ int acme_unit_write(const struct acme_unit *u)
 	printf("\n  as        %s\n", user);
 	if (u->pass_file)
 		printf("  passphrase LoadCredential=minica-pass:%s\n", u->pass_file);
+	if (u->pin_file)
+		printf("  token PIN LoadCredential=minica-pin:%s\n", u->pin_file);
 	if (!g_opts.quiet)
 		printf("\nEnable it (when DIR is not /etc/systemd/system, copy the file there first):\n"
 		       "  systemctl daemon-reload\n  systemctl enable --now " SERVE_UNIT "\n"

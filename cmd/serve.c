@@ -221,7 +221,9 @@ static int write_unit(struct serve_args *a, store *st)
 	const char *pass = g_opts.pass_file && *g_opts.pass_file ? g_opts.pass_file
 								: getenv("MINICA_PASS_FILE");
 	char *exe = realpath("/proc/self/exe", NULL), *dir = realpath(store_path(st), NULL);
-	char *pass_abs = NULL, **words = NULL;
+	const char *pin = g_opts.pin_file && *g_opts.pin_file ? g_opts.pin_file
+							      : getenv("MINICA_PIN_FILE");
+	char *pass_abs = NULL, *pin_abs = NULL, **words = NULL;
 	struct ca ca = {0};
 	size_t i;
 	int rc;
@@ -243,6 +245,18 @@ static int write_unit(struct serve_args *a, store *st)
 			goto out;
 		}
 	}
+	if (ca.key_uri) {
+		/* the token's PIN, handed over as a credential like the passphrase */
+		if (!pin || !*pin) {
+			rc = fail(EX_USAGE, "--systemd: the CA key is on a token: give --pin-file FILE (a "
+					    "root-only file the unit loads as its credential minica-pin)");
+			goto out;
+		}
+		if (!(pin_abs = realpath(pin, NULL))) {
+			rc = fail(EX_NOINPUT, "PIN file %s: %s", pin, strerror(errno));
+			goto out;
+		}
+	}
 	words[0] = exe;
 	words[1] = (char *)"--store";
 	words[2] = dir;
@@ -253,6 +267,7 @@ static int write_unit(struct serve_args *a, store *st)
 	u.force = a->force;
 	u.store = dir;
 	u.pass_file = pass_abs;
+	u.pin_file = pin_abs;
 	u.words = words;
 	u.n_words = a->n_words + 4;
 	u.low_port = low_port(&a->o);
@@ -264,6 +279,7 @@ out:
 	free(exe);
 	free(dir);
 	free(pass_abs);
+	free(pin_abs);
 	return rc;
 }
 
