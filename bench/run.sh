@@ -89,6 +89,8 @@ row "one more certificate: $last-record store / $first-record store" "$(awk -v a
 
 echo "== bench/sign.sh: sign per process against openssl ca" >&2
 sh bench/sign.sh "$MINICA" "$B" >> "$ROWS" || echo "bench: bench/sign.sh failed" >&2
+echo "== bench/token.sh: bulk issuance with the CA key on a SoftHSM2 token beside a file key" >&2
+sh bench/token.sh "$MINICA" "$B" >> "$ROWS" || echo "bench: bench/token.sh failed" >&2
 echo "== bench/crl.sh: a CRL of ${BENCH_CRL:-100000} revoked certificates" >&2
 MINICA="$MINICA" N="${BENCH_CRL:-100000}" sh bench/crl.sh |
 	awk '{name = $1; value = $2; $1 = ""; $2 = ""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", name, value, $0}' >> "$ROWS" ||
