@@ -2,10 +2,11 @@
 # makes it there or uses one that is there; every signing path works with
 # it and every chain verifies; wrong PIN, missing token, wrong module, no
 # such object, unusable key type: one line, the SPEC code, nothing changed;
-# ca move-key puts a file key there and removes the software copy only
+# serve signs with it (lego, EAB); ca move-key puts a file key there and removes the software copy only
 # after a backup that holds it; store verify, check and store backup know.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/../lib.sh"
+. "$SRC/tests/acme_lib.sh"
 
 MOD=
 for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
@@ -108,8 +109,10 @@ mkdir "$T/re"
 run --pin-file "$T/pin" export --host mail-hub1 --pem "$T/re"
 assert_rc 0 "export a kept key"
 cmp -s "$T/re/mail-hub1.key" "$T/o2/mail-hub1.key" || fail "the kept leaf key differs"
-run --pin-file "$T/pin" acme account add --names corp.example
+run --pin-file "$T/pin" --json acme account add --names corp.example
 assert_rc 0 "acme account add (the EAB key sealed with the token's secret)"
+KID=$(printf '%s' "$out" | jq -r .kid)
+HMAC=$(printf '%s' "$out" | jq -r .hmac_key)
 ok "kept leaf keys and EAB keys"
 run --pin-file "$T/pin" ca extend --years 25
 assert_rc 0 "ca extend"
@@ -117,6 +120,22 @@ assert_rc 0 "ca extend"
 verify "$T/ca2.pem" "$T/o1/mail-hub1.crt" "$T/o2/mail-hub1.crt" "$T/bulk/h8.crt" "$T/edge.crt"
 assert_eq "$(openssl x509 -in "$T/ca2.pem" -noout -pubkey)" "$pub1" "extend keeps the key"
 ok "ca extend"
+
+# ---- serve: the signer holds the token session; lego with EAB and http-01 ----
+HTTP_PORT=$(free_port)
+mkdir -p "$T/www/.well-known/acme-challenge"
+/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$HTTP_PORT" >"$T/www.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_port "$HTTP_PORT"
+start_dns
+start_serve --pin-file "$T/pin" --http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT"
+LEGO_CA_CERTIFICATES="$T/ca2.pem" timeout 120 /usr/bin/lego --server "$DIR_URL" \
+	--email hostmaster@corp.example --accept-tos --path "$T/lego" --eab --kid "$KID" --hmac "$HMAC" \
+	--domains mail-hub7.corp.example --http --http.webroot "$T/www" run >"$T/lego.out" 2>&1 ||
+	fail "lego with a token-held CA key: $(tail -5 "$T/lego.out") $(tail -5 "$T/serve.log")"
+verify "$T/ca2.pem" "$T/lego/certificates/mail-hub7.corp.example.crt"
+stop_all
+ok "serve with the key on the token (lego, EAB opened with the token's secret)"
 
 # ---- errors at signing time: one line, the code, the store unchanged ----
 expect_error 77 "wrong PIN for token pkcs11:token=minica;object=ca" --pin-file "$T/badpin" issue --host x1 --out "$T/o1"
