@@ -189,6 +189,11 @@ static void on_request(struct evhttp_request *r, void *arg)
 		return front_problem(s, r, ACME_MALFORMED, "the Host header is not a host name");
 	if (!path || evhttp_uri_get_query(uri) || strlen(path) > 1024)
 		return front_problem(s, r, ACME_NOT_FOUND, "no such resource");
+	/* evhttp refuses a larger body before reading it (conn.c): this is the same limit */
+	if (len > ACME_BODY_MAX)
+		return front_problem(s, r, ACME_TOO_LARGE, "the request body has %zu bytes; at most %d "
+							   "are accepted",
+				     len, ACME_BODY_MAX);
 	if (!(f = calloc(1, sizeof(*f))))
 		return front_problem(s, r, ACME_SERVER_INTERNAL, "out of memory");
 	peer_text(r, peer, sizeof(peer));
@@ -202,9 +207,7 @@ static void on_request(struct evhttp_request *r, void *arg)
 	if (ctype && strlen(ctype) < 256)
 		proto_add_str(&o, T_CTYPE, ctype);
 	proto_add_str(&o, T_PEER, peer);
-	if (len > ACME_BODY_MAX)
-		proto_add_long(&o, T_TOO_LARGE, (long)len); /* the signer answers with its problem */
-	else if (len)
+	if (len)
 		proto_add(&o, T_BODY, evbuffer_pullup(in, -1), len);
 	if (proto_send(s->chan, &o) != 0) {
 		free(f);

@@ -23,7 +23,7 @@ static const struct {
 	uint32_t allowed, required;
 } spec[P_TYPE_END] = {
 	[P_REQUEST] = {BIT(T_METHOD) | BIT(T_PATH) | BIT(T_BASE) | BIT(T_CTYPE) | BIT(T_BODY) |
-			       BIT(T_TOO_LARGE) | BIT(T_PEER),
+			       BIT(T_PEER),
 		       BIT(T_METHOD) | BIT(T_PATH) | BIT(T_BASE)},
 	[P_RESPONSE] = {BIT(T_STATUS) | BIT(T_HEADERS) | BIT(T_BODY), BIT(T_STATUS)},
 	[P_VALIDATE] = {BIT(T_AUTHZ) | BIT(T_INDEX) | BIT(T_KIND) | BIT(T_NAME) | BIT(T_TOKEN) |

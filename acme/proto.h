@@ -34,7 +34,6 @@ enum proto_tag {
 	T_BASE,       /* https://HOST[:PORT] as the client addressed the server */
 	T_CTYPE,
 	T_BODY,
-	T_TOO_LARGE,  /* instead of T_BODY: the body's length, decimal */
 	T_PEER,       /* the client's address, for the log */
 	T_STATUS,     /* decimal */
 	T_HEADERS,    /* "Name: value\n" lines */

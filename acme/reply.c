@@ -70,6 +70,11 @@ void reply_raw(struct acme_req *q, int status, const char *type, const void *dat
 {
 	struct proto_out o;
 
+	if (q->front_gen != q->s->front_gen) {
+		/* asked by a front that died meanwhile: the new one's request of that number is another */
+		req_free(q);
+		return;
+	}
 	common_headers(q);
 	if (type)
 		reply_header(q, "Content-Type", type);

@@ -92,6 +92,7 @@ struct srv {
 	struct event *commit_ev;
 	int committing;
 	pid_t front_pid;
+	unsigned front_gen;        /* bumped at each start of a front */
 	int front_ready, front_ready_once; /* the front said P_READY (this one, any one) */
 	int exit_code;             /* the front's, when it never became ready */
 	int front_starts;          /* within the current minute */
@@ -108,11 +109,12 @@ enum acme_method { ACME_GET = 1, ACME_HEAD, ACME_POST };
 struct acme_req {
 	struct srv *s;
 	uint32_t id;          /* the front's number for it */
+	unsigned front_gen;   /* which front asked: a later one numbers its requests anew */
 	enum acme_method method;
 	char base[300]; /* https://HOST[:PORT] as the client addressed us */
 	const char *path;
 	const char *content_type;
-	const char *body;     /* NULL when the body was too large (body_len says how large) */
+	const char *body;     /* NULL when there is none */
 	size_t body_len;
 	struct proto_msg msg; /* owns path, content_type and body */
 	char *headers;        /* of the reply: "Name: value\n" lines */

@@ -81,7 +81,6 @@ static void on_request(struct srv *s, struct proto_msg *m)
 {
 	struct acme_req *q = calloc(1, sizeof(*q));
 	const char *method = m->field[T_METHOD], *base = m->field[T_BASE];
-	long too_large = 0;
 
 	if (!q) {
 		warning("serve: signer: out of memory");
@@ -89,6 +88,7 @@ static void on_request(struct srv *s, struct proto_msg *m)
 	}
 	q->s = s;
 	q->id = m->id;
+	q->front_gen = s->front_gen;
 	q->msg = *m;
 	memset(m, 0, sizeof(*m)); /* q owns the fields now */
 	s->requests++;
@@ -105,12 +105,6 @@ static void on_request(struct srv *s, struct proto_msg *m)
 	q->content_type = q->msg.field[T_CTYPE];
 	q->body = q->msg.field[T_BODY];
 	q->body_len = q->msg.len[T_BODY];
-	if (q->msg.field[T_TOO_LARGE]) {
-		if (proto_number(&q->msg, T_TOO_LARGE, ACME_BODY_MAX + 1, 1L << 30, &too_large) != 0)
-			too_large = ACME_BODY_MAX + 1;
-		q->body = NULL;
-		q->body_len = (size_t)too_large;
-	}
 	if (q->path[0] != '/')
 		return reply_problem(q, ACME_NOT_FOUND, "no such resource");
 	route(q);
@@ -229,6 +223,7 @@ static int front_start(struct srv *s)
 	}
 	sv[0] = -1;
 	s->front_pid = pid;
+	s->front_gen++;
 	s->front_ready = 0;
 	if (tls_send(s) != 0) {
 		rc = fail(EX_OSERR, "serve: cannot pass the certificate to the front");
