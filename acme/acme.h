@@ -135,6 +135,8 @@ struct acme_server_options {
 	long max_per_address;
 	const char *front_user;  /* started as root: the front runs as this user */
 	long sign_budget;        /* certificates the signer signs per minute at most */
+	long max_validations;             /* in progress, in total */
+	long max_validations_per_account; /* in progress */
 };
 /*
  * serve (docs/serve-processes.md): the signer runs in this process with the

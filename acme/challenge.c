@@ -82,6 +82,28 @@ out:
 	return rc;
 }
 
+const char *validate_busy(struct srv *s, const char *account, char *why, size_t size)
+{
+	const struct inflight *f;
+	long all = 0, mine = 0;
+
+	for (f = s->validating; f; f = f->next) {
+		all++;
+		mine += !strcmp(f->account, account);
+	}
+	if (all >= s->o->max_validations)
+		snprintf(why, size, "%ld validations in progress (--max-validations %ld); try again "
+				    "shortly",
+			 all, s->o->max_validations);
+	else if (mine >= s->o->max_validations_per_account)
+		snprintf(why, size, "%ld validations of this account in progress "
+				    "(--max-validations-per-account %ld); try again shortly",
+			 mine, s->o->max_validations_per_account);
+	else
+		return NULL;
+	return why;
+}
+
 int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
 		   const char *thumbprint)
 {
@@ -106,6 +128,9 @@ int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *au
 	snprintf(key, sizeof(key), "%s/%zu", authz_id, index);
 	if (!expected || inflight_add(&s->validating, key) != 0)
 		goto out;
+	/* inflight_add put it first */
+	snprintf(s->validating->account, sizeof(s->validating->account), "%s",
+		 json_string_value(json_object_get(authz, "account")) ?: "");
 	proto_begin(&o, P_VALIDATE, 0);
 	proto_add_str(&o, T_AUTHZ, authz_id);
 	proto_add_long(&o, T_INDEX, (long)index);

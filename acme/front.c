@@ -375,8 +375,12 @@ static void drained(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	/* the signer's answers to come, and our last messages to it, unless it is gone */
-	if (!s->signer_gone && (s->n_fwd || proto_chan_pending(s->chan))) {
+	/*
+	 * the signer's answers to come, the validations (which end at their
+	 * deadline, --validation-timeout, at the latest), and our last messages
+	 * to it, unless it is gone
+	 */
+	if (!s->signer_gone && (s->n_fwd || s->n_vjobs || proto_chan_pending(s->chan))) {
 		struct timeval tv = {0, 50000};
 
 		evtimer_add(s->drain_timer, &tv);

@@ -261,7 +261,7 @@ void h_authz(struct acme_req *q, const char *id)
 void h_challenge(struct acme_req *q, const char *authz_id, const char *index)
 {
 	json_t *authz, *chall;
-	char up[400], key[ACME_ID_LEN + 8];
+	char up[400], key[ACME_ID_LEN + 8], why[200];
 	const char *cst, *ast, *thumb;
 	char *end;
 	long i = strtol(index, &end, 10);
@@ -284,6 +284,11 @@ void h_challenge(struct acme_req *q, const char *authz_id, const char *index)
 		if (json_integer_value(json_object_get(authz, "expires")) <= now_utc()) {
 			json_decref(authz);
 			return reply_problem(q, ACME_MALFORMED, "the authorization has expired");
+		}
+		if (validate_busy(q->s, q->account_id, why, sizeof(why))) {
+			json_decref(authz);
+			reply_header(q, "Retry-After", "5");
+			return reply_problem(q, ACME_RATE_LIMITED, "%s", why);
 		}
 		thumb = json_string_value(json_object_get(q->account, "thumbprint"));
 		if (!thumb || validate_start(q->s, authz_id, (size_t)i, authz, thumb) != 0) {

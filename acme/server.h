@@ -40,8 +40,10 @@ void tpl_cache_drop(struct tpl_cache *c);
 struct inflight {
 	struct inflight *next;
 	char id[ACME_ID_LEN + 8]; /* authz id + "/" + challenge index, or an order id */
+	char account[ACME_ID_LEN + 1]; /* a validation's: whose (challenge.c) */
 };
 
+struct vjob; /* validate.c: one validation */
 struct fwd; /* front.c: a request waiting for the signer's answer */
 #define FWD_BUCKETS 256
 
@@ -64,6 +66,8 @@ struct srv {
 	size_t n_socks;
 	SSL_CTX *ssl;
 	struct evdns_base *dns;
+	struct vjob *vjobs; /* validate.c: validations in progress */
+	size_t n_vjobs;
 	int dns_pipe[2];
 	struct event *dns_ev;
 	struct fwd *fwd[FWD_BUCKETS];
@@ -192,6 +196,8 @@ const char *order_status(json_t *order, int64_t now);
 /* challenge.c (the signer): ask the front to validate; record its verdict */
 int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
 		   const char *thumbprint);
+/* NULL, or why no validation may start now (--max-validations, per account) */
+const char *validate_busy(struct srv *s, const char *account, char *why, size_t size);
 void challenge_verdict(struct srv *s, const struct proto_msg *m);
 
 /* validate.c (the front): validate what the signer asked for, send the verdict */

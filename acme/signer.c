@@ -318,14 +318,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	if (s->draining) {
 		/* a second SIGTERM or SIGINT: no more waiting */
+		if (!g_opts.quiet)
+			notice("serve: second %s: stopping now", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		if (s->front_pid > 0)
 			kill(s->front_pid, SIGKILL);
 		return;
 	}
 	s->draining = 1;
-	if (!g_opts.quiet)
+	if (!g_opts.quiet) {
+		struct inflight *f;
+		size_t checks = 0, orders = 0;
+
+		for (f = s->validating; f; f = f->next)
+			checks++;
+		for (f = s->finalizing; f; f = f->next)
+			orders++;
 		notice("serve: %s: no new connections; finishing the requests in flight",
 		       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		if (checks || orders)
+			notice("serve: waiting for %zu validations (%ld s at most) and %zu orders being "
+			       "issued; a second SIGTERM or SIGINT stops at once",
+			       checks, s->validation_timeout, orders);
+	}
 	if (s->front_pid > 0)
 		kill(s->front_pid, SIGTERM);
 	evtimer_add(s->drain_timer, &tv);

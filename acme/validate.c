@@ -35,24 +35,46 @@ static void vjob_free(struct vjob *j)
 	free(j->name);
 	free(j->token);
 	free(j->expected);
+	if (j->deadline)
+		event_free(j->deadline);
 	free(j);
 }
 
-/* The verdict goes to the signer, which records it. */
-static void finish(struct vjob *j)
+static const char *kind_name(const struct vjob *j)
+{
+	return j->kind == V_DNS01 ? "dns-01" : j->kind == V_HTTP01 ? "http-01" : "tls-alpn-01";
+}
+
+/* The verdict goes to the signer, which records it; the job leaves the list, not freed. */
+static void send_verdict(struct vjob *j, int ok, enum acme_problem problem, const char *detail)
 {
 	struct proto_out o;
+	struct vjob **p;
 
 	proto_begin(&o, P_VERDICT, 0);
 	proto_add_str(&o, T_AUTHZ, j->authz);
 	proto_add_long(&o, T_INDEX, (long)j->index);
-	proto_add_str(&o, T_OK, j->ok ? "1" : "0");
-	if (!j->ok) {
-		proto_add_long(&o, T_PROBLEM, (long)j->problem);
-		proto_add_str(&o, T_DETAIL, j->detail);
+	proto_add_str(&o, T_OK, ok ? "1" : "0");
+	if (!ok) {
+		proto_add_long(&o, T_PROBLEM, (long)problem);
+		proto_add_str(&o, T_DETAIL, detail);
 	}
 	if (proto_send(j->s->chan, &o) != 0)
 		warning("serve: front: the result of validating %s could not be passed on", j->name);
+	for (p = &j->s->vjobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			j->s->n_vjobs--;
+			break;
+		}
+	if (j->deadline)
+		event_free(j->deadline);
+	j->deadline = NULL;
+}
+
+static void finish(struct vjob *j)
+{
+	send_verdict(j, j->ok, j->problem, j->detail);
 	vjob_free(j);
 }
 
@@ -120,6 +142,7 @@ static void http_done(struct evhttp_request *req, void *arg)
 	/* the connection cannot be freed inside its own callback */
 	event_base_once(j->s->base, -1, EV_TIMEOUT, free_conn, j->conn, &now);
 	j->conn = NULL;
+	j->req = NULL;
 	finish(j);
 }
 
@@ -147,6 +170,7 @@ static int http01_start(struct vjob *j)
 	snprintf(path, sizeof(path), "/.well-known/acme-challenge/%s", j->token);
 	if (evhttp_make_request(j->conn, req, EVHTTP_REQ_GET, path) != 0)
 		goto fail_conn; /* req is freed by libevent on failure */
+	j->req = req;
 	return 0;
 fail:
 	evhttp_request_free(req);
@@ -194,6 +218,9 @@ static void *dns01_thread(void *arg)
 		goto out;
 	}
 	n = res_nquery(&rs, qname, ns_c_in, ns_t_txt, answer, sizeof(answer));
+	/* the length of the whole answer, not of what was kept, when it did not fit */
+	if (n > (int)sizeof(answer))
+		n = (int)sizeof(answer);
 	if (n < 0 || ns_initparse(answer, n, &msg) != 0) {
 		j->problem = ACME_DNS;
 		snprintf(j->detail, sizeof(j->detail), "no TXT record for %s (%s)", qname,
@@ -232,8 +259,12 @@ static void dns01_result(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	(void)arg;
-	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j))
-		finish(j);
+	while (read(fd, &j, sizeof(j)) == (ssize_t)sizeof(j)) {
+		if (j->abandoned)
+			vjob_free(j); /* its deadline sent the verdict already */
+		else
+			finish(j);
+	}
 }
 
 /* dns-01 and tls-alpn-01 block: each runs in a detached thread that posts j back. */
@@ -263,11 +294,41 @@ static int thread_start(struct vjob *j, void *(*body)(void *))
 
 /* ---- starting ---- */
 
+/* ---- the deadline of every validation, on the loop's own clock ---- */
+
+static void expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct vjob *j = arg;
+	char detail[600];
+	struct timeval now = {0, 0};
+
+	(void)fd;
+	(void)what;
+	snprintf(detail, sizeof(detail), "%s for %s: no answer within %ld s (the validation "
+					 "timeout)",
+		 kind_name(j), j->name, j->s->validation_timeout);
+	if (j->kind != V_HTTP01) {
+		/* the thread still has it (and writes its fields): it is freed when handed back */
+		j->abandoned = 1;
+		send_verdict(j, 0, j->kind == V_DNS01 ? ACME_DNS : ACME_CONNECTION, detail);
+		return;
+	}
+	if (j->req)
+		evhttp_cancel_request(j->req); /* http_done is not called */
+	if (j->conn)
+		event_base_once(j->s->base, -1, EV_TIMEOUT, free_conn, j->conn, &now);
+	j->req = NULL;
+	j->conn = NULL;
+	send_verdict(j, 0, ACME_CONNECTION, detail);
+	vjob_free(j);
+}
+
 /* The signer's P_VALIDATE: the challenge, with what the answer must hold. */
 int validate_begin(struct srv *s, const struct proto_msg *m)
 {
 	const char *kind = m->field[T_KIND];
 	struct vjob *j = calloc(1, sizeof(*j));
+	struct timeval limit = {s->validation_timeout, 0};
 	long index;
 
 	if (!j || proto_number(m, T_INDEX, 0, 16, &index) != 0 || m->len[T_DIGEST] != 32 ||
@@ -289,12 +350,18 @@ int validate_begin(struct srv *s, const struct proto_msg *m)
 	j->name = strdup(m->field[T_NAME]);
 	j->token = strdup(m->field[T_TOKEN]);
 	j->expected = strdup(m->field[T_EXPECTED]);
-	if (!j->name || !j->token || !j->expected)
+	if (!j->name || !j->token || !j->expected ||
+	    !(j->deadline = evtimer_new(s->base, expired, j)))
 		goto fail;
 	if ((j->kind == V_DNS01      ? thread_start(j, dns01_thread)
 	     : j->kind == V_TLSALPN01 ? thread_start(j, tlsalpn01_thread)
 				      : http01_start(j)) != 0)
 		goto fail;
+	/* nothing a challenge's server does (a byte a second) can stretch it */
+	evtimer_add(j->deadline, &limit);
+	j->next = s->vjobs;
+	s->vjobs = j;
+	s->n_vjobs++;
 	return 0;
 fail:
 	vjob_free(j);
@@ -333,6 +400,19 @@ int validate_setup(struct srv *s)
 
 void validate_teardown(struct srv *s)
 {
+	/* http-01's are the loop's to free; a thread keeps its own */
+	while (s->vjobs) {
+		struct vjob *j = s->vjobs;
+
+		s->vjobs = j->next;
+		if (j->kind != V_HTTP01)
+			continue;
+		if (j->req)
+			evhttp_cancel_request(j->req);
+		if (j->conn)
+			evhttp_connection_free(j->conn);
+		vjob_free(j);
+	}
 	if (s->dns_ev)
 		event_free(s->dns_ev);
 	if (s->dns)

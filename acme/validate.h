@@ -13,6 +13,11 @@ enum vkind { V_HTTP01, V_DNS01, V_TLSALPN01 };
 
 struct vjob {
 	struct srv *s;
+	struct vjob *next;              /* the front's jobs in progress (s->vjobs) */
+	struct event *deadline;         /* --validation-timeout, for the whole validation */
+	struct evhttp_request *req;     /* http-01: the request in flight */
+	int abandoned;                  /* the deadline passed while a thread had it: the loop
+					   frees it when the thread hands it back */
 	char authz[ACME_ID_LEN + 1];
 	size_t index;
 	char key[ACME_ID_LEN + 8];

@@ -27,6 +27,8 @@ enum {
 	OPT_MAX_PER_ADDRESS,
 	OPT_FRONT_USER,
 	OPT_SIGN_BUDGET,
+	OPT_MAX_VALIDATIONS,
+	OPT_MAX_VALIDATIONS_ACCOUNT,
 	OPT_SYSTEMD,
 	OPT_FORCE,
 };
@@ -59,6 +61,10 @@ static const struct argp_option options[] = {
 	{"sign-budget", OPT_SIGN_BUDGET, "N", 0,
 	 "Sign at most N certificates a minute; finalize beyond it is refused with rateLimited "
 	 "(default 300; 0: no limit)", 4},
+	{"max-validations", OPT_MAX_VALIDATIONS, "N", 0,
+	 "Challenges validated at once; more are answered rateLimited (default 64)", 4},
+	{"max-validations-per-account", OPT_MAX_VALIDATIONS_ACCOUNT, "N", 0,
+	 "Challenges of one account validated at once (default 16)", 4},
 	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the signer's process id here", 4},
 	{"systemd", OPT_SYSTEMD, "DIR", 0,
 	 "Do not serve: write DIR/minica-serve.service that runs this command (the passphrase "
@@ -136,6 +142,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return limit(arg, "--max-connections", 1, 1000000, &a->o.max_connections);
 	case OPT_MAX_PER_ADDRESS:
 		return limit(arg, "--max-connections-per-address", 1, 1000000, &a->o.max_per_address);
+	case OPT_MAX_VALIDATIONS:
+		return limit(arg, "--max-validations", 1, 10000, &a->o.max_validations);
+	case OPT_MAX_VALIDATIONS_ACCOUNT:
+		return limit(arg, "--max-validations-per-account", 1, 10000,
+			     &a->o.max_validations_per_account);
 	case OPT_RESOLVER:
 		a->o.resolver = arg;
 		return 0;
@@ -298,6 +309,8 @@ int cmd_serve(int argc, char **argv)
 	a.o.max_connections = 4096;
 	a.o.max_per_address = 64;
 	a.o.sign_budget = 300;
+	a.o.max_validations = 64;
+	a.o.max_validations_per_account = 16;
 	if ((rc = cli_parse(&argp, argc, argv, "serve", &a)))
 		goto out;
 	if ((front = getenv(ACME_FRONT_ENV))) {

@@ -379,6 +379,18 @@ def main():
                             signer=key_load('old')))
     if CASE == 'get':                 # STATE_KEY: POST-as-GET
         return answer(*post(st[ARGS[0]], None))
+    if CASE == 'trigger':             # NAME...: for each, a new order and its http-01 challenge
+        for name in ARGS:             # asked for; the answer to the last of those requests
+            status, headers, data = new_order([name])
+            if status != 201:
+                return answer(status, headers, data)
+            order = json.loads(data)
+            a = json.loads(post(order['authorizations'][0], None)[2])
+            ch = [c for c in a['challenges'] if c['type'] == 'http-01'][0]
+            status, headers, data = post(ch['url'], {})
+        out = json.loads(data)
+        out['retry_after'] = headers.get('Retry-After')
+        return answer(status, headers, json.dumps(out).encode())
     if CASE == 'challenge-dead':      # NAME: http-01 to a port whose server never answers
         return answer(200, {}, json.dumps(challenge_result(ARGS[0], 'http-01')).encode())
     if CASE == 'tls-alpn':            # MODE TLS_PORT NAME: tls-alpn-01 against our own TLS server
