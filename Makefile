@@ -58,7 +58,7 @@ DEB_BUILD  = gcc libc6-dev make pkg-config libssl-dev liblmdb-dev libjansson-dev
              libp11-dev libp11-kit-dev
 DEB_TEST   = openssl libcmocka-dev lmdb-utils faketime jq perl python3 systemd chromium \
              python3-icalendar bash-completion groff-base man-db \
-             exim4-daemon-light swaks libnet-ssleay-perl \
+             postfix swaks libnet-ssleay-perl iproute2 \
              default-jre-headless libnss3-tools gnutls-bin python3-cryptography python3-pyasn1-modules \
              python3-jsonschema mono-runtime mono-mcs \
              certbot lego dehydrated uacme acme-tiny pebble curl \

@@ -49,7 +49,7 @@ dns_start() {
 	mkdir -p "$DNS_DIR"
 	DNS_PLAIN=${2:-}
 	NSD_PORT=$(free_port)
-	UNBOUND_PORT=$(free_port)
+	UNBOUND_PORT=${DANE_UNBOUND_PORT:-$(free_port)}
 	RESOLVER="127.0.0.1:$UNBOUND_PORT"
 	( cd "$DNS_DIR" && ldns-keygen -a ECDSAP256SHA256 -k corp.example > ksk.name &&
 		ldns-keygen -a ECDSAP256SHA256 corp.example > zsk.name ) || fail "ldns-keygen"

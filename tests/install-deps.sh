@@ -8,19 +8,17 @@ for pkg in "$@"; do
 		missing="$missing $pkg"
 	fi
 done
-# exim4-daemon-light (the MTA test's server where there is no MTA) conflicts
-# with any other MTA, and apt-get -y would remove that MTA: keep it.
-# tests/cmd/mta.sh runs a machine's Postfix as a private instance instead.
+# postfix (the MTA of tests/cmd/mta.sh and tests/cmd/dane_postfix.sh, run as
+# private instances) conflicts with any other MTA, and apt-get -y would remove
+# that MTA: keep it. tests/cmd/mta.sh runs an Exim as well; dane_postfix.sh
+# needs Postfix and says so.
 case " $missing " in
-*" exim4-daemon-light "*)
+*" postfix "*)
 	mta=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Provides}\n' 2>/dev/null |
 		awk '/^ii .*mail-transport-agent/ { print $2; exit }')
 	if [ -n "$mta" ]; then
-		case $mta in
-		postfix) echo "minica: not installing exim4-daemon-light: this machine's MTA is postfix, which tests/cmd/mta.sh runs as a private instance" ;;
-		*) echo "minica: not installing exim4-daemon-light: it would replace this machine's MTA ($mta); tests/cmd/mta.sh runs only Exim or Postfix and will fail" ;;
-		esac
-		missing=$(echo "$missing" | sed 's/ exim4-daemon-light\( \|$\)/ /')
+		echo "minica: not installing postfix: it would replace this machine's MTA ($mta); tests/cmd/mta.sh runs Exim or Postfix, tests/cmd/dane_postfix.sh needs Postfix and will fail"
+		missing=$(echo "$missing" | sed 's/ postfix\( \|$\)/ /')
 	fi ;;
 esac
 [ -z "$(echo "$missing" | tr -d ' ')" ] && exit 0
@@ -36,6 +34,12 @@ else
 	SUDO=""
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix unconfigured: no main.cf, so no system mail service starts or binds
+# port 25; the tests run private instances from their own directories.
+case " $missing " in
+*" postfix "*) echo "postfix postfix/main_mailer_type select No configuration" |
+	$SUDO debconf-set-selections ;;
+esac
 # a fresh machine has no package lists; a stale one may point at removed versions
 $SUDO apt-get update -qq || true
 # shellcheck disable=SC2086

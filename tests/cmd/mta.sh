@@ -1,6 +1,6 @@
 # Plain build only: other TLS stacks use the certificates that other files issue under ASan too.
-# A real MTA over STARTTLS, the one this machine has: Exim (Debian's default,
-# installed by make deps-test where no other MTA is) or Postfix, as a private
+# A real MTA over STARTTLS, the one this machine has: Postfix (installed by
+# make deps-test where no other MTA is, unconfigured) or Exim, as a private
 # instance (tests/mta/exim.sh, tests/mta/postfix.sh: configuration, spool and
 # logs in $T, 127.0.0.1 and a port of its own, stopped by PID; the system's
 # mail configuration is neither read nor changed). The MTA serves a
@@ -19,13 +19,13 @@ if [ -x /usr/sbin/exim4 ]; then
 elif [ -x /usr/sbin/postfix ]; then
 	MTA=postfix
 else
-	# tests/install-deps.sh installs Exim unless another MTA is installed,
+	# tests/install-deps.sh installs Postfix unless another MTA is installed,
 	# which it does not replace.
 	other=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Provides}\n' 2>/dev/null |
 		awk '/^ii .*mail-transport-agent/ { print $2; exit }')
 	[ -n "$other" ] &&
 		fail "this machine's MTA ($other) is neither Exim nor Postfix, the two this test runs"
-	fail "no MTA: make deps-test installs exim4-daemon-light"
+	fail "no MTA: make deps-test installs postfix"
 fi
 
 mta_pid=""
