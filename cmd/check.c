@@ -22,6 +22,7 @@ struct check_args {
 	struct policy_limits lim;
 	int dane;
 	struct dane_check_options d;
+	const char *dane_option; /* --dane-timeout given */
 };
 
 static const struct argp_option options[] = {
@@ -59,6 +60,15 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (parse_long(arg, "--dane-timeout", 1, 300, &n))
 			return EINVAL;
 		a->d.timeout = (int)n;
+		a->dane_option = "--dane-timeout";
+		return 0;
+	case ARGP_KEY_END:
+		if (!a->dane && (a->d.resolver || a->d.connect_port || a->dane_option))
+			return cli_usage_error("%s goes with --dane",
+					       a->d.resolver       ? "--resolver"
+					       : a->d.connect_port ? "--dane-port"
+								   : a->dane_option),
+			       EINVAL;
 		return 0;
 	case ARGP_KEY_ARG:
 		return cli_unexpected(arg);
@@ -248,7 +258,7 @@ out:
 int cmd_check(int argc, char **argv)
 {
 	struct check_args a = {{POLICY_CA_WARN, POLICY_CA_CRIT, POLICY_LEAF_WARN, POLICY_LEAF_CRIT},
-			       0, {NULL, 0, 10}};
+			       0, {NULL, 0, 10}, NULL};
 	struct policy_limits lim;
 	struct policy_report r = {0};
 	struct ca ca = {0};

@@ -116,5 +116,6 @@ assert_rc 3 "no resolver: UNKNOWN"
 [ $(($(date +%s) - start)) -lt 20 ] || fail "check --dane waited past its bounds"
 ok "no resolver: UNKNOWN, bounded"
 expect_error 3 "--resolver 'nonsense'" check --dane --resolver nonsense
+expect_error 3 "--resolver goes with --dane" check --resolver 127.0.0.1
 TESTED_WITH="$(nsd -v 2>&1 | head -1), unbound $(unbound -V 2>/dev/null | awk '/^Version/ { print $2 }')"
 finish
