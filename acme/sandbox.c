@@ -85,8 +85,16 @@ static int landlock_allow(int ruleset, const char *path, __u64 access)
 static int landlock_enter(void)
 {
 	struct landlock_ruleset_attr attr = {0};
-	static const char *const readable[] = {"/etc", "/usr", "/lib", "/lib64", "/proc",
-					      "/dev/null", "/dev/urandom"};
+	/*
+	 * What the validations read after start (libresolv's configuration, the
+	 * C library's and OpenSSL's files): named one by one, since a store may
+	 * live under /etc and Landlock can only allow, never take away.
+	 */
+	static const char *const readable[] = {
+		"/etc/resolv.conf", "/etc/hosts",      "/etc/host.conf", "/etc/nsswitch.conf",
+		"/etc/gai.conf",    "/etc/localtime",  "/etc/ssl",       "/usr/lib",
+		"/usr/lib64",       "/usr/share/zoneinfo", "/lib",       "/lib64",
+		"/proc",            "/dev/null",       "/dev/urandom"};
 	__u64 read_only = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	int ruleset = -1, rc = 0;

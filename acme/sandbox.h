@@ -7,7 +7,7 @@
 
 /*
  * Started as root: becomes front_user (default nobody), no groups. Then
- * no_new_privs, non-dumpable, Landlock (read-only system directories; no
+ * no_new_privs, non-dumpable, Landlock (the system files it reads, read-only; no
  * file under store_dir; no TCP port bound) where the kernel has it, and a
  * seccomp filter: no program started, no process traced or forked, no
  * process memory read, no file opened for writing. Then it proves each of
