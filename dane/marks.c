@@ -102,6 +102,7 @@ static void host_line(FILE *f, const struct dane_host *d)
 struct mark_ctx {
 	const struct dane_host *mark;
 	int unmark;
+	const char *path; /* the store's, for a message */
 };
 
 static int mark_fn(store_txn *txn, void *vctx)
@@ -115,7 +116,7 @@ static int mark_fn(store_txn *txn, void *vctx)
 	int rc;
 
 	if ((rc = store_txn_meta_get(txn, DANE_HOSTS_KEY, (void **)&old, &len)) ||
-	    (old && (rc = parse(old, "", &h))))
+	    (old && (rc = parse(old, c->path, &h))))
 		goto out;
 	if (!(mem = open_memstream(&text, &len)) || !(dmem = open_memstream(&detail, &dlen))) {
 		rc = fail(EX_OSERR, "out of memory");
@@ -159,7 +160,7 @@ out:
 
 int dane_mark(store *st, const struct dane_host *mark, int unmark)
 {
-	struct mark_ctx c = {mark, unmark};
+	struct mark_ctx c = {mark, unmark, store_path(st)};
 
 	return store_write(st, mark_fn, &c);
 }

@@ -107,6 +107,8 @@ int commit_fn(store_txn *txn, void *vctx)
 				break;
 		}
 		audit_detail(j, j->rec.template_name, detail, sizeof(detail));
+		if (ctx->drop_next_key) /* the key staged by 'renew --stage' */
+			strncat(detail, " key=staged", sizeof(detail) - strlen(detail) - 1);
 		a.action = (char *)(j->renews ? "renew" : "issue");
 		a.detail = detail;
 		a.has_serial = 1;

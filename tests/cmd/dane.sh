@@ -110,6 +110,8 @@ assert_not_contains "$err" "no staged key"
 assert_eq "$(spki_sha256 "$T/mail-hub1.crt")" "$next" "the new certificate has the staged key"
 run --json dane --host mail-hub1
 assert_eq "$(printf '%s' "$out" | jq -r '.next_key_staged')" "false" "the staged key is used once"
+run audit
+assert_match "$out" 'renew .*hosts=mail-hub1,mail-hub1.corp.example key=staged' "the audit says the staged key was used"
 # the staged key was sealed as kept leaf keys are: its private value is not in the store
 /usr/bin/python3 - "$T/mail-hub1.key" "$T/staged.mdb" <<'PY' || fail "the staged private key is in the store in the clear"
 import sys
