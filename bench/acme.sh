@@ -141,3 +141,44 @@ frontO=$(kib VmRSS "$FRONT")
 mdb=$(( $(stat -c %s "$B/store2/data.mdb") / 1024 ))
 printf 'serve: resident memory of the signer after 100 / %s orders, each issued (KiB)\t%s / %s\t%s\n' "$O" "$rss100" "$rssO" \
 	"the front (no store, no key) $front100 / $frontO KiB; growth $(( (rssO - rss100) / 1024 )) MiB (target < 20 MiB), peak $hwm KiB (VmHWM); the server's own (RssAnon) $anon100 / $anonO KiB; the rest is mapped files, the store's pages given back every 8 commits (data.mdb now $mdb KiB)"
+
+# hostile load (issue 23): H slow clients (TLS, then a request one byte every 5 s, connecting
+# again when closed) and HB clients pushing 1 MB bodies, from 40 loopback addresses, for HS
+# seconds, with serve's default limits; meanwhile lego gets a certificate from 127.0.0.1 and
+# the directory is asked for 200 times. Targets: directory p99 < 100 ms, the front's resident
+# memory < 64 MB, serve's log < 1,000 lines.
+H=${BENCH_ACME_SLOW:-2000}
+HB=${BENCH_ACME_BIG:-300}
+HS=${BENCH_ACME_HOSTILE_SECONDS:-40}
+kill "$SERVE"
+AP=$(port)
+"$MINICA" serve --listen "127.0.0.1:$AP" --server-name acme.corp.example --eab optional \
+	--http01-port "$HP" --resolver "127.0.0.1:$DNS" --sign-budget 0 >"$B/serve3.log" 2>&1 &
+SERVE=$!
+PIDS="$PIDS $SERVE"
+waitport "$AP"
+FRONT=$(pgrep -P "$SERVE" -x minica-front | head -1)
+/usr/bin/python3 "$SRC/tests/acme_flood.py" 127.0.0.1 "$AP" "$B/ca.pem" --pid "$FRONT" --slow "$H" \
+	--big "$HB" --sources 40 --drip 5 --seconds "$HS" --dir 0 --persist >"$B/flood.json" 2>"$B/flood.err" &
+FLOOD=$!
+PIDS="$PIDS $FLOOD"
+sleep 10 # the flood at full size
+# the directory from a process of its own, so that the flood's client does not slow its clock
+/usr/bin/python3 "$SRC/tests/acme_flood.py" 127.0.0.1 "$AP" "$B/ca.pem" --pid "$FRONT" \
+	--seconds $((HS - 15)) --dir 200 >"$B/dir.json" 2>"$B/dir.err" &
+DIRP=$!
+PIDS="$PIDS $DIRP"
+t0=$(ms)
+lego_ok=no
+LEGO_CA_CERTIFICATES="$B/ca.pem" lego --server "https://127.0.0.1:$AP/acme/directory" \
+	--email bench@corp.example --accept-tos --domains hostile.corp.example --http \
+	--http.port "127.0.0.1:$HP" --path "$B/lego-hostile" run >"$B/lego-hostile.log" 2>&1 && lego_ok=yes
+t_lego=$(( $(ms) - t0 ))
+signer_kb=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$SERVE/status")
+wait "$DIRP" || echo "bench: acme_flood --dir: $(tail -2 "$B/dir.err")" >&2
+wait "$FLOOD" || echo "bench: acme_flood: $(tail -2 "$B/flood.err")" >&2
+f() { jq -r "$1" "$B/flood.json"; }
+d() { jq -r "$1" "$B/dir.json"; }
+printf 'serve: under hostile load, %s slow clients (a byte every 5 s) and %s pushing 1 MB bodies: directory p99 (ms)\t%s\t%s\n' \
+	"$H" "$HB" "$(d '.dir_ms | .[((length * 99 / 100) | floor)] // "none"')" \
+	"p50 $(d '.dir_ms | .[(length / 2 | floor)] // "none"') ms, $(d '.dir_ms | length') answered (a new TLS connection each), $(d '.dir_errors | length') failed (target p99 < 100 ms); lego got a certificate: $lego_ok, in $t_lego ms; the front's peak resident $(f .rss_kb_peak) / $(d .rss_kb_peak) KiB (sampled by each client) (target < 65536), the signer's $signer_kb KiB (VmHWM); slow clients open at once at most $(f .slow_open_peak), connections refused $(f .refused); serve's log $(wc -l <"$B/serve3.log") lines (target < 1000)"

@@ -17,7 +17,10 @@ loopback addresses (127.0.0.2 and up), while one ordinary client from
 
 usage: acme_flood.py HOST PORT CA_FILE --pid PID [--slow N] [--big N]
        [--sources N] [--drip S] [--seconds S] [--big-bytes N] [--dir N]
-       [--burst-from ADDR --burst N]"""
+       [--burst-from ADDR --burst N] [--persist]
+--persist: each slow or large-body client connects again when closed, until
+--seconds are over.
+"""
 import argparse, asyncio, json, ssl, time
 
 
@@ -35,6 +38,14 @@ def rss_kb(pid):
 async def connect(a, ctx, source):
     return await asyncio.wait_for(asyncio.open_connection(
         a.host, a.port, ssl=ctx, server_hostname=a.host, local_addr=(source, 0)), 20)
+
+
+async def again(a, t0, body):
+    """body once, or (--persist) again and again until --seconds are over, as a flood does."""
+    await body()
+    while a.persist and time.monotonic() - t0 < a.seconds:
+        await asyncio.sleep(0.5)
+        await body()
 
 
 async def slow_client(a, ctx, source, out):
@@ -60,7 +71,7 @@ async def slow_client(a, ctx, source, out):
                 break
             except asyncio.TimeoutError:
                 pass
-            if time.monotonic() - t0 > a.seconds:
+            if time.monotonic() > a.deadline:
                 break
     except (OSError, ssl.SSLError):
         closed = time.monotonic() - t0
@@ -158,6 +169,7 @@ async def main():
     p.add_argument('--dir', type=int, default=20)
     p.add_argument('--burst', type=int, default=0)
     p.add_argument('--burst-from', default='127.0.0.1')
+    p.add_argument('--persist', action='store_true')
     a = p.parse_args()
     ctx = ssl.create_default_context(cafile=a.ca)
     out = {'slow_closed_after': [], 'slow_open': 0, 'slow_open_peak': 0, 'big_statuses': [],
@@ -168,14 +180,18 @@ async def main():
     if a.burst:
         held = await burst(a, ctx, out)
     tasks = []
+    t0 = time.monotonic()
+    a.deadline = t0 + a.seconds
     for i in range(a.slow):
+        src = '127.0.0.%d' % (2 + i % a.sources)
         tasks.append(asyncio.ensure_future(
-            slow_client(a, ctx, '127.0.0.%d' % (2 + i % a.sources), out)))
+            again(a, t0, lambda src=src: slow_client(a, ctx, src, out))))
         if i % 50 == 49:
             await asyncio.sleep(0.05)  # open them over a moment, as a real flood ramps up
     for i in range(a.big):
+        src = '127.0.0.%d' % (2 + (a.slow + i) % a.sources)
         tasks.append(asyncio.ensure_future(
-            big_client(a, ctx, '127.0.0.%d' % (2 + (a.slow + i) % a.sources), out)))
+            again(a, t0, lambda src=src: big_client(a, ctx, src, out))))
     tasks.append(asyncio.ensure_future(directory(a, ctx, out)))
     await asyncio.gather(*tasks)
     stop.set()
