@@ -426,7 +426,12 @@ static void *prepare(void *arg)
 		chs = json_object_get(j, "challenges");
 		json_array_foreach(chs, k, ch)
 			if (!strcmp(jstr(ch, "type"), "http-01"))
-				post(&c, jstr(ch, "url"), json_object());
+				/* serve caps validations in progress per account: wait and ask again */
+				do {
+					post(&c, jstr(ch, "url"), json_object());
+					if (c.status == 429)
+						usleep(50000);
+				} while (c.status == 429);
 		if (c.status != 200)
 			die("challenge: HTTP %d: %.300s", c.status, c.body);
 		json_decref(j);

@@ -62,7 +62,9 @@ def prepare(n, http_port):
         st, data = conn.post(o['authorizations'][0], None)
         ch = [c for c in json.loads(data)['challenges'] if c['type'] == 'http-01'][0]
         p.Token.answers[ch['token']] = ch['token'] + '.' + thumb
-        conn.post(ch['url'], {})
+        # serve caps the validations in progress of an account (rateLimited): ask again
+        while conn.post(ch['url'], {})[0] == 429:
+            time.sleep(0.05)
         orders.append({'finalize': o['finalize'], 'order': o['finalize'].rsplit('/', 1)[0],
                        'name': name, 'csr': p.b64(p.csr_der([name]))})
     deadline = time.time() + 120
