@@ -1,4 +1,3 @@
-# Plain build only for the MTAs; minica is whichever build the suite runs.
 # DANE end to end with Postfix on both sides (RFC 7672), on loopback in a network
 # and mount namespace of its own (unshare -n -m): nsd serves corp.example signed
 # with ldns-signzone, unbound validates it with the zone's key as its only trust
