@@ -17,7 +17,7 @@
 #include "common/common.h"
 #include "issue/issue.h"
 
-enum { OPT_REASON = 0x100, OPT_SERIALS_FILE, OPT_HOST };
+enum { OPT_REASON = 0x100, OPT_SERIALS_FILE, OPT_HOST, OPT_SERIAL };
 
 struct revoke_args {
 	char **serials;
@@ -35,6 +35,8 @@ static const struct argp_option options[] = {
 	 0},
 	{"serials-file", OPT_SERIALS_FILE, "FILE", 0,
 	 "Also revoke the serials in FILE, one per line ('#' comments; '-' is standard input)", 0},
+	{"serial", OPT_SERIAL, "SERIAL", 0,
+	 "Revoke this serial (as an argument; as renew's --serial); repeatable", 0},
 	{"host", OPT_HOST, "NAME", 0,
 	 "Revoke the valid certificate of host NAME (refused when it has more than one: give "
 	 "the serial); repeatable",
@@ -62,6 +64,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_HOST:
 		return cli_list_add(&a->hosts, &a->n_hosts, arg);
+	case OPT_SERIAL: /* renew and export take --serial: the same words revoke too */
 	case ARGP_KEY_ARG:
 		return cli_list_add(&a->serials, &a->n_serials, arg);
 	case ARGP_KEY_END:
@@ -76,7 +79,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp argp = {
-	options, parse, "SERIAL... | --host NAME",
+	options, parse, "SERIAL... | --serial SERIAL | --host NAME",
 	"Revoke certificates (all of them or none); 'minica crl' then publishes them.\v"
 	"SERIAL as minica prints it, as 'openssl x509 -serial' prints it, or with colons. "
 	"Revocation is permanent. Revoking needs the CA passphrase.\n\n"

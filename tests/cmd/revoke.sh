@@ -72,7 +72,8 @@ t=$(date -u -d "$(printf '%s' "$revoked_at" | tr T ' ' | tr -d Z)" +%s)
 ok "show"
 
 # Several serials in one call (one given twice), from arguments and a file.
-run --json $R "$B" "$C" "$B" --reason superseded
+# (C with --serial, the word renew and export take)
+run --json $R "$B" --serial "$C" "$B" --reason superseded
 assert_rc 0 "revoke two"
 assert_eq "$(printf '%s' "$out" | jq -r 'map(.serial + " " + .revoke_reason) | sort | join(",")')" \
 	"$(printf '%s superseded\n%s superseded\n' "$B" "$C" | sort | paste -sd,)" "revoke --json"
