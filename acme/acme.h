@@ -147,6 +147,7 @@ struct acme_server_options {
 int acme_serve(store *st, const struct acme_server_options *o);
 int acme_front(const struct acme_server_options *o, int chan_fd, const char *store_dir);
 #define ACME_FRONT_ENV "MINICA_SERVE_FRONT"
+int acme_resolver_ok(const char *text); /* 1: an IPv4 ADDRESS[:PORT] (resolver.c) */
 
 /* ---- its systemd service (unit.c) ---- */
 struct acme_unit {

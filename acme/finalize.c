@@ -30,7 +30,8 @@ struct pending {
 	size_t der_len;
 	char tpl_name[128];
 	int problem;           /* set by the worker when the CSR is refused */
-	char why[600];
+	char why[600];         /* to the client */
+	char log[600];         /* to the server's log only: it may name the server's files */
 	struct csr_signing sg; /* issue/'s: the same checks, record and audit entry as sign */
 	char source[200];      /* the audit entry's csr=: which order, which account */
 	char serial[2 * STORE_SERIAL_LEN + 1];
@@ -113,6 +114,8 @@ static void answer(struct srv *s, struct pending *list, int rc, const char *erro
 {
 	struct pending *p, *next;
 
+	if (rc != 0)
+		warning("serve: the certificates of a group commit could not be stored: %s", error);
 	for (p = list; p; p = next) {
 		next = p->next;
 		inflight_del(&s->finalizing, p->order_id);
@@ -121,8 +124,8 @@ static void answer(struct srv *s, struct pending *list, int rc, const char *erro
 			reply_json(p->q, 200, wire_order(p->q, p->order_id, p->order), NULL);
 		} else {
 			reply_problem(p->q, ACME_SERVER_INTERNAL, "the certificate could not be stored "
-								  "(%s); finalize again",
-				      error);
+								  "(the server's log says why); "
+								  "finalize again");
 		}
 		pending_free(p);
 	}
@@ -225,7 +228,10 @@ static void sign_run(struct work *w, struct worker *wk)
 
 	p->problem = ACME_SERVER_INTERNAL;
 	if (!tpl) {
-		snprintf(p->why, sizeof(p->why), "template: %s", diag_last());
+		snprintf(p->why, sizeof(p->why), "cannot read the template %s; the server's log says "
+						 "why",
+			 p->tpl_name);
+		snprintf(p->log, sizeof(p->log), "%s", diag_last());
 		return;
 	}
 	p->sg.label = "request";
@@ -248,7 +254,8 @@ static void sign_run(struct work *w, struct worker *wk)
 	}
 	p->problem = ACME_SERVER_INTERNAL;
 	if (csr_signing_build(&p->sg, p->ca, tpl, 0) != 0) {
-		snprintf(p->why, sizeof(p->why), "cannot issue: %s", diag_last());
+		snprintf(p->why, sizeof(p->why), "cannot issue; the server's log says why");
+		snprintf(p->log, sizeof(p->log), "%s", diag_last());
 		return;
 	}
 	serial_hex(p->sg.rec.serial, p->serial);
@@ -261,6 +268,8 @@ static void sign_done(struct srv *s, struct work *w)
 	struct pending *p = (struct pending *)w;
 
 	if (p->problem) {
+		if (p->log[0])
+			warning("serve: finalize of order %s: %s", p->order_id, p->log);
 		inflight_del(&s->finalizing, p->order_id);
 		reply_problem(p->q, p->problem, "%s", p->why);
 		pending_free(p);

@@ -439,8 +439,9 @@ static int bind_all(struct srv *s)
 			return fail(EX_USAGE, "--listen %s: give ADDRESS:PORT", printable(s->o->listen[i]));
 		s->socks[s->n_socks] = evhttp_bind_socket_with_handle(s->http, addr, port);
 		if (!s->socks[s->n_socks])
-			return fail(EX_UNAVAILABLE, "--listen %s: cannot listen there: %s (is the port "
-						    "in use?)",
+			/* 75, temporary: the port is taken now, and free when the other goes */
+			return fail(EX_TEMPFAIL, "--listen %s: cannot listen there: %s (is the port "
+						 "in use?)",
 				    s->o->listen[i], strerror(errno));
 		s->n_socks++;
 	}

@@ -191,7 +191,7 @@ void h_new_account(struct acme_req *q)
 	if (acme_obj_get(q->s->st, KIND_THUMB, thumb, &idx) != 0 ||
 	    ((eid = json_string_value(json_object_get(idx, "account"))) &&
 	     acme_obj_get(q->s->st, KIND_ACCOUNT, eid, &existing) != 0)) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot read the accounts: %s", diag_last());
+		reply_internal(q, "cannot read the accounts");
 		goto out;
 	}
 	if (existing) {
@@ -239,7 +239,7 @@ void h_new_account(struct acme_req *q)
 		 c.eab ? json_string_value(json_object_get(c.eab, "kid")) : "none",
 		 json_string_value(json_object_get(q->jws.jwk, "kty")) ?: "?");
 	if (!c.acct || store_write(q->s->st, register_fn, &c) != 0) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot store the account: %s", diag_last());
+		reply_internal(q, "cannot store the account");
 		goto out;
 	}
 	loc = url_of(q, "/acme/acct/%s", id);
@@ -310,8 +310,7 @@ void h_account(struct acme_req *q, const char *id)
 	if (status)
 		json_object_set_new(c.acct, "status", json_string("deactivated"));
 	if (store_write(q->s->st, update_fn, &c) != 0)
-		return reply_problem(q, ACME_SERVER_INTERNAL, "cannot store the account: %s",
-				     diag_last());
+		return reply_internal(q, "cannot store the account");
 	reply_json(q, 200, wire_account(q, id, c.acct), NULL);
 }
 
@@ -440,7 +439,7 @@ void h_key_change(struct acme_req *q)
 	json_object_set_new(c.acct, "jwk", jwk_public(inner.jwk));
 	json_object_set_new(c.acct, "thumbprint", json_string(thumb));
 	if (store_write(q->s->st, rekey_fn, &c) != 0) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot store the new key: %s", diag_last());
+		reply_internal(q, "cannot store the new key");
 		goto out;
 	}
 	reply_json(q, 200, wire_account(q, c.id, c.acct), NULL);

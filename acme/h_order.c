@@ -125,8 +125,9 @@ void h_new_order(struct acme_req *q)
 			goto out;
 		}
 		if (!strcmp(type, "ip")) {
-			reply_problem(q, ACME_REJECTED_IDENTIFIER, "%s: this server does not issue for "
-								   "IP addresses",
+			reply_problem(q, ACME_UNSUPPORTED_IDENTIFIER, "%s: this server does not issue "
+								      "for IP addresses (identifier "
+								      "type ip)",
 				      printable(value));
 			goto out;
 		}
@@ -138,8 +139,12 @@ void h_new_order(struct acme_req *q)
 		}
 		if (host_check(value, 1, &norm, &is_ip) != 0 || is_ip || !strchr(norm, '.')) {
 			free(norm);
-			reply_problem(q, ACME_REJECTED_IDENTIFIER, "%s: not a fully qualified host name",
-				      printable(value));
+			reply_problem(q, ACME_REJECTED_IDENTIFIER, "%s: %s", printable(value),
+				      strchr(value, '_') ? "'_' is not allowed in a host name (letters, "
+							   "digits, '-' and dots only)"
+				      : is_ip	 ? "an IP address, not a host name (this server "
+							   "issues for DNS names only)"
+						 : "not a fully qualified host name");
 			goto out;
 		}
 		if ((why = acme_name_refused(&q->s->ca, suffixes, norm))) {
@@ -167,7 +172,7 @@ void h_new_order(struct acme_req *q)
 			    q->account_id, "status", "pending", "expires", (json_int_t)expires,
 			    "identifiers", names, "authz", authz_ids, "created", (json_int_t)now_utc());
 	if (!c.order || store_write(q->s->st, order_fn, &c) != 0) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot store the order: %s", diag_last());
+		reply_internal(q, "cannot store the order");
 		goto out;
 	}
 	loc = url_of(q, "/acme/order/%s", id);
@@ -187,7 +192,8 @@ static json_t *owned(struct acme_req *q, int kind, const char *id, const char *w
 	json_t *obj = NULL;
 
 	if (acme_obj_get(q->s->st, kind, id, &obj) != 0) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot read the %s: %s", what, diag_last());
+		reply_internal(q, what[0] == 'o' ? "cannot read the order"
+						 : "cannot read the authorization");
 		return NULL;
 	}
 	if (!obj) {
@@ -246,7 +252,7 @@ void h_authz(struct acme_req *q, const char *id)
 		json_object_set_new(c.authz, "status", json_string("deactivated"));
 		if (store_write(q->s->st, authz_put_fn, &c) != 0) {
 			json_decref(c.authz);
-			return reply_problem(q, ACME_SERVER_INTERNAL, "cannot store: %s", diag_last());
+			return reply_internal(q, "cannot store the authorization");
 		}
 	}
 	if (!strcmp(json_string_value(json_object_get(c.authz, "status")) ?: "", "pending"))

@@ -129,3 +129,15 @@ void reply_problem(struct acme_req *q, enum acme_problem p, const char *fmt, ...
 		  text ? strlen(text) : 2, NULL);
 	free(text);
 }
+
+/*
+ * serverInternal for a failure whose diagnostic names the server's files
+ * (the store, templates): the client learns what failed, the server's log
+ * why. Paths on the server are nobody's business on the network.
+ */
+void reply_internal(struct acme_req *q, const char *what)
+{
+	warning("serve: %s %s: %s: %s", q->method == ACME_POST ? "POST" : "GET",
+		q->path ? q->path : "?", what, diag_last());
+	reply_problem(q, ACME_SERVER_INTERNAL, "%s; the server's log says why", what);
+}

@@ -56,7 +56,7 @@ static int account_key(struct acme_req *q)
 		return -1;
 	}
 	if (acme_obj_get(q->s->st, KIND_ACCOUNT, id, &q->account) != 0) {
-		reply_problem(q, ACME_SERVER_INTERNAL, "cannot read the account: %s", diag_last());
+		reply_internal(q, "cannot read the account");
 		return -1;
 	}
 	if (!q->account) {

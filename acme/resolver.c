@@ -15,7 +15,7 @@
 
 int resolver_addr(const char *text, struct sockaddr_in *sin)
 {
-	char addr[64];
+	char addr[64], *end = NULL;
 	const char *colon = text ? strrchr(text, ':') : NULL;
 	long port = 53;
 
@@ -28,7 +28,10 @@ int resolver_addr(const char *text, struct sockaddr_in *sin)
 			return -1;
 		memcpy(addr, text, (size_t)(colon - text));
 		addr[colon - text] = '\0';
-		port = strtol(colon + 1, NULL, 10);
+		/* as strictly as every other number: "41053x" is a typo, not port 41053 */
+		port = colon[1] >= '0' && colon[1] <= '9' ? strtol(colon + 1, &end, 10) : 0;
+		if (!end || *end)
+			return -1;
 	} else {
 		snprintf(addr, sizeof(addr), "%s", text);
 	}
@@ -36,6 +39,13 @@ int resolver_addr(const char *text, struct sockaddr_in *sin)
 		return -1;
 	sin->sin_port = htons((unsigned short)port);
 	return 0;
+}
+
+int acme_resolver_ok(const char *text)
+{
+	struct sockaddr_in sin;
+
+	return resolver_addr(text, &sin) == 0;
 }
 
 int validate_res_init(const struct vjob *j, struct __res_state *rs)

@@ -120,7 +120,7 @@ void h_revoke(struct acme_req *q)
 		if (c.already)
 			reply_problem(q, ACME_ALREADY_REVOKED, "certificate %s is revoked already", hex);
 		else
-			reply_problem(q, ACME_SERVER_INTERNAL, "cannot revoke: %s", diag_last());
+			reply_internal(q, "cannot revoke");
 		goto out;
 	}
 	if (!g_opts.quiet)

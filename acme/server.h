@@ -134,6 +134,7 @@ void reply_header(struct acme_req *q, const char *name, const char *value);
 void reply_json(struct acme_req *q, int status, json_t *body, const char *location);
 void reply_problem(struct acme_req *q, enum acme_problem p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void reply_internal(struct acme_req *q, const char *what); /* diag_last() to the log only */
 void reply_raw(struct acme_req *q, int status, const char *type, const void *data, size_t len,
 	       const char *link);
 void req_free(struct acme_req *q);

@@ -27,6 +27,24 @@
 
 /* ---- routing ---- */
 
+/* A path the routes below answer when POSTed: a GET to it is 405, to anything else 404. */
+static int post_resource(const char *p)
+{
+	static const char *const exact[] = {"/acme/new-account", "/acme/new-order",
+					    "/acme/revoke-cert", "/acme/key-change", NULL};
+	static const char *const under[] = {"/acme/acct/", "/acme/order/", "/acme/authz/",
+					    "/acme/chall/", "/acme/cert/", NULL};
+	size_t i;
+
+	for (i = 0; exact[i]; i++)
+		if (!strcmp(p, exact[i]))
+			return 1;
+	for (i = 0; under[i]; i++)
+		if (!strncmp(p, under[i], strlen(under[i])) && p[strlen(under[i])])
+			return 1;
+	return 0;
+}
+
 static void route(struct acme_req *q)
 {
 	const char *p = q->path;
@@ -41,7 +59,7 @@ static void route(struct acme_req *q)
 	if ((rest = path_id(p, "/acme/renewal-info/", id, sizeof(id))) && !*rest && get)
 		return h_renewal_info(q, id);
 	if (!post) {
-		if (!strncmp(p, "/acme/", 6))
+		if (post_resource(p))
 			return reply_problem(q, ACME_METHOD, "%s takes POST (RFC 8555 section 6.3)", p);
 		return reply_problem(q, ACME_NOT_FOUND, "no such resource; the directory is at "
 							"%s/acme/directory", q->base);
@@ -347,14 +365,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---- setup ---- */
 
-static int write_pid(const char *path)
-{
-	char text[32];
-	int n = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-
-	return out_write_atomic(path, text, (size_t)n, 0644, 1);
-}
-
 static int setup(struct srv *s)
 {
 	int rc;
@@ -385,9 +395,8 @@ static int setup(struct srv *s)
 				       finalize_committed, s)) ||
 	    event_add(s->commit_ev, NULL) != 0)
 		return fail(EX_OSERR, "cannot create a pipe: %s", strerror(errno));
+	/* --pid-file: written and held by cmd/serve.c (pidlock), with the store's lock */
 	if ((rc = tls_setup(s)) || (rc = workers_start(s)) || (rc = front_start(s)))
-		return rc;
-	if (s->o->pid_file && (rc = write_pid(s->o->pid_file)))
 		return rc;
 	return 0;
 }

@@ -53,6 +53,46 @@ static const char hardening[] =
 	"UMask=0077\n"
 	"LimitCORE=0\n";
 
+static int under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+static int in_home(const char *path)
+{
+	return under(path, "/home") || under(path, "/root");
+}
+
+/*
+ * The sandbox hides /tmp (PrivateTmp=yes) and, unless the store is in one,
+ * home directories (ProtectHome=yes): a store or passphrase file there is
+ * not what the service sees, and it fails at its first start. Said here,
+ * with the setting to change, not found later in the journal.
+ */
+static void warn_hidden(const struct acme_unit *u)
+{
+	const char *files[2] = {u->store, u->pass_file}, *what[2] = {"store", "passphrase file"};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (!files[i])
+			continue;
+		if (under(files[i], "/tmp") || under(files[i], "/var/tmp"))
+			warning("--systemd: the %s %s lies under %s, which the unit's PrivateTmp=yes "
+				"hides from the service: move it (for example under /var/lib/minica "
+				"or /etc/minica), or set PrivateTmp=no in the unit",
+				what[i], files[i], under(files[i], "/tmp") ? "/tmp" : "/var/tmp");
+		else if (i == 1 && in_home(files[i]) && !in_home(u->store))
+			warning("--systemd: the passphrase file %s lies under %s, which the unit's "
+				"ProtectHome=yes hides from the service: move it (for example to "
+				"/etc/minica/pass, readable by root only), or set "
+				"ProtectHome=read-only in the unit",
+				files[i], under(files[i], "/home") ? "/home" : "/root");
+	}
+}
+
 static char *unit_text(const struct acme_unit *u, const char *user)
 {
 	char *text = NULL;
@@ -96,11 +136,7 @@ static char *unit_text(const struct acme_unit *u, const char *user)
 		fputc('\n', f);
 	}
 	/* home directories hidden, unless the store is in one */
-	fputs(strncmp(u->store, "/home/", 6) && strncmp(u->store, "/root/", 6) &&
-			      strcmp(u->store, "/root")
-		      ? "ProtectHome=yes\n"
-		      : "ProtectHome=read-only\n",
-	      f);
+	fputs(in_home(u->store) ? "ProtectHome=read-only\n" : "ProtectHome=yes\n", f);
 	fputs("ReadWritePaths=", f);
 	unit_put_word(f, u->store);
 	fputc('\n', f);
@@ -137,6 +173,7 @@ int acme_unit_write(const struct acme_unit *u)
 	if ((rc = out_check_absent(path, u->force)) ||
 	    (rc = out_write_atomic(path, text, strlen(text), 0644, u->force)))
 		goto out;
+	warn_hidden(u);
 	if (g_opts.json) {
 		rc = json_emit(json_pack("{s:s, s:s, s:s?, s:s?}", "service", path, "user", user,
 					 "credential", u->pass_file, "pin_credential", u->pin_file));

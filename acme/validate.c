@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/http.h>
 #include <netinet/in.h>
@@ -107,13 +108,31 @@ static const char *http_error_text(enum evhttp_request_error e)
 	}
 }
 
+/*
+ * The lookup's error when the name did not resolve, or 0: evhttp reports
+ * such a failure as a closed connection, or as no response at all.
+ */
+static int http01_dns_error(struct vjob *j)
+{
+	struct bufferevent *bev = j->conn ? evhttp_connection_get_bufferevent(j->conn) : NULL;
+
+	return bev ? bufferevent_socket_get_dns_error(bev) : 0;
+}
+
 static void http_done(struct evhttp_request *req, void *arg)
 {
 	struct vjob *j = arg;
 	struct timeval now = {0, 0};
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 
-	if (code == 0) {
+	if (code == 0 && http01_dns_error(j)) {
+		j->problem = ACME_DNS;
+		snprintf(j->detail, sizeof(j->detail), "%s does not resolve (%s): there is no address "
+						       "to fetch http://%s:%ld/.well-known/acme-challenge/"
+						       "%s from",
+			 j->name, evutil_gai_strerror(http01_dns_error(j)), j->name,
+			 j->s->o->http01_port, j->token);
+	} else if (code == 0) {
 		j->problem = ACME_CONNECTION;
 		snprintf(j->detail, sizeof(j->detail), "http://%s:%ld/.well-known/acme-challenge/%s: %s",
 			 j->name, j->s->o->http01_port, j->token,
@@ -383,8 +402,8 @@ int validate_setup(struct srv *s)
 	} else {
 		s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 		if (!s->dns)
-			return fail(EX_UNAVAILABLE, "cannot read the system's DNS servers "
-						    "(/etc/resolv.conf); give --resolver ADDR:PORT");
+			return fail(EX_NOINPUT, "cannot read the system's DNS servers "
+						"(/etc/resolv.conf); give --resolver ADDR:PORT");
 		evdns_base_load_hosts(s->dns, NULL);
 	}
 	evdns_base_set_option(s->dns, "timeout:", "5");

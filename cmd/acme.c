@@ -130,6 +130,29 @@ static int add_fn(store_txn *txn, void *vctx)
 	return store_txn_audit(txn, &a);
 }
 
+/*
+ * Without name constraints nothing refuses a typo such as corp.exmaple: a
+ * suffix outside the store's domain is accepted, and said (as issue says
+ * of such a host), once the account exists.
+ */
+static void warn_outside_domain(const struct ca *ca, json_t *names)
+{
+	json_t *v;
+	size_t i;
+
+	if (!ca->domain || ca->n_permitted)
+		return;
+	json_array_foreach(names, i, v) {
+		const char *suffix = json_string_value(v);
+
+		if (suffix && !acme_name_under(suffix, ca->domain))
+			warning("--names %s is not under the store's domain %s: added all the "
+				"same (a typo? 'minica acme account disable ID' withdraws it; a CA "
+				"made with --permit-dns refuses such names)",
+				suffix, ca->domain);
+	}
+}
+
 static int account_add(int argc, char **argv)
 {
 	struct add_args a = {0};
@@ -175,6 +198,7 @@ static int account_add(int argc, char **argv)
 		 a.template_name ? a.template_name : "(server's)");
 	if ((rc = store_write(st, add_fn, &c)))
 		goto out;
+	warn_outside_domain(&ca, names);
 	if (g_opts.json) {
 		rc = json_emit(json_pack("{s:s, s:s, s:O, s:s?, s:s?}", "kid", kid, "hmac_key", hmac,
 					 "names", names, "template", a.template_name, "comment",

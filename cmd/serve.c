@@ -148,6 +148,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return limit(arg, "--max-validations-per-account", 1, 10000,
 			     &a->o.max_validations_per_account);
 	case OPT_RESOLVER:
+		if (!acme_resolver_ok(arg))
+			return cli_usage_error("--resolver '%s': give an IPv4 ADDRESS[:PORT] (for "
+					       "example 127.0.0.1:53)",
+					       printable(arg)),
+			       EINVAL;
 		a->o.resolver = arg;
 		return 0;
 	case OPT_FRONT_USER:
@@ -294,6 +299,43 @@ out:
 	return rc;
 }
 
+/* The template every finalize would use, read now: a typo is said at start (66), not by every finalize. */
+static int template_check(const char *name)
+{
+	struct template *tpl = NULL;
+	int rc = template_load(name ? name : TEMPLATE_DEFAULT, &tpl);
+
+	template_free(tpl);
+	return rc;
+}
+
+/*
+ * One server per store (two would each renew their own TLS certificate and
+ * keep their own nonces, and an admin who thought the first had stopped
+ * would wonder which answers), and --pid-file held the same way: both for
+ * the server's life, the pid file removed at exit.
+ */
+static int serve_locked(store *st, const struct acme_server_options *o)
+{
+	char *lock = path_join(store_path(st), "serve.lock");
+	int lock_fd = -1, pid_fd = -1, rc;
+
+	if (!lock)
+		return fail(EX_OSERR, "out of memory");
+	if ((rc = pidlock_take(lock, "another 'minica serve' runs on this store: stop it first",
+			       &lock_fd)) ||
+	    (o->pid_file && (rc = pidlock_take(o->pid_file, "another 'minica serve' wrote it: give "
+							    "this one its own --pid-file",
+					       &pid_fd))))
+		goto out;
+	rc = acme_serve(st, o);
+out:
+	pidlock_release(o->pid_file, pid_fd, 1);
+	pidlock_release(lock, lock_fd, 0);
+	free(lock);
+	return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = {0};
@@ -327,9 +369,9 @@ int cmd_serve(int argc, char **argv)
 	}
 	if ((cred = credentials_pass_file()))
 		g_opts.pass_file = cred;
-	if ((rc = store_open(store_dir(), &st)))
+	if ((rc = store_open(store_dir(), &st)) || (rc = template_check(a.o.template_name)))
 		goto out;
-	rc = a.systemd_dir ? write_unit(&a, st) : acme_serve(st, &a.o);
+	rc = a.systemd_dir ? write_unit(&a, st) : serve_locked(st, &a.o);
 out:
 	for (size_t i = 0; i < a.n_words; i++)
 		free(a.words[i]);

@@ -98,6 +98,10 @@ int out_write_atomic(const char *path, const void *data, size_t len, mode_t mode
 int out_rename(const char *tmp, const char *path, int force); /* a finished temp file into place */
 char *path_join(const char *dir, const char *name);
 
+/* common/pidlock.c: a file holding this process's id under flock, while it runs. */
+int pidlock_take(const char *path, const char *hint, int *fd); /* EX_TEMPFAIL: held */
+void pidlock_release(const char *path, int fd, int remove);
+
 /* common/timefmt.c: times are int64 seconds since the epoch, UTC. */
 int64_t now_utc(void);
 #define TIME_BUF 32

@@ -13,7 +13,7 @@ list=$(ls tests/cmd/*.sh | grep -E -- "${TESTS:-.}")
 # Slowest first, so that the two jobs end together instead of one long file
 # running alone at the end (measured: each of these takes 15 s or more;
 # version builds minica from a copy of the tree).
-slow="acme_clients acme_hostile crash version store papercuts concurrency sign bad_inputs sign_bad"
+slow="acme_clients acme_hostile acme_authz crash version store papercuts concurrency sign bad_inputs sign_bad"
 first=$(for n in $slow; do printf '%s\n' $list | grep -x "tests/cmd/$n.sh"; done)
 [ -z "$first" ] || list=$(printf '%s\n' $first; printf '%s\n' $list | grep -v -x -F "$first")
 # Under a sanitizer build, files marked "# Plain build only:" are left out:

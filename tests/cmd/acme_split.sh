@@ -130,17 +130,21 @@ chmod 700 "$T"
 ok "started as the store's owner (nobody) with a clear key: Landlock keeps the store from the front ($probe3)"
 
 # ---- the signer dies: the front answers what waits with a problem, and goes too ----
-# (a second server, so that the rest of this test keeps its own). The signer
-# is stopped first, so that a request is surely waiting for it when it dies.
+# (a second server, on a store of its own: one serve per store; so that the
+# rest of this test keeps its own). The signer is stopped first, so that a
+# request is surely waiting for it when it dies.
 ACME2=$(free_port)
-"$MINICA" --pass-file "$PASS" serve --listen "127.0.0.1:$ACME2" --eab optional >"$T/serve2.log" 2>&1 &
+MINICA_STORE="$T/store2" "$MINICA" init --name "Second CA" --key ec:P-256 --no-passphrase >/dev/null 2>&1 ||
+	fail "a second store"
+MINICA_STORE="$T/store2" "$MINICA" ca export >"$T/ca2.pem" || fail "ca export of the second store"
+MINICA_STORE="$T/store2" "$MINICA" serve --listen "127.0.0.1:$ACME2" --eab optional >"$T/serve2.log" 2>&1 &
 S2=$!
 PIDS="$PIDS $S2"
 wait_port "$ACME2" 60
 F2=$(front_of "$S2")
 [ -n "$F2" ] || fail "the second serve has no front"
 kill -STOP "$S2"
-curl -s --max-time 20 --cacert "$T/ca.pem" -D "$T/waiting.head" -o "$T/waiting.body" \
+curl -s --max-time 20 --cacert "$T/ca2.pem" -D "$T/waiting.head" -o "$T/waiting.body" \
 	"https://127.0.0.1:$ACME2/acme/directory" &
 waiting=$!
 sleep 1
