@@ -118,8 +118,9 @@ int token_open(const char *uri, struct ca_token **out);
 const char *token_uri(const struct ca_token *t);
 int token_pin_state(const struct ca_token *t); /* from the token's flags, no login */
 int token_login(struct ca_token *t, const char *pin, size_t pinlen);
-/* The key the URI names, as an EVP_PKEY valid until token_close; EX_NOINPUT silently when absent */
-int token_key(struct ca_token *t, int private_key, EVP_PKEY **out);
+/* The private key the URI names (logged in), as an EVP_PKEY valid until token_close;
+ * EX_NOINPUT silently when absent */
+int token_key(struct ca_token *t, EVP_PKEY **out);
 /* 0 when the URI's public key object is expected, 1 when it differs, EX_NOINPUT when absent */
 int token_public_matches(struct ca_token *t, EVP_PKEY *expected);
 int token_generate(struct ca_token *t, const struct keyspec *spec); /* non-extractable */

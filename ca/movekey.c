@@ -118,7 +118,7 @@ int ca_move_key(struct ca *ca, const char *uri, const char *backup)
 	if ((rc = backup_holds_key(ca, backup)) || (rc = ca_unlock(ca)) ||
 	    (rc = ca_token_login(uri, &t)))
 		goto out;
-	rc = token_key(t, 1, &tk);
+	rc = token_key(t, &tk);
 	if (rc == 0) {
 		rc = fail(EX_CANTCREAT, "token %s: it holds a key with that name already; choose "
 					"another object= (or use it with 'minica init --key-uri')",
@@ -128,7 +128,7 @@ int ca_move_key(struct ca *ca, const char *uri, const char *backup)
 	if (rc != EX_NOINPUT || (rc = token_import(t, ca->key)))
 		goto out;
 	imported = 1;
-	if ((rc = token_key(t, 1, &tk)) == EX_NOINPUT)
+	if ((rc = token_key(t, &tk)) == EX_NOINPUT)
 		rc = fail(EX_UNAVAILABLE, "token %s: the imported key cannot be found again", uri);
 	if (rc)
 		goto out;

@@ -273,15 +273,14 @@ static int key_matches(const struct ca_token *t, const PKCS11_KEY *k)
 	return 1;
 }
 
-static int find_key(struct ca_token *t, int private_key, PKCS11_KEY **out)
+static int find_key(struct ca_token *t, PKCS11_KEY **out)
 {
 	PKCS11_KEY *keys = NULL;
 	unsigned int n = 0, i;
 	int r;
 
 	*out = NULL;
-	r = private_key ? PKCS11_enumerate_keys(t->slot->token, &keys, &n)
-			: PKCS11_enumerate_public_keys(t->slot->token, &keys, &n);
+	r = PKCS11_enumerate_keys(t->slot->token, &keys, &n);
 	ERR_clear_error();
 	if (r != 0)
 		return fail(EX_UNAVAILABLE, "token %s: cannot list its keys", t->uri_text);
@@ -296,29 +295,28 @@ static int find_key(struct ca_token *t, int private_key, PKCS11_KEY **out)
 	return 0;
 }
 
-int token_key(struct ca_token *t, int private_key, EVP_PKEY **out)
+int token_key(struct ca_token *t, EVP_PKEY **out)
 {
 	PKCS11_KEY *k = NULL;
 	EVP_PKEY *pk;
 	int rc;
 
 	*out = NULL;
-	if ((rc = find_key(t, private_key, &k)))
+	if ((rc = find_key(t, &k)))
 		return rc;
 	if (!k)
 		return EX_NOINPUT; /* no message: the caller may make the key */
-	pk = private_key ? PKCS11_get_private_key(k) : PKCS11_get_public_key(k);
+	pk = PKCS11_get_private_key(k);
 	ERR_clear_error();
 	if (!pk)
 		return fail(EX_DATAERR, "key URI %s: the key is of a type minica cannot use (RSA "
 					"3072/4096 or EC P-256/P-384)",
 			    t->uri_text);
-	if (private_key) {
-		EVP_PKEY_free(t->key);
-		t->key = pk;
-		if (EVP_PKEY_up_ref(pk) != 1)
-			return fail(EX_OSERR, "out of memory");
-	}
+	/* the token's reference: freed before the module is unloaded, whatever the caller does */
+	EVP_PKEY_free(t->key);
+	t->key = pk;
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return fail(EX_OSERR, "out of memory");
 	*out = pk;
 	return 0;
 }

@@ -159,7 +159,7 @@ int ca_unlock_token(struct ca *ca)
 
 	if ((rc = ca_token_login(ca->key_uri, &ca->token)))
 		goto out;
-	rc = token_key(ca->token, 1, &key);
+	rc = token_key(ca->token, &key);
 	if (rc == EX_NOINPUT)
 		rc = fail(EX_NOINPUT, "token %s: the CA key is not on it (another token? 'p11tool "
 				      "--list-privkeys --login URI' lists its keys)",

@@ -144,7 +144,7 @@ static int domain_permitted(const char *domain, char **permit, size_t n)
 static int token_ca_key(const struct init_args *a, const struct keyspec *spec,
 			struct ca_token *t, EVP_PKEY **key, int *made)
 {
-	int rc = token_key(t, 1, key), bits;
+	int rc = token_key(t, key), bits;
 
 	*made = 0;
 	if (rc == EX_NOINPUT) {
@@ -153,7 +153,7 @@ static int token_ca_key(const struct init_args *a, const struct keyspec *spec,
 		if ((rc = token_generate(t, spec)))
 			return rc;
 		*made = 1;
-		rc = token_key(t, 1, key);
+		rc = token_key(t, key);
 		if (rc == EX_NOINPUT)
 			rc = fail(EX_UNAVAILABLE, "token %s: the new key cannot be found again",
 				  a->key_uri);
