@@ -137,6 +137,7 @@ struct acme_server_options {
 	long sign_budget;        /* certificates the signer signs per minute at most */
 	long max_validations;             /* in progress, in total */
 	long max_validations_per_account; /* in progress */
+	long max_pending_authz;           /* per account */
 };
 /*
  * serve (docs/serve-processes.md): the signer runs in this process with the

@@ -90,6 +90,8 @@ void h_new_order(struct acme_req *q)
 	const char *why;
 	int64_t expires = now_utc() + ACME_ORDER_LIFETIME;
 	size_t i, used = 0;
+	long retry;
+	char retry_text[24];
 
 	c.authz = json_object();
 	if (req_authenticate(q, 0) != 0)
@@ -167,6 +169,15 @@ void h_new_order(struct acme_req *q)
 						 i ? "," : "", norm);
 		free(norm);
 	}
+	if ((retry = pending_authz_admit(q->s, q->account_id, json_array_size(authz_ids)))) {
+		snprintf(retry_text, sizeof(retry_text), "%ld", retry);
+		reply_header(q, "Retry-After", retry_text);
+		reply_problem(q, ACME_RATE_LIMITED, "this account has %ld or more pending "
+						    "authorizations (--max-pending-authz); complete "
+						    "or deactivate them, or let them expire",
+			      q->s->o->max_pending_authz);
+		goto out;
+	}
 	c.id = id;
 	c.order = json_pack("{s:s, s:s, s:s, s:I, s:O, s:O, s:I}", "id", id, "account",
 			    q->account_id, "status", "pending", "expires", (json_int_t)expires,
@@ -175,6 +186,7 @@ void h_new_order(struct acme_req *q)
 		reply_internal(q, "cannot store the order");
 		goto out;
 	}
+	pending_authz_added(q->s, q->account_id, json_array_size(authz_ids));
 	loc = url_of(q, "/acme/order/%s", id);
 	reply_json(q, 201, wire_order(q, id, c.order), loc);
 out:

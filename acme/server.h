@@ -89,6 +89,7 @@ struct srv {
 	struct event *flush_ev;
 	struct inflight *validating; /* challenges being validated */
 	struct inflight *finalizing; /* orders waiting for the group commit */
+	json_t *pending_authz;       /* pending_authz.c: account -> [count, when read] */
 	struct event *tls_timer, *sig_chld;
 	int64_t tls_not_after;
 	char *tls_chain_pem, *tls_key_pem; /* the front's certificate, sent at each start */
@@ -197,6 +198,12 @@ const char *order_status(json_t *order, int64_t now);
 /* challenge.c (the signer): ask the front to validate; record its verdict */
 int validate_start(struct srv *s, const char *authz_id, size_t index, json_t *authz,
 		   const char *thumbprint);
+/*
+ * pending_authz.c (the signer): --max-pending-authz. 0: the order may add
+ * more; else the seconds to wait (Retry-After).
+ */
+long pending_authz_admit(struct srv *s, const char *account, size_t more);
+void pending_authz_added(struct srv *s, const char *account, size_t more);
 /* NULL, or why no validation may start now (--max-validations, per account) */
 const char *validate_busy(struct srv *s, const char *account, char *why, size_t size);
 void challenge_verdict(struct srv *s, const struct proto_msg *m);

@@ -405,6 +405,8 @@ static void teardown(struct srv *s)
 {
 	size_t i;
 
+	json_decref(s->pending_authz);
+
 	if (s->front_pid > 0) {
 		kill(s->front_pid, SIGKILL);
 		(void)waitpid(s->front_pid, NULL, 0);

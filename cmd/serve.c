@@ -29,6 +29,7 @@ enum {
 	OPT_SIGN_BUDGET,
 	OPT_MAX_VALIDATIONS,
 	OPT_MAX_VALIDATIONS_ACCOUNT,
+	OPT_MAX_PENDING_AUTHZ,
 	OPT_SYSTEMD,
 	OPT_FORCE,
 };
@@ -65,6 +66,9 @@ static const struct argp_option options[] = {
 	 "Challenges validated at once; more are answered rateLimited (default 64)", 4},
 	{"max-validations-per-account", OPT_MAX_VALIDATIONS_ACCOUNT, "N", 0,
 	 "Challenges of one account validated at once (default 16)", 4},
+	{"max-pending-authz", OPT_MAX_PENDING_AUTHZ, "N", 0,
+	 "Pending authorizations of one account; a new order beyond them is answered rateLimited "
+	 "(default 300)", 4},
 	{"pid-file", OPT_PID_FILE, "FILE", 0, "Write the signer's process id here", 4},
 	{"systemd", OPT_SYSTEMD, "DIR", 0,
 	 "Do not serve: write DIR/minica-serve.service that runs this command (the passphrase "
@@ -147,6 +151,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_VALIDATIONS_ACCOUNT:
 		return limit(arg, "--max-validations-per-account", 1, 10000,
 			     &a->o.max_validations_per_account);
+	case OPT_MAX_PENDING_AUTHZ:
+		return limit(arg, "--max-pending-authz", 1, 1000000, &a->o.max_pending_authz);
 	case OPT_RESOLVER:
 		if (!acme_resolver_ok(arg))
 			return cli_usage_error("--resolver '%s': give an IPv4 ADDRESS[:PORT] (for "
@@ -353,6 +359,7 @@ int cmd_serve(int argc, char **argv)
 	a.o.sign_budget = 300;
 	a.o.max_validations = 64;
 	a.o.max_validations_per_account = 16;
+	a.o.max_pending_authz = 300;
 	if ((rc = cli_parse(&argp, argc, argv, "serve", &a)))
 		goto out;
 	if ((front = getenv(ACME_FRONT_ENV))) {

@@ -114,7 +114,8 @@ def answer(status, headers, data):
     if not isinstance(doc, dict):
         doc = {'value': doc}
     out = {'status': status, 'type': doc.get('type', ''), 'detail': doc.get('detail', ''),
-           'nonce': bool(headers.get('Replay-Nonce')), 'body': doc}
+           'nonce': bool(headers.get('Replay-Nonce')), 'body': doc,
+           'retry_after': headers.get('Retry-After')}
     print(json.dumps(out))
 
 

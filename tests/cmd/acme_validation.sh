@@ -1,6 +1,7 @@
 # minica serve's validations are bounded: an http-01 answer dripped one byte
 # a second (never silent) fails at --validation-timeout; one account may have
-# only --max-validations-per-account in progress (rateLimited, Retry-After);
+# only --max-validations-per-account in progress (rateLimited, Retry-After),
+# and --max-pending-authz pending authorizations;
 # SIGTERM waits for validations at most --validation-timeout and says so, and
 # a second SIGTERM or SIGINT ends the server at once.
 TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +32,7 @@ serve_here() {
 	ACME_PORT=${ACME_PORT:-$(free_port)}
 	"$MINICA" --pass-file "$PASS" serve --listen "127.0.0.1:$ACME_PORT" --server-name acme.corp.example \
 		--http01-port "$HTTP_PORT" --resolver "127.0.0.1:$DNS_PORT" --validation-timeout 6 \
-		--max-validations-per-account 2 "$@" >"$T/serve.log" 2>&1 &
+		--max-validations-per-account 2 --max-pending-authz 8 "$@" >"$T/serve.log" 2>&1 &
 	SERVE_PID=$!
 	PIDS="$PIDS $SERVE_PID"
 	wait_port "$ACME_PORT" 60
@@ -82,6 +83,25 @@ gone_within 2 || fail "serve still running 2 s after a second signal"
 assert_contains "$(cat "$T/serve.log")" "second SIGINT: stopping now" "the second signal is said"
 ok "a second signal stops at once"
 
+# 5. Pending authorizations of the account: at most 8, counted again from the
+# store after a restart; the order beyond is refused (rateLimited,
+# Retry-After) and stores nothing.
+serve_here
+i=0
+status=201
+while [ "$status" = 201 ] && [ $i -lt 12 ]; do
+	before=$(store_digest)
+	probe pending "many$i.corp.example"
+	i=$((i + 1))
+done
+assert_eq "$status" "429" "order $i beyond --max-pending-authz 8"
+assert_eq "$type" "urn:ietf:params:acme:error:rateLimited" "its type"
+[ $i -le 9 ] || fail "$i orders before the refusal (at most 8 pending)"
+[ -n "$(printf '%s' "$answer" | jq -r '.retry_after // empty')" ] || fail "no Retry-After"
+assert_eq "$(store_digest)" "$before" "the refused order changed the store"
+ok "pending authorizations capped: order $i refused ($(printf '%s' "$answer" | jq -r .detail))"
+
+stop_pid "$SERVE_PID"
 run store verify
 assert_rc 0 "store verify"
 finish
