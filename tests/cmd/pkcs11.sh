@@ -138,13 +138,17 @@ stop_all
 ok "serve with the key on the token (lego, EAB opened with the token's secret)"
 
 # ---- errors at signing time: one line, the code, the store unchanged ----
+# the object gone from the token (deleted by its own tool): 66, naming it
+run --store "$T/store4" --pin-file "$T/pin" init --name Fourth --key ec:P-256 --key-uri "pkcs11:token=minica;object=gone"
+assert_rc 0 "init a store whose key is then deleted"
+GNUTLS_PIN=1234 p11tool --provider "$MOD" --login --batch --delete "pkcs11:token=minica;object=gone" >/dev/null 2>&1 ||
+	fail "p11tool --delete"
+MINICA_STORE="$T/store4" expect_error 66 "token pkcs11:token=minica;object=gone: the CA key is not on it" --pin-file "$T/pin" issue --host x1 --out "$T/o1"
 expect_error 77 "wrong PIN for token pkcs11:token=minica;object=ca" --pin-file "$T/badpin" issue --host x1 --out "$T/o1"
 expect_error 64 "there is no terminal to ask on" issue --host x1 --out "$T/o1"
 mkdir -m 700 "$T/emptytokens"
 printf 'directories.tokendir = %s/emptytokens\nobjectstore.backend = file\n' "$T" > "$T/empty.conf"
 SOFTHSM2_CONF="$T/empty.conf" expect_error 66 "no such token in module" --pin-file "$T/pin" issue --host x1 --out "$T/o1"
-run --store "$T/store2" --pin-file "$T/pin" ca show
-assert_rc 0
 ok "errors at signing time"
 
 # ---- store verify, check, store backup ----
