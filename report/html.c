@@ -178,7 +178,9 @@ static void ca_section(FILE *f, const struct report *r)
 	kv(f, "Thumbprint (SHA-1)", r->ca_thumbprint, 1);
 	kv(f, "SHA-256", r->ca_sha256, 1);
 	snprintf(text, sizeof(text), "%s, %s", r->ca_key,
-		 r->ca_key_protected ? "encrypted with the passphrase" : "NOT encrypted");
+		 r->ca_key_on_token    ? "on a PKCS#11 token"
+		 : r->ca_key_protected ? "encrypted with the passphrase"
+				       : "NOT encrypted");
 	kv(f, "Key", text, 0);
 	kv(f, "Not before", fmt_time(r->ca_not_before, when), 0);
 	kv(f, "Not after", fmt_time(r->ca_not_after, when), 0);

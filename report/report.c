@@ -244,6 +244,7 @@ static int load_ca(const struct ca *ca, struct report *r)
 	else
 		memcpy(r->ca_ski, r->ca_thumbprint, sizeof(r->ca_thumbprint));
 	r->ca_key_protected = ca->key_protected;
+	r->ca_key_on_token = ca->key_uri != NULL;
 	x509_times(ca->cert, &r->ca_not_before, &r->ca_not_after);
 	return 0;
 }

@@ -41,6 +41,7 @@ struct report {
 	char ca_key[32];
 	char ca_ski[2 * 64 + 1]; /* hex of the subject key identifier, stable across extensions */
 	int ca_key_protected;
+	int ca_key_on_token;   /* the key is on a PKCS#11 token */
 	char *ca_domain;
 	int64_t ca_not_before, ca_not_after;
 	struct report_ca_version *versions; /* oldest first */

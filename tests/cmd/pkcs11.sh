@@ -66,6 +66,9 @@ grep -qx ' ca.key' "$T/meta.txt" && fail "the store holds a CA key"
 grep -q 'ca.key.uri' "$T/meta.txt" || fail "the store has no key URI"
 run ca show
 assert_contains "$out" "on the token pkcs11:token=minica;object=ca" "ca show"
+run report --html "$T/r.html"
+assert_rc 0 "report"
+grep -q "EC P-256, on a PKCS#11 token" "$T/r.html" || fail "report: the key is not said to be on a token"
 ok "init on the token"
 
 # an existing key: a second store on the same key (the URI without module-path: p11-kit's modules)
