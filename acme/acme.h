@@ -161,6 +161,7 @@ struct acme_unit {
 	size_t n_words;
 	int low_port;          /* a --listen port under 1024 */
 	long open_files;       /* LimitNOFILE= */
+	long stop_seconds;     /* TimeoutStopSec= (at least 30) */
 };
 int acme_unit_write(const struct acme_unit *u);
 

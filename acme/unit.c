@@ -116,9 +116,11 @@ static char *unit_text(const struct acme_unit *u, const char *user)
 		unit_put_word(f, u->words[i]);
 	}
 	fputs("\nExecReload=/bin/kill -HUP $MAINPID\n"
-	      "# SIGTERM: finish the requests in flight, exit 0\nKillSignal=SIGTERM\n"
-	      "TimeoutStopSec=30\nRestart=on-failure\nRestartSec=5\n",
+	      "# SIGTERM: finish the requests in flight and the validations (at most their\n"
+	      "# deadline, --validation-timeout), exit 0\nKillSignal=SIGTERM\n",
 	      f);
+	fprintf(f, "TimeoutStopSec=%ld\nRestart=on-failure\nRestartSec=5\n",
+		u->stop_seconds > 30 ? u->stop_seconds : 30);
 	/* systemd's soft default is 1,024 descriptors: --max-connections and a margin */
 	fprintf(f, "LimitNOFILE=%ld\n", u->open_files > 0 ? u->open_files : 8192);
 	if (u->pass_file) {

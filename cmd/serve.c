@@ -294,6 +294,8 @@ static int write_unit(struct serve_args *a, store *st)
 	u.n_words = a->n_words + 4;
 	u.low_port = low_port(&a->o);
 	u.open_files = a->o.max_connections + SERVE_FD_RESERVE;
+	/* SIGTERM waits for validations up to their deadline, then for the last replies */
+	u.stop_seconds = (a->o.validation_timeout > 0 ? a->o.validation_timeout : 10) + 20;
 	rc = acme_unit_write(&u);
 out:
 	ca_release(&ca);

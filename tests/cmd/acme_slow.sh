@@ -90,7 +90,10 @@ mkdir "$T/unit"
 run --pass-file "$PASS" serve --listen 127.0.0.1:8443 --max-connections 5000 --systemd "$T/unit"
 assert_rc 0 "serve --systemd"
 assert_contains "$(cat "$T/unit/minica-serve.service")" "LimitNOFILE=6024" "LimitNOFILE="
-ok "the unit's LimitNOFILE= fits --max-connections"
+run --pass-file "$PASS" serve --listen 127.0.0.1:8443 --validation-timeout 120 --systemd "$T/unit" --force
+assert_rc 0 "serve --systemd --validation-timeout 120"
+assert_contains "$(cat "$T/unit/minica-serve.service")" "TimeoutStopSec=140" "TimeoutStopSec= beyond the validation deadline"
+ok "the unit's LimitNOFILE= fits --max-connections, TimeoutStopSec= the validation deadline"
 
 # 6. Every limit is an option with its default in --help.
 run serve --help
