@@ -9,6 +9,7 @@
 #define MINICA_ACME_H
 
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ enum acme_problem {
 const char *acme_problem_type(enum acme_problem p); /* "urn:ietf:params:acme:error:..." */
 int acme_problem_status(enum acme_problem p);       /* HTTP status */
 struct json_t *acme_problem_json(enum acme_problem p, const char *detail);
+/* The problem document as text (detail from fmt), malloc'ed; "{}" when out of memory */
+char *acme_problem_text(enum acme_problem p, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* ---- base64url (b64url.c) ---- */
 char *b64url_encode(const unsigned char *data, size_t len); /* malloc'ed, NULL: no memory */

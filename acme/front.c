@@ -69,16 +69,12 @@ static void front_problem(struct srv *s, struct evhttp_request *r, enum acme_pro
 			  const char *fmt, ...)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r);
-	char detail[600], *text;
-	json_t *doc;
+	char *text;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	text = acme_problem_text(p, fmt, ap);
 	va_end(ap);
-	doc = acme_problem_json(p, detail);
-	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-	json_decref(doc);
 	evhttp_add_header(h, "Content-Type", "application/problem+json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	if (s->draining || s->signer_gone)

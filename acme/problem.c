@@ -1,5 +1,8 @@
 /* Problem documents (RFC 7807 as RFC 8555 section 6.7 uses them). */
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "acme.h"
 
@@ -58,4 +61,16 @@ json_t *acme_problem_json(enum acme_problem p, const char *detail)
 {
 	return json_pack("{s:s, s:s, s:i}", "type", acme_problem_type(p), "detail",
 			 detail ? detail : "", "status", acme_problem_status(p));
+}
+
+char *acme_problem_text(enum acme_problem p, const char *fmt, va_list ap)
+{
+	char detail[600], *text;
+	json_t *doc;
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	doc = acme_problem_json(p, detail);
+	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+	json_decref(doc);
+	return text ? text : strdup("{}");
 }

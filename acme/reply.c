@@ -115,16 +115,12 @@ void reply_json(struct acme_req *q, int status, json_t *body, const char *locati
 
 void reply_problem(struct acme_req *q, enum acme_problem p, const char *fmt, ...)
 {
-	char detail[600], *text;
-	json_t *doc;
+	char *text;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	text = acme_problem_text(p, fmt, ap);
 	va_end(ap);
-	doc = acme_problem_json(p, detail);
-	text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-	json_decref(doc);
 	reply_raw(q, acme_problem_status(p), "application/problem+json", text ? text : "{}",
 		  text ? strlen(text) : 2, NULL);
 	free(text);
