@@ -77,6 +77,11 @@ assert_rc 0 "init --key-uri on the existing key"
 pub1=$(openssl x509 -in "$T/ca.pem" -noout -pubkey)
 pub2=$("$MINICA" --store "$T/store2" ca export | openssl x509 -noout -pubkey)
 assert_eq "$pub2" "$pub1" "the same key"
+mkdir "$T/s2out"
+run --store "$T/store2" --pin-file "$T/pin" issue --host via-p11-kit --out "$T/s2out" --no-pfx
+assert_rc 0 "issue through p11-kit's registered module"
+"$MINICA" --store "$T/store2" ca export > "$T/ca-second.pem" || fail "ca export store2"
+verify "$T/ca-second.pem" "$T/s2out/via-p11-kit.crt"
 ok "init with an existing key"
 
 # ---- every signing path ----
