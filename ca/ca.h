@@ -128,7 +128,9 @@ int token_import(struct ca_token *t, EVP_PKEY *key);                /* non-extra
 int token_remove_key(struct ca_token *t); /* undoes token_generate/token_import */
 /* The sealing secret: a non-extractable HMAC key; out = HMAC-SHA256(secret, context) */
 char *token_seal_label(const struct ca_token *t); /* malloc'ed */
-int token_seal_make(struct ca_token *t, const char *label); /* 0 when it exists already */
+/* 0 when made or there already; EX_CONFIG, no message, when the token keeps no such key */
+int token_seal_make(struct ca_token *t, const char *label);
+/* EX_CONFIG, no message, when the token will not compute the HMAC */
 int token_seal_prf(struct ca_token *t, const char *label, const char *context,
 		   unsigned char out[32]);
 void token_close(struct ca_token *t);
@@ -136,10 +138,13 @@ void token_close(struct ca_token *t);
 /*
  * ---- a token-held CA key in the store (tokenkey.c) ----
  * Meta keys: ca.key.uri, ca.key.public (SubjectPublicKeyInfo DER),
- * ca.key.seal (the sealing secret's label), ca.key.wrap (the leaf-key wrapping
- * secret, AES-256-GCM under HMAC(sealing secret)); ca.key.protection "pkcs11".
+ * ca.key.seal (the sealing secret's label, or CA_SEAL_RSA), ca.key.wrap (the
+ * leaf-key wrapping secret, AES-256-GCM under HMAC(sealing secret), or under
+ * SHA-256 of the RSA CA key's PKCS#1 v1.5 signature for a token that keeps no
+ * secret keys); ca.key.protection "pkcs11".
  */
 #define CA_WRAP_LEN 32
+#define CA_SEAL_RSA "rsa-pkcs1-sha256 signature" /* never a token_seal_label */
 struct ca_token_meta {
 	const char *uri, *seal_label;
 	unsigned char *pub, *wrap;
@@ -148,8 +153,8 @@ struct ca_token_meta {
 /* Opens the token of uri and logs in with the PIN (pass.c's pin_get) */
 int ca_token_login(const char *uri, struct ca_token **out);
 /* Seals wrap (CA_WRAP_LEN bytes) for the store; fills m (free with ca_token_meta_free) */
-int ca_token_meta_make(struct ca_token *t, EVP_PKEY *pub, const unsigned char *wrap,
-		       struct ca_token_meta *m);
+int ca_token_meta_make(struct ca_token *t, EVP_PKEY *key, EVP_PKEY *pub,
+		       const unsigned char *wrap, struct ca_token_meta *m);
 void ca_token_meta_free(struct ca_token_meta *m);
 int ca_unlock_token(struct ca *ca); /* ca_unlock for a token-held key */
 /* The wrapping secret of a file-held key (ca_unlock derives it so), raw bytes */

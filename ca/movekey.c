@@ -139,7 +139,7 @@ int ca_move_key(struct ca *ca, const char *uri, const char *backup)
 		goto out;
 	}
 	if ((rc = ca_file_wrap_secret(ca->key, wrap)) ||
-	    (rc = ca_token_meta_make(t, X509_get0_pubkey(ca->cert), wrap, &m)))
+	    (rc = ca_token_meta_make(t, tk, X509_get0_pubkey(ca->cert), wrap, &m)))
 		goto out;
 	mc.m = &m;
 	mc.backup = backup;

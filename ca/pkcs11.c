@@ -668,11 +668,8 @@ int token_seal_make(struct ca_token *t, const char *label)
 		return rc; /* there already (0), or an error */
 	rv = t->fn->C_GenerateKey(t->session, &mech, a, sizeof(a) / sizeof(a[0]), &h);
 	if (rv == CKR_MECHANISM_INVALID || rv == CKR_TEMPLATE_INCONSISTENT ||
-	    rv == CKR_ATTRIBUTE_VALUE_INVALID)
-		return fail(EX_DATAERR, "token %s: it cannot keep a generic secret (HMAC) key, which "
-					"seals kept leaf keys and ACME EAB keys (PKCS#11 error 0x%lx; "
-					"see docs/token.md)",
-			    t->uri_text, (unsigned long)rv);
+	    rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_ATTRIBUTE_TYPE_INVALID)
+		return EX_CONFIG; /* no message: the caller may seal another way */
 	return rv == CKR_OK ? 0 : p11_fail(t, "making the sealing secret", rv);
 }
 
@@ -692,6 +689,9 @@ int token_seal_prf(struct ca_token *t, const char *label, const char *context,
 	if (rc)
 		return rc;
 	rv = t->fn->C_SignInit(t->session, &mech, h);
+	if (rv == CKR_MECHANISM_INVALID || rv == CKR_KEY_TYPE_INCONSISTENT ||
+	    rv == CKR_KEY_FUNCTION_NOT_PERMITTED)
+		return EX_CONFIG; /* no message: the caller may seal another way */
 	if (rv == CKR_OK)
 		rv = t->fn->C_Sign(t->session, (CK_BYTE_PTR)context, strlen(context), out, &n);
 	if (rv == CKR_OK && n != 32)

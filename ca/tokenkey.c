@@ -13,6 +13,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +82,44 @@ void ca_token_meta_free(struct ca_token_meta *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int ca_token_meta_make(struct ca_token *t, EVP_PKEY *pub, const unsigned char *wrap,
-		       struct ca_token_meta *m)
+/*
+ * For a token that keeps no secret key (YubiKey PIV): an RSA PKCS#1 v1.5
+ * signature is deterministic and only the key's holder can make it, so its
+ * SHA-256 over a text minica signs for nothing else serves as the key. ECDSA
+ * signatures are randomised and cannot.
+ */
+static int rsa_prf(EVP_PKEY *key, const char *context, unsigned char out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char sig[1024];
+	size_t n = sizeof(sig);
+	int ok = md && EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, key) == 1 &&
+		 EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
+		 EVP_DigestSign(md, sig, &n, (const unsigned char *)context, strlen(context)) == 1 &&
+		 SHA256(sig, n, out) != NULL;
+
+	OPENSSL_cleanse(sig, sizeof(sig));
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return ok ? 0 : fail(EX_UNAVAILABLE, "the token's RSA key cannot make the sealing signature");
+}
+
+static int seal_prf(struct ca_token *t, EVP_PKEY *key, const char *label, unsigned char out[32])
+{
+	int rc;
+
+	if (!strcmp(label, CA_SEAL_RSA))
+		return rsa_prf(key, WRAP_CONTEXT, out);
+	rc = token_seal_prf(t, label, WRAP_CONTEXT, out);
+	if (rc == EX_CONFIG)
+		rc = fail(EX_UNAVAILABLE, "token %s: it refuses HMAC with the sealing secret '%s'",
+			  token_uri(t), label);
+	return rc;
+}
+
+int ca_token_meta_make(struct ca_token *t, EVP_PKEY *key, EVP_PKEY *pub,
+		       const unsigned char *wrap, struct ca_token_meta *m)
 {
 	unsigned char k[32], *der = NULL;
 	char *label = token_seal_label(t);
@@ -94,7 +132,28 @@ int ca_token_meta_make(struct ca_token *t, EVP_PKEY *pub, const unsigned char *w
 		rc = fail(EX_OSERR, "out of memory");
 		goto out;
 	}
-	if ((rc = token_seal_make(t, label)) || (rc = token_seal_prf(t, label, WRAP_CONTEXT, k)))
+	/* a token may keep no secret key, or make one and refuse HMAC with it */
+	rc = token_seal_make(t, label);
+	if (!rc)
+		rc = token_seal_prf(t, label, WRAP_CONTEXT, k);
+	if (rc == EX_CONFIG && EVP_PKEY_is_a(key, "RSA")) {
+		free(label);
+		m->seal_label = label = strdup(CA_SEAL_RSA);
+		if (!label) {
+			rc = fail(EX_OSERR, "out of memory");
+			goto out;
+		}
+		notice("token %s keeps no usable secret key: kept leaf keys and EAB keys are sealed "
+		       "under an RSA signature of the CA key",
+		       m->uri);
+		rc = rsa_prf(key, WRAP_CONTEXT, k);
+	} else if (rc == EX_CONFIG) {
+		rc = fail(EX_DATAERR, "token %s: it cannot keep a generic secret (HMAC) key, which "
+				      "seals kept leaf keys and ACME EAB keys, and an EC key cannot stand "
+				      "in (use an RSA CA key there; see docs/token.md)",
+			  m->uri);
+	}
+	if (rc)
 		goto out;
 	if (RAND_bytes(m->wrap, IV_LEN) != 1 ||
 	    wrap_gcm(1, k, m->wrap, wrap, m->wrap + IV_LEN, m->wrap + IV_LEN + CA_WRAP_LEN)) {
@@ -118,7 +177,7 @@ out:
 	return rc;
 }
 
-static int open_wrap(struct ca *ca)
+static int open_wrap(struct ca *ca, EVP_PKEY *key)
 {
 	void *sealed = NULL, *label = NULL;
 	size_t slen = 0, llen = 0;
@@ -134,7 +193,7 @@ static int open_wrap(struct ca *ca)
 			  store_path(ca->st));
 		goto out;
 	}
-	if ((rc = token_seal_prf(ca->token, label, WRAP_CONTEXT, k)))
+	if ((rc = seal_prf(ca->token, key, label, k)))
 		goto out;
 	if (wrap_gcm(0, k, sealed, (unsigned char *)sealed + IV_LEN, wrap,
 		     (unsigned char *)sealed + IV_LEN + CA_WRAP_LEN)) {
@@ -172,7 +231,7 @@ int ca_unlock_token(struct ca *ca)
 			  ca->key_uri, store_path(ca->st));
 		goto out;
 	}
-	if ((rc = open_wrap(ca)))
+	if ((rc = open_wrap(ca, key)))
 		goto out;
 	ca->key = key;
 	key = NULL;

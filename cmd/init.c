@@ -194,7 +194,7 @@ static int create_on_token(const struct init_args *a, const struct keyspec *spec
 		rc = fail_ssl(EX_SOFTWARE, "cannot make the leaf-key protection key");
 		goto out;
 	}
-	if ((rc = ca_token_meta_make(t, X509_get0_pubkey(*cert), wrap, &m)) ||
+	if ((rc = ca_token_meta_make(t, *key, X509_get0_pubkey(*cert), wrap, &m)) ||
 	    (rc = ca_create_token(dir, spec_ca, &m, *cert, st)))
 		goto out;
 out:

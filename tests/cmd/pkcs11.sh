@@ -84,6 +84,29 @@ assert_rc 0 "issue through p11-kit's registered module"
 verify "$T/ca-second.pem" "$T/s2out/via-p11-kit.crt"
 ok "init with an existing key"
 
+# ---- a token that keeps no usable secret key (YubiKey PIV; SoftHSM2 with HMAC switched off) ----
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.mechanisms = CKM_RSA_PKCS_KEY_PAIR_GEN,CKM_RSA_PKCS,CKM_SHA256_RSA_PKCS,CKM_EC_KEY_PAIR_GEN,CKM_ECDSA\n' \
+	"$T" > "$T/nohmac.conf"
+SOFTHSM2_CONF="$T/nohmac.conf" MINICA_STORE="$T/nohmac-ec" expect_error 65 "cannot keep a generic secret \(HMAC\) key.*an EC key cannot stand in" \
+	--pin-file "$T/pin" init --name T --key ec:P-256 --key-uri "pkcs11:token=other;object=nohmac-ec?module-path=$MOD"
+[ ! -e "$T/nohmac-ec" ] || fail "a refused init left a store"
+n=$(GNUTLS_PIN=1234 p11tool --provider "$MOD" --login --list-privkeys "pkcs11:token=other;object=nohmac-ec" 2>/dev/null | grep -c 'Label:')
+assert_eq "$n" 0 "the refused init removed the key it had made"
+R="$T/nohmac-rsa"
+SOFTHSM2_CONF="$T/nohmac.conf" run --store "$R" --pin-file "$T/pin" init --name "RSA on a PIV-like token" --key rsa:3072 \
+	--key-uri "pkcs11:token=other;object=nohmac-rsa?module-path=$MOD"
+assert_rc 0 "init with an RSA key on a token without HMAC"
+assert_contains "$err" "sealed under an RSA signature of the CA key" "init says how it seals"
+mkdir "$T/nh1" "$T/nh2"
+SOFTHSM2_CONF="$T/nohmac.conf" run --store "$R" --pin-file "$T/pin" issue --host nh --out "$T/nh1"
+assert_rc 0 "issue, kept key sealed under the RSA signature"
+"$MINICA" --store "$R" ca export > "$T/nh-ca.pem"
+verify "$T/nh-ca.pem" "$T/nh1/nh.crt"
+SOFTHSM2_CONF="$T/nohmac.conf" run --store "$R" --pin-file "$T/pin" export --host nh --pem "$T/nh2"
+assert_rc 0 "export the kept key"
+cmp -s "$T/nh1/nh.key" "$T/nh2/nh.key" || fail "the kept key differs (RSA-signature sealing)"
+ok "a token without HMAC: RSA keys seal with a signature, EC keys are refused"
+
 # ---- every signing path ----
 mkdir "$T/o1" "$T/bulk" "$T/o2"
 run --pin-file "$T/pin" issue --host mail-hub1 --out "$T/o1"
