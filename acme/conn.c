@@ -31,6 +31,7 @@
 #define PEER_BUCKETS 1024
 #define LOG_EVERY 10          /* seconds between two log lines of one kind */
 #define ACCEPT_PAUSE_MS 250   /* no accept() for this long after EMFILE */
+#define READ_CHUNK 2048     /* bytes read from a connection at a time */
 #define FD_RESERVE 64         /* descriptors kept for the store, validations, threads */
 
 struct peer {
@@ -273,6 +274,12 @@ struct bufferevent *conn_new(struct srv *s)
 		SSL_free(ssl);
 		return NULL;
 	}
+	/*
+	 * Each read reserves its whole size in the input buffer, and a request
+	 * line that has not ended stays there: at libevent's 16 KiB, a client
+	 * dripping bytes would hold 16 KiB for a few bytes.
+	 */
+	(void)bufferevent_set_max_single_read(c->bev, READ_CHUNK);
 	/* the socket is set after this returns: count it on the next loop turn */
 	evtimer_add(c->timer, &now);
 	return c->bev;
