@@ -256,7 +256,7 @@ static int write_unit(struct serve_args *a, store *st)
 	}
 	if ((rc = ca_load(st, &ca)))
 		goto out;
-	if (ca.key_protected) {
+	if (ca.key_protected && !ca.key_uri) { /* a token's key needs its PIN, not a passphrase */
 		if (!pass || !*pass) {
 			rc = fail(EX_USAGE, "--systemd: give --pass-file FILE (a root-only file the "
 					    "unit loads as its credential minica-pass)");

@@ -80,12 +80,14 @@ ok "the token's module is loaded by the signer only; the PIN is not in the front
 
 # The unit hands the PIN over as a credential, as it does the passphrase.
 mkdir "$T/unit"
-run --pass-file "$PASS" --pin-file "$T/pin" serve --listen 127.0.0.1:8443 --systemd "$T/unit"
-assert_rc 0 "serve --systemd with a token"
+unset MINICA_PASS_FILE
+run --pin-file "$T/pin" serve --listen 127.0.0.1:8443 --systemd "$T/unit"
+assert_rc 0 "serve --systemd with a token (no passphrase needed)"
+assert_not_contains "$(cat "$T/unit/minica-serve.service")" "minica-pass" "a passphrase credential"
 assert_contains "$(cat "$T/unit/minica-serve.service")" "LoadCredential=minica-pin:$T/pin" "the unit's PIN credential"
 assert_contains "$out" "token PIN LoadCredential=minica-pin:$T/pin" "serve --systemd says so"
 unset MINICA_PIN_FILE
-expect_error 64 "the CA key is on a token: give --pin-file" --pass-file "$PASS" serve --listen 127.0.0.1:8443 \
+expect_error 64 "the CA key is on a token: give --pin-file" serve --listen 127.0.0.1:8443 \
 	--systemd "$T/unit" --force
 ok "serve --systemd: LoadCredential=minica-pin; without a PIN file, refused"
 finish
