@@ -4,20 +4,12 @@
 # is not even loaded there. Finalizes are signed by the token and verify.
 TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$TESTDIR/lib.sh"
+. "$TESTDIR/token_lib.sh"
 . "$TESTDIR/acme_lib.sh"
 LOAD="$TESTDIR/acme_load.py"
 
-MOD=
-for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
-	[ -e "$m" ] && MOD=$m && break
-done
-[ -n "$MOD" ] && command -v softhsm2-util >/dev/null || fail "softhsm2 is not installed (make deps-test)"
-mkdir -m 700 "$T/tokens"
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-	> "$T/softhsm2.conf"
-export SOFTHSM2_CONF="$T/softhsm2.conf"
-softhsm2-util --init-token --free --label minica --pin 735911 --so-pin 12345678 >/dev/null ||
-	fail "softhsm2-util --init-token"
+token_setup
+token_init minica 735911
 umask 077
 echo 735911 > "$T/pin"
 unset MINICA_PIN_FILE CREDENTIALS_DIRECTORY

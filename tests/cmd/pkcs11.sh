@@ -6,21 +6,12 @@
 # after a backup that holds it; store verify, check and store backup know.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/../lib.sh"
+. "$SRC/tests/token_lib.sh"
 . "$SRC/tests/acme_lib.sh"
 
-MOD=
-for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/*/softhsm/libsofthsm2.so; do
-	[ -e "$m" ] && MOD=$m && break
-done
-[ -n "$MOD" ] && command -v softhsm2-util >/dev/null || fail "softhsm2 is not installed (make deps-test)"
-mkdir -m 700 "$T/tokens"
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-	> "$T/softhsm2.conf"
-export SOFTHSM2_CONF="$T/softhsm2.conf"
-softhsm2-util --init-token --free --label minica --pin 1234 --so-pin 12345678 >/dev/null ||
-	fail "softhsm2-util --init-token"
-softhsm2-util --init-token --free --label other --pin 1234 --so-pin 12345678 >/dev/null ||
-	fail "softhsm2-util --init-token other"
+token_setup
+token_init minica 1234
+token_init other 1234
 umask 077
 echo 1234 > "$T/pin"
 echo 9999 > "$T/badpin"
