@@ -159,6 +159,9 @@ wait_log "$SLOG" "status=sent" 30 || fail "first message not sent: $(tail -5 "$S
 assert_match "$(cat "$SLOG")" "Verified TLS connection established to mail-hub1\.corp\.example\[127\.0\.0\.1\]:$R_PORT" \
 	"the sender verified the receiver by DANE"
 assert_not_contains "$(cat "$SLOG")" "Untrusted TLS connection"
+# "sent" is the receiver's 250; its local delivery into the maildir follows
+i=0
+while [ "$(delivered)" -lt 1 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "$(delivered)" 1 "one message delivered"
 ok "delivered over a DANE-verified connection"
 

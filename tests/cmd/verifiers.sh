@@ -2,6 +2,7 @@
 # Independent verification of minica's certificates: four leaves (RSA-2048
 # from smtp-transport under an RSA-4096 CA, an EC P-256 leaf, a leaf with IP
 # address SANs, and a leaf under a --permit-dns CA with an EC P-384 key),
+# and a leaf under a CA whose RSA-3072 key is on a PKCS#11 token (SoftHSM2),
 # each verified by five implementations that share no code with OpenSSL's
 # X.509 path validation or with each other:
 #   OpenSSL   openssl verify -x509_strict -purpose sslserver, host name / IP
@@ -16,6 +17,7 @@
 # address are refused by every verifier that checks them.
 INTEROP=$(cd "$(dirname "$0")/../interop" && pwd)
 . "$(dirname "$0")/../lib.sh"
+. "$INTEROP/../token_lib.sh"
 
 PY=/usr/bin/python3
 for tool in openssl certtool certutil vfychain java "$PY"; do
@@ -39,7 +41,17 @@ run --store "$T/impostor" init --name "Interop Mail CA" --org "Test Org" --key e
 assert_rc 0 "init impostor CA"
 "$MINICA" --store "$T/impostor" ca export > "$T/impostor-ca.pem" || fail "impostor ca export"
 
-mkdir "$T/rsa" "$T/ec" "$T/ip" "$T/nc-leaf"
+# The token's CA: its key made on the token, every signature made there.
+token_setup
+token_init minica 2468
+printf '2468\n' > "$T/pin"
+chmod 600 "$T/pin"
+run --store "$T/tok" --pin-file "$T/pin" init --name "Token Mail CA" --key rsa:3072 --domain corp.example \
+	--key-uri "pkcs11:token=minica;object=ca?module-path=$MOD"
+assert_rc 0 "init on a token"
+"$MINICA" --store "$T/tok" ca export > "$T/tok-ca.pem" || fail "token ca export"
+
+mkdir "$T/rsa" "$T/ec" "$T/ip" "$T/nc-leaf" "$T/tok-leaf"
 run issue --host mail-hub1 --out "$T/rsa"
 assert_rc 0 "issue RSA"
 assert_contains "$out" "key         RSA 2048" "smtp-transport: RSA-2048"
@@ -49,6 +61,8 @@ run issue --host mail-edge1.corp.example --host 192.0.2.25 --host 2001:db8::25 -
 assert_rc 0 "issue with IP SANs"
 run --store "$T/nc" issue --host mail-hub2 --out "$T/nc-leaf"
 assert_rc 0 "issue under --permit-dns"
+run --store "$T/tok" --pin-file "$T/pin" issue --host mail-hub3 --out "$T/tok-leaf"
+assert_rc 0 "issue under the token's CA"
 ok "CAs and leaves"
 
 # A leaf that minica refuses to issue, mail.evil.example under the corp.example
@@ -79,7 +93,8 @@ CASES="rsa $T/ca.pem $T/rsa/mail-hub1 mail-hub1.corp.example
 ec $T/ca.pem $T/ec/mail-ec1 mail-ec1.corp.example
 ip $T/ca.pem $T/ip/mail-edge1.corp.example 192.0.2.25
 ip6 $T/ca.pem $T/ip/mail-edge1.corp.example 2001:db8::25
-nc $T/nc-ca.pem $T/nc-leaf/mail-hub2.corp.example mail-hub2.corp.example"
+nc $T/nc-ca.pem $T/nc-leaf/mail-hub2.corp.example mail-hub2.corp.example
+token $T/tok-ca.pem $T/tok-leaf/mail-hub3 mail-hub3.corp.example"
 # Must be refused: another key under the same CA name, another name, another address.
 BAD="impostor $T/impostor-ca.pem $T/rsa/mail-hub1 mail-hub1.corp.example
 wrongname $T/ca.pem $T/rsa/mail-hub1 mail-hub2.corp.example
@@ -170,7 +185,7 @@ printf '%s\n' "$CASES" "$BAD" | while read -r name ca leaf host; do
 done > "$T/java-cases"
 java_out=$(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC "$INTEROP/Verify.java" "$T/java-cases" 2>&1) ||
 	fail "java Verify.java: $java_out"
-for name in rsa ec ip ip6 nc; do
+for name in rsa ec ip ip6 nc token; do
 	line=$(printf '%s\n' "$java_out" | grep "^$name ")
 	assert_match "$line" "^$name pkix=ok tls=ok\(TLSv1\.[23]\)\$" "java accepts $name: $line"
 	ok "java accepts $name"
@@ -186,19 +201,22 @@ outside=$(printf '%s\n' "$java_out" | grep '^outside ')
 assert_match "$outside" "^outside pkix=ok tls=ok" "java ignores a root's name constraints: $outside"
 ok "java refuses impostor, wrongname, wrongip (and ignores the root's name constraints)"
 
-# --- RFC 5280 lint of both CAs and the four leaves.
+# --- RFC 5280 lint of the three CAs and the five leaves.
 lint=$($PY "$INTEROP/lint5280.py" "$T/ca.pem" "$T/ca.pem" "$T/rsa/mail-hub1.crt" "$T/ec/mail-ec1.crt" \
 	"$T/ip/mail-edge1.corp.example.crt" 2>&1) || fail "lint: $lint"
 lint_nc=$($PY "$INTEROP/lint5280.py" "$T/nc-ca.pem" "$T/nc-ca.pem" "$T/nc-leaf/mail-hub2.corp.example.crt" 2>&1) ||
 	fail "lint: $lint_nc"
-all=$(printf '%s\n%s\n' "$lint" "$lint_nc")
-assert_eq "$(printf '%s\n' "$all" | grep -c ': clean$')" "6" "six certificates lint clean"
+lint_tok=$($PY "$INTEROP/lint5280.py" "$T/tok-ca.pem" "$T/tok-ca.pem" "$T/tok-leaf/mail-hub3.crt" 2>&1) ||
+	fail "lint: $lint_tok"
+all=$(printf '%s\n%s\n%s\n' "$lint" "$lint_nc" "$lint_tok")
+assert_eq "$(printf '%s\n' "$all" | grep -c ': clean$')" "8" "eight certificates lint clean"
 assert_not_contains "$all" "ERROR" "no lint errors"
 # The only warning: the short names that Exchange lists (mail-hub1, mail-ec1).
 warnings=$(printf '%s\n' "$all" | grep ' WARN ' | sed 's/^[^:]*: //' | sort -u)
 assert_eq "$warnings" "WARN internal_name: unqualified host name 'mail-ec1': fine for a private CA (Exchange lists short names), refused by public CAs
-WARN internal_name: unqualified host name 'mail-hub1': fine for a private CA (Exchange lists short names), refused by public CAs" "lint warnings"
-ok "lint: 6 certificates clean"
+WARN internal_name: unqualified host name 'mail-hub1': fine for a private CA (Exchange lists short names), refused by public CAs
+WARN internal_name: unqualified host name 'mail-hub3': fine for a private CA (Exchange lists short names), refused by public CAs" "lint warnings"
+ok "lint: 8 certificates clean"
 
 # The linter can fail: a certificate with the usual mistakes.
 openssl req -x509 -newkey rsa:1024 -nodes -keyout "$T/bad.key" -subj /CN=bad -days 1 -set_serial 0 \
