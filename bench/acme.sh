@@ -151,6 +151,7 @@ H=${BENCH_ACME_SLOW:-2000}
 HB=${BENCH_ACME_BIG:-300}
 HS=${BENCH_ACME_HOSTILE_SECONDS:-40}
 kill "$SERVE"
+wait "$SERVE" 2>/dev/null || true # it holds the store's lock until it has drained
 AP=$(port)
 "$MINICA" serve --listen "127.0.0.1:$AP" --server-name acme.corp.example --eab optional \
 	--http01-port "$HP" --resolver "127.0.0.1:$DNS" --sign-budget 0 >"$B/serve3.log" 2>&1 &
