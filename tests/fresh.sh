@@ -56,6 +56,9 @@ git clone -q "$src" "$root/root/minica"
 commit=$(git -C "$root/root/minica" rev-parse --short HEAD) # the commit tested, even if $src moves on
 echo "== cloned $commit into $root/root/minica (/root is mode $(stat -c %a "$root/root"))"
 
+# the root a mount point of its own, as / is on a real machine (unshare -m, which the
+# DANE test uses, sets / private and fails on a directory that is not one)
+mount --bind "$root" "$root" && mount --make-private "$root" && mounted="$root"
 mount -t proc proc "$root/proc" && mounted="$root/proc $mounted"
 mount --rbind /sys "$root/sys" && mounted="$root/sys $mounted"
 mount --rbind /dev "$root/dev" && mounted="$root/dev $mounted"

@@ -110,9 +110,15 @@ mkdir "$T/owned"
 	fail "init --no-passphrase"
 chown -R nobody "$T/owned"
 chmod 755 "$T"
+# nobody may not reach the checkout (a clone in /root is mode 0700): a copy of the binary and
+# the templates where nobody can read them
+mkdir -m 755 "$T/nobody-bin" && cp "$MINICA" "$T/nobody-bin/minica" &&
+	cp -R "$MINICA_TEMPLATES" "$T/nobody-bin/templates" && chmod -R a+rX "$T/nobody-bin" ||
+	fail "copy minica and its templates where nobody can run them"
 ACME3=$(free_port)
-setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-	"$MINICA" --store "$T/owned/s" serve --listen "127.0.0.1:$ACME3" --eab optional >"$T/serve3.log" 2>&1 &
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all env MINICA_TEMPLATES="$T/nobody-bin/templates" \
+	"$T/nobody-bin/minica" --store "$T/owned/s" serve --listen "127.0.0.1:$ACME3" --eab optional \
+	>"$T/serve3.log" 2>&1 &
 S3=$!
 PIDS="$PIDS $S3"
 wait_port "$ACME3" 60
