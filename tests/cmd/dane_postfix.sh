@@ -20,6 +20,7 @@ TESTDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$TESTDIR/lib.sh"
 . "$TESTDIR/acme_lib.sh"
 . "$TESTDIR/dane_lib.sh"
+. "$TESTDIR/mta/postfix_master.sh"
 
 [ -x /usr/sbin/postfix ] || fail "Postfix is missing (make deps-test installs it where no other MTA is)"
 ip link set lo up || fail "ip link set lo up in the test's network namespace"
@@ -62,30 +63,7 @@ smtp_tls_session_cache_database =
 smtpd_tls_session_cache_database =
 $3
 CF
-	cat > "$d/conf/master.cf" <<CF
-127.0.0.1:$2 inet n - n - - smtpd
-pickup    unix  n - n 60    1 pickup
-cleanup   unix  n - n -     0 cleanup
-qmgr      unix  n - n 300   1 qmgr
-tlsmgr    unix  - - n 1000? 1 tlsmgr
-rewrite   unix  - - n -     - trivial-rewrite
-bounce    unix  - - n -     0 bounce
-defer     unix  - - n -     0 bounce
-trace     unix  - - n -     0 bounce
-verify    unix  - - n -     1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -     - proxymap
-smtp      unix  - - n -     - smtp
-relay     unix  - - n -     - smtp
-showq     unix  n - n -     - showq
-error     unix  - - n -     - error
-retry     unix  - - n -     - error
-discard   unix  - - n -     - discard
-virtual   unix  - n n -     - virtual
-anvil     unix  - - n -     1 anvil
-scache    unix  - - n -     1 scache
-postlog   unix-dgram n - n - 1 postlogd
-CF
+	postfix_master_cf "$d/conf/master.cf" "$2"
 	timeout 30 postfix -c "$d/conf" start >"$d/start.out" 2>&1 ||
 		fail "postfix $1 did not start: $(cat "$d/start.out" "$d/maillog" 2>/dev/null | tail -5)"
 	p=$(tr -d ' ' < "$d/queue/pid/master.pid")

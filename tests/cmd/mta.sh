@@ -29,6 +29,7 @@ else
 fi
 
 mta_pid=""
+. "$MTA_DIR/postfix_master.sh"
 . "$MTA_DIR/$MTA.sh"
 trap 'mta_stop; rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM HUP

@@ -100,31 +100,7 @@ smtpd_tls_received_header = yes
 smtpd_tls_loglevel = 1
 smtpd_tls_session_cache_database =
 EOF
-	# No chroot (column 5): the queue is in $T.
-	cat > "$PF/conf/master.cf" <<EOF
-127.0.0.1:$listen_port inet n - n - - smtpd
-pickup    unix  n - n 60    1 pickup
-cleanup   unix  n - n -     0 cleanup
-qmgr      unix  n - n 300   1 qmgr
-tlsmgr    unix  - - n 1000? 1 tlsmgr
-rewrite   unix  - - n -     - trivial-rewrite
-bounce    unix  - - n -     0 bounce
-defer     unix  - - n -     0 bounce
-trace     unix  - - n -     0 bounce
-verify    unix  - - n -     1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -     - proxymap
-smtp      unix  - - n -     - smtp
-relay     unix  - - n -     - smtp
-showq     unix  n - n -     - showq
-error     unix  - - n -     - error
-retry     unix  - - n -     - error
-discard   unix  - - n -     - discard
-virtual   unix  - n n -     - virtual
-anvil     unix  - - n -     1 anvil
-scache    unix  - - n -     1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOF
+	postfix_master_cf "$PF/conf/master.cf" "$listen_port"
 	# postfix start: creates the queue directories, checks the instance and
 	# returns when the master has bound its port, or failed to.
 	if ! timeout 30 postfix -c "$PF/conf" start >"$PF/start.out" 2>&1; then
